@@ -1,0 +1,99 @@
+import { mkdirSync } from "node:fs";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { PGlite } from "@electric-sql/pglite";
+import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
+import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
+import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
+import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
+import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
+import postgres from "postgres";
+import { acquireDataDirLock } from "./data-dir-lock.ts";
+import * as schema from "./schema.ts";
+
+export type Db = PgDatabase<PgQueryResultHKT, typeof schema>;
+
+export type Database = {
+  kind: "postgres" | "pglite";
+  db: Db;
+  /** Applies pending migrations (idempotent; serialised across processes). */
+  migrate(): Promise<void>;
+  /**
+   * LISTEN on a channel. `onListen` runs each time the listen is (re)established: notifications sent
+   * while disconnected are lost, so callers resync from the table then.
+   */
+  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
+  close(): Promise<void>;
+};
+
+export type ConnectOptions =
+  | { kind: "postgres"; url: string; max?: number }
+  | { kind: "pglite"; dir: string | undefined /* undefined = in memory */ };
+
+export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
+
+// Any fixed 64-bit key, so concurrent `margin` processes apply migrations one at a time.
+const MIGRATION_LOCK_KEY = 7_244_417_001;
+
+export async function connect(opts: ConnectOptions): Promise<Database> {
+  return opts.kind === "postgres" ? connectPostgres(opts.url, opts.max ?? 10) : connectPglite(opts.dir);
+}
+
+function connectPostgres(url: string, max: number): Database {
+  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: "margin" } });
+  let listener: postgres.Sql | undefined;
+  const db = drizzlePostgres(client, { schema });
+  return {
+    kind: "postgres",
+    db,
+    async migrate() {
+      const lock = await client.reserve();
+      try {
+        await lock`select pg_advisory_lock(${MIGRATION_LOCK_KEY})`;
+        await migratePostgres(db, { migrationsFolder });
+      } finally {
+        await lock`select pg_advisory_unlock(${MIGRATION_LOCK_KEY})`.catch(() => {});
+        lock.release();
+      }
+    },
+    async listen(channel, onNotify, onListen) {
+      // postgres.js keeps LISTEN on its own dedicated connection and re-listens after reconnects.
+      listener ??= postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: "margin-listen" } });
+      const sub = await listener.listen(channel, onNotify, onListen);
+      return () => sub.unlisten();
+    },
+    async close() {
+      await Promise.all([client.end({ timeout: 5 }), listener?.end({ timeout: 5 })]);
+    },
+  };
+}
+
+async function connectPglite(dir: string | undefined): Promise<Database> {
+  let releaseLock: (() => void) | undefined;
+  if (dir) {
+    mkdirSync(path.dirname(dir), { recursive: true });
+    releaseLock = acquireDataDirLock(dir);
+  }
+  let client: PGlite;
+  try {
+    client = await PGlite.create(dir);
+  } catch (err) {
+    releaseLock?.();
+    throw err;
+  }
+  const db = drizzlePglite(client, { schema });
+  return {
+    kind: "pglite",
+    db,
+    migrate: () => migratePglite(db, { migrationsFolder }),
+    async listen(channel, onNotify, onListen) {
+      const unlisten = await client.listen(channel, onNotify);
+      onListen?.();
+      return unlisten;
+    },
+    async close() {
+      await client.close();
+      releaseLock?.();
+    },
+  };
+}

@@ -1,0 +1,27 @@
+/**
+ * Errors of the task domain. `code` is stable (the HTTP and MCP layers map it); `message` says what to fix
+ * and is safe to show to a user or a model.
+ */
+export class TaskError extends Error {
+  override name = "TaskError";
+  constructor(
+    readonly code: "not_found" | "invalid_input" | "conflict",
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export class TaskNotFoundError extends TaskError {
+  override name = "TaskNotFoundError";
+  constructor(readonly taskId: string) {
+    super("not_found", `No task with id ${taskId}. Call list_tasks to find the task's id.`);
+  }
+}
+
+export class InvalidTaskInputError extends TaskError {
+  override name = "InvalidTaskInputError";
+  constructor(message: string) {
+    super("invalid_input", message);
+  }
+}

@@ -1,0 +1,39 @@
+import { randomBytes } from "node:crypto";
+import postgres from "postgres";
+import { connect, type Database } from "../../src/db/connect.ts";
+
+/** Which database the suite runs on: `TEST_DB=pglite` for embedded PGlite, else the local Postgres server. */
+export const testDbKind: "postgres" | "pglite" = process.env.TEST_DB === "pglite" ? "pglite" : "postgres";
+const adminUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+
+export type TestDatabase = Database & {
+  /** Connection URL of the throwaway database (Postgres only). */
+  url: string | undefined;
+  /** Closes the connection and drops the throwaway database. */
+  destroy(): Promise<void>;
+};
+
+/** A fresh, migrated database of its own for one test file. */
+export async function createTestDatabase(): Promise<TestDatabase> {
+  if (testDbKind === "pglite") {
+    const database = await connect({ kind: "pglite", dir: undefined });
+    await database.migrate();
+    return { ...database, url: undefined, destroy: () => database.close() };
+  }
+  const name = `margin_test_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const database = await connect({ kind: "postgres", url: url.href });
+  await database.migrate();
+  return {
+    ...database,
+    url: url.href,
+    async destroy() {
+      await database.close();
+      await admin.unsafe(`drop database if exists ${name} with (force)`);
+      await admin.end();
+    },
+  };
+}
