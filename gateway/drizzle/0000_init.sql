@@ -134,4 +134,5 @@ CREATE INDEX "task_changes_user_seq_idx" ON "task_changes" USING btree ("user_id
 CREATE UNIQUE INDEX "tasks_user_idempotency_key_uidx" ON "tasks" USING btree ("user_id","idempotency_key");--> statement-breakpoint
 CREATE INDEX "tasks_user_status_due_idx" ON "tasks" USING btree ("user_id","status",coalesce(due_at, 'infinity'::timestamptz),"position","id") WHERE deleted_at is null;--> statement-breakpoint
 CREATE INDEX "tasks_user_due_idx" ON "tasks" USING btree ("user_id",coalesce(due_at, 'infinity'::timestamptz),"position","id") WHERE deleted_at is null;--> statement-breakpoint
-CREATE INDEX "tasks_user_deleted_idx" ON "tasks" USING btree ("user_id","deleted_at") WHERE deleted_at is not null;
+CREATE INDEX "tasks_user_completed_idx" ON "tasks" USING btree ("user_id","completed_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE deleted_at is null and status = 'completed';--> statement-breakpoint
+CREATE INDEX "tasks_user_deleted_idx" ON "tasks" USING btree ("user_id","deleted_at" DESC NULLS LAST,"id" DESC NULLS LAST) WHERE deleted_at is not null;

@@ -10,7 +10,8 @@ export class ConfigError extends Error {
 
 const emptyAsUndefined = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
 const optional = <T extends z.ZodType>(schema: T) => z.preprocess(emptyAsUndefined, schema.optional());
-const port = (fallback: number) => z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
+const port = (fallback: number) =>
+  z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).max(65535).default(fallback));
 const list = z.preprocess(
   (v) =>
     typeof v === "string"
@@ -34,7 +35,10 @@ export function isTimeZone(tz: string): boolean {
 }
 
 const EnvSchema = z.object({
-  NODE_ENV: z.preprocess(emptyAsUndefined, z.enum(["development", "production", "test"]).default("development")),
+  NODE_ENV: z.preprocess(
+    emptyAsUndefined,
+    z.enum(["development", "production", "test"]).default("development"),
+  ),
   DATABASE_URL: optional(z.url({ protocol: /^postgres(ql)?$/, error: "must be a postgres:// URL" })),
   DATA_DIR: z.preprocess(emptyAsUndefined, z.string().default(".data")),
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
@@ -97,7 +101,9 @@ export function loadConfig(env: Env = process.env): Config {
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`);
   return {
     env: e.NODE_ENV,
-    database: embedded ? { kind: "pglite", dir: path.join(dataDir, "pglite") } : { kind: "postgres", url: e.DATABASE_URL! },
+    database: embedded
+      ? { kind: "pglite", dir: path.join(dataDir, "pglite") }
+      : { kind: "postgres", url: e.DATABASE_URL! },
     dataDir,
     host: e.HOST,
     port: e.PORT,
@@ -136,9 +142,13 @@ function embeddedSecrets(dataDir: string, e: z.infer<typeof EnvSchema>) {
   }
   const secrets = {
     mcpTokenSecret: e.MCP_TOKEN_SECRET ?? stored.mcpTokenSecret ?? randomBytes(32).toString("base64url"),
-    betterAuthSecret: e.BETTER_AUTH_SECRET ?? stored.betterAuthSecret ?? randomBytes(32).toString("base64url"),
+    betterAuthSecret:
+      e.BETTER_AUTH_SECRET ?? stored.betterAuthSecret ?? randomBytes(32).toString("base64url"),
   };
-  if (secrets.mcpTokenSecret !== stored.mcpTokenSecret || secrets.betterAuthSecret !== stored.betterAuthSecret) {
+  if (
+    secrets.mcpTokenSecret !== stored.mcpTokenSecret ||
+    secrets.betterAuthSecret !== stored.betterAuthSecret
+  ) {
     mkdirSync(dataDir, { recursive: true });
     writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
   }

@@ -22,7 +22,11 @@ export type Database = {
    * LISTEN on a channel. `onListen` runs each time the listen is (re)established: notifications sent
    * while disconnected are lost, so callers resync from the table then.
    */
-  listen(channel: string, onNotify: (payload: string) => void, onListen?: () => void): Promise<() => Promise<void>>;
+  listen(
+    channel: string,
+    onNotify: (payload: string) => void,
+    onListen?: () => void,
+  ): Promise<() => Promise<void>>;
   close(): Promise<void>;
 };
 
@@ -58,7 +62,11 @@ function connectPostgres(url: string, max: number): Database {
     },
     async listen(channel, onNotify, onListen) {
       // postgres.js keeps LISTEN on its own dedicated connection and re-listens after reconnects.
-      listener ??= postgres(url, { max: 1, onnotice: () => {}, connection: { application_name: "margin-listen" } });
+      listener ??= postgres(url, {
+        max: 1,
+        onnotice: () => {},
+        connection: { application_name: "margin-listen" },
+      });
       const sub = await listener.listen(channel, onNotify, onListen);
       return () => sub.unlisten();
     },

@@ -3,15 +3,15 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 /** Another live process owns the embedded database directory. */
 export class DataDirLockedError extends Error {
   override name = "DataDirLockedError";
-  constructor(
-    readonly dir: string,
-    readonly pid: number,
-  ) {
+  readonly pid: number;
+
+  constructor(dir: string, pid: number) {
     super(
       `The embedded database at ${dir} is in use by another margin process (pid ${pid}). ` +
         "Two processes on one PGlite directory corrupt it, so this one stops. " +
         "Stop the other process, talk to it over HTTP, or set DATABASE_URL to use a Postgres server.",
     );
+    this.pid = pid;
   }
 }
 

@@ -61,7 +61,13 @@ export const tasks = pgTable(
       .where(sql`deleted_at is null`),
     // "all" statuses and the trash.
     index("tasks_user_due_idx").on(t.userId, dueSortKey, t.position, t.id).where(sql`deleted_at is null`),
-    index("tasks_user_deleted_idx").on(t.userId, t.deletedAt).where(sql`deleted_at is not null`),
+    // Completed tasks list newest first.
+    index("tasks_user_completed_idx")
+      .on(t.userId, t.completedAt.desc(), t.id.desc())
+      .where(sql`deleted_at is null and status = 'completed'`),
+    index("tasks_user_deleted_idx")
+      .on(t.userId, t.deletedAt.desc(), t.id.desc())
+      .where(sql`deleted_at is not null`),
   ],
 );
 

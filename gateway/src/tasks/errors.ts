@@ -4,23 +4,25 @@
  */
 export class TaskError extends Error {
   override name = "TaskError";
-  constructor(
-    readonly code: "not_found" | "invalid_input" | "conflict",
-    message: string,
-  ) {
+  readonly code: "not_found" | "invalid_input";
+
+  constructor(code: TaskError["code"], message: string) {
     super(message);
+    this.code = code;
   }
 }
 
 export class TaskNotFoundError extends TaskError {
   override name = "TaskNotFoundError";
-  constructor(readonly taskId: string) {
+
+  constructor(taskId: string) {
     super("not_found", `No task with id ${taskId}. Call list_tasks to find the task's id.`);
   }
 }
 
 export class InvalidTaskInputError extends TaskError {
   override name = "InvalidTaskInputError";
+
   constructor(message: string) {
     super("invalid_input", message);
   }

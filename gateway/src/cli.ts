@@ -1,0 +1,131 @@
+import { parseArgs } from "node:util";
+import { type Config, ConfigError, isTimeZone, loadConfig } from "./config.ts";
+import { DataDirLockedError } from "./db/data-dir-lock.ts";
+import { openDatabase } from "./db/open.ts";
+import { createLogger } from "./logger.ts";
+import { startMcpHttp } from "./mcp-server/main.ts";
+import { serveStdio } from "./mcp-server/stdio.ts";
+import { signMcpToken } from "./mcp-server/token.ts";
+import { createTaskRepository } from "./tasks/repository.ts";
+
+const USAGE = `Usage: margin <command> [options]
+
+Commands:
+  start [--no-extension]        MCP server and gateway together (embedded database unless DATABASE_URL is set)
+  gateway                       the gateway alone (PORT)
+  mcp [--stdio]                 the MCP server over HTTP (MCP_PORT), or over stdio for MARGIN_USER_ID
+  migrate                       apply database migrations
+  mcp-token --user-id U [--tz Z] [--ttl 10m]
+                                print a signed MCP token for a user
+  user create --email E --password P [--name N] [--tz Z]
+  api-key create --email E [--name N]
+                                print a new personal API key (shown once)
+
+Configuration comes from the environment; see README.md.`;
+
+/** A mistake on the command line: print it with the usage. */
+class UsageError extends Error {}
+
+type Command = (args: string[], config: Config) => Promise<void>;
+
+const commands: Record<string, Command> = {
+  async migrate(_args, config) {
+    const database = await openDatabase(config);
+    await database.close();
+    console.log(`Migrations applied (${database.kind}).`);
+  },
+
+  async mcp(args, config) {
+    const { values } = parseArgs({ args, options: { stdio: { type: "boolean", default: false } } });
+    if (values.stdio) {
+      if (!config.stdioUser)
+        throw new ConfigError("margin mcp --stdio needs MARGIN_USER_ID (and optionally MARGIN_TZ).");
+      const logger = createLogger(config.logLevel, { name: "margin-mcp", fd: 2 });
+      const database = await openDatabase(config);
+      const close = await serveStdio(createTaskRepository(database.db), config.stdioUser, logger);
+      onShutdown(async () => {
+        await close();
+        await database.close();
+      });
+      return;
+    }
+    const logger = createLogger(config.logLevel, { name: "margin-mcp" });
+    const database = await openDatabase(config);
+    const server = await startMcpHttp(config, database, logger);
+    onShutdown(async () => {
+      await new Promise((resolve) => server.close(resolve));
+      await database.close();
+    });
+  },
+
+  async "mcp-token"(args, config) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        "user-id": { type: "string" },
+        tz: { type: "string" },
+        ttl: { type: "string", default: "10m" },
+      },
+    });
+    const userId = values["user-id"];
+    if (!userId) throw new UsageError("mcp-token needs --user-id");
+    if (values.tz && !isTimeZone(values.tz))
+      throw new UsageError(`--tz: "${values.tz}" is not an IANA time zone`);
+    if (!/^\d+[smhd]$/.test(values.ttl))
+      throw new UsageError('--ttl: a duration such as "30s", "10m", "2h" or "1d"');
+    console.log(
+      await signMcpToken(config.mcpTokenSecret, {
+        userId,
+        tz: values.tz,
+        ttl: values.ttl,
+        audience: config.mcpUrl,
+      }),
+    );
+  },
+};
+
+function onShutdown(close: () => Promise<void>) {
+  let closing = false;
+  const stop = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    close().then(
+      () => process.exit(0),
+      (err) => {
+        console.error(`margin: error while stopping after ${signal}:`, err);
+        process.exit(1);
+      },
+    );
+  };
+  process.once("SIGINT", () => stop("SIGINT"));
+  process.once("SIGTERM", () => stop("SIGTERM"));
+}
+
+export async function main(argv: string[]): Promise<void> {
+  const [first, second, ...rest] = argv;
+  const name = first && commands[`${first} ${second}`] ? `${first} ${second}` : first;
+  const command = name ? commands[name] : undefined;
+  if (!command || first === "--help" || first === "-h") {
+    console.log(USAGE);
+    if (!command && first && first !== "--help" && first !== "-h") process.exitCode = 2;
+    return;
+  }
+  const args = name === first ? argv.slice(1) : rest;
+  try {
+    await command(args, loadConfig());
+  } catch (err) {
+    if (err instanceof UsageError) {
+      console.error(`margin: ${err.message}\n\n${USAGE}`);
+      process.exit(2);
+    }
+    if (err instanceof ConfigError || err instanceof DataDirLockedError || isArgError(err)) {
+      console.error(`margin: ${err instanceof Error ? err.message : err}`);
+      process.exit(1);
+    }
+    throw err;
+  }
+}
+
+function isArgError(err: unknown): err is Error {
+  return err instanceof TypeError && "code" in err && String(err.code).startsWith("ERR_PARSE_ARGS");
+}

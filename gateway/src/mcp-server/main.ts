@@ -1,0 +1,27 @@
+import type { Server } from "node:http";
+import type { Config } from "../config.ts";
+import type { Database } from "../db/connect.ts";
+import type { Logger } from "../logger.ts";
+import { createTaskRepository } from "../tasks/repository.ts";
+import { createMcpHttpApp } from "./http.ts";
+
+/** Runs the MCP server over HTTP on MCP_PORT; resolves once it listens. */
+export async function startMcpHttp(config: Config, database: Database, logger: Logger): Promise<Server> {
+  const app = createMcpHttpApp({
+    repo: createTaskRepository(database.db),
+    tokenSecret: config.mcpTokenSecret,
+    mcpUrl: config.mcpUrl,
+    authorizationServer: config.publicUrl,
+    allowedHosts: config.mcpAllowedHosts,
+    allowedOrigins: config.mcpAllowedOrigins,
+    logger,
+  });
+  return new Promise((resolve, reject) => {
+    const server = app.listen(config.mcpPort, config.host, (err) => {
+      if (err) return reject(err);
+      logger.info({ url: config.mcpUrl.href, port: config.mcpPort }, "MCP server listening");
+      resolve(server);
+    });
+    server.keepAliveTimeout = 65_000;
+  });
+}

@@ -1,0 +1,90 @@
+import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
+import type { z } from "zod";
+import { TaskError } from "../tasks/errors.ts";
+import type { UserTasks } from "../tasks/repository.ts";
+import type { TaskView } from "../tasks/view.ts";
+
+export type ToolContext = { tasks: UserTasks };
+export type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+type Shape = z.ZodRawShape;
+
+/** One MCP tool: a plain object, independent of transport, so it runs in-process, over HTTP and over stdio. */
+export type ToolDefinition<I extends Shape = Shape, O extends Shape = Shape> = {
+  name: string;
+  title: string;
+  description: string;
+  inputSchema: I;
+  outputSchema: O;
+  annotations: {
+    readOnlyHint: boolean;
+    destructiveHint: boolean;
+    idempotentHint: boolean;
+    openWorldHint: false;
+  };
+  execute(
+    args: z.infer<z.ZodObject<I>>,
+    ctx: ToolContext,
+  ): Promise<{ text: string; structured: z.infer<z.ZodObject<O>> }>;
+};
+
+export function defineTool<I extends Shape, O extends Shape>(
+  tool: ToolDefinition<I, O>,
+): ToolDefinition<I, O> {
+  return tool;
+}
+
+export type ToolFailureLogger = (err: unknown, tool: string) => void;
+
+/** Adapts a tool to the SDK: user mistakes become `isError` results that say what to fix; faults are logged. */
+export function registerTool(
+  server: McpServer,
+  tool: ToolDefinition,
+  resolveTasks: (extra: ToolExtra) => UserTasks,
+  onFault: ToolFailureLogger,
+) {
+  server.registerTool(
+    tool.name,
+    {
+      title: tool.title,
+      description: tool.description,
+      inputSchema: tool.inputSchema,
+      outputSchema: tool.outputSchema,
+      annotations: { title: tool.title, ...tool.annotations },
+    },
+    async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
+      try {
+        const result = await tool.execute(args as never, { tasks: resolveTasks(extra) });
+        return { content: [{ type: "text", text: result.text }], structuredContent: result.structured };
+      } catch (err) {
+        if (err instanceof TaskError) return toolError(err.code, err.message);
+        onFault(err, tool.name);
+        return toolError("internal", "The task service failed on this call. Try again in a moment.");
+      }
+    },
+  );
+}
+
+function toolError(code: string, message: string): CallToolResult {
+  return {
+    isError: true,
+    content: [{ type: "text", text: message }],
+    structuredContent: { error: { code, message } },
+  };
+}
+
+/** One line per task for tool texts: enough for a model to answer and to act on the id. */
+export function describeTask(task: TaskView): string {
+  const parts = [`"${task.title}"`, `id ${task.id}`];
+  if (task.status === "completed") parts.push("completed");
+  if (task.due) {
+    const when = task.due.time ? `${task.due.date} ${task.due.time}` : task.due.date;
+    parts.push(`due ${when} (${task.due.tz})${task.due.repeat ? `, repeats ${task.due.repeat}` : ""}`);
+  }
+  if (task.priority !== "medium") parts.push(`${task.priority} priority`);
+  if (task.labels.length) parts.push(task.labels.map((l) => `#${l}`).join(" "));
+  if (task.deleted_at) parts.push("deleted");
+  return parts.join(" · ");
+}

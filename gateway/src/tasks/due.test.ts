@@ -1,0 +1,255 @@
+import { describe, expect, it } from "vitest";
+import { dayBounds, describeDue, extractDueFromTitle, localParts, parseDue } from "./due.ts";
+import { InvalidTaskInputError } from "./errors.ts";
+
+const BERLIN = "Europe/Berlin";
+const NY = "America/New_York";
+// Europe/Berlin: DST starts 2026-03-29 01:00Z, ends 2026-10-25 01:00Z. New York: starts 2026-03-08 07:00Z, ends 2026-11-01 06:00Z.
+const BERLIN_SPRING = new Date("2026-03-28T20:00:00Z");
+const NY_SPRING = new Date("2026-03-07T23:00:00Z");
+
+// [tz, now, phrase, expected instant or "date:YYYY-MM-DD" for date-only] — the verified table of the recipe
+const cases: [string, string, string, string][] = [
+  [BERLIN, "2026-03-28T20:00:00Z", "tomorrow 5pm", "2026-03-29T15:00:00.000Z"],
+  [BERLIN, "2026-03-28T20:00:00Z", "next friday", "date:2026-04-03"],
+  [BERLIN, "2026-03-28T20:00:00Z", "in 2 hours", "2026-03-28T22:00:00.000Z"],
+  [BERLIN, "2026-03-28T20:00:00Z", "jan 27 9:30am", "2027-01-27T08:30:00.000Z"],
+  [BERLIN, "2026-03-28T20:00:00Z", "tonight", "date:2026-03-28"],
+  [BERLIN, "2026-03-28T20:00:00Z", "tomorrow 2:30am", "2026-03-29T01:30:00.000Z"], // nonexistent -> 03:30 CEST
+  [BERLIN, "2026-03-29T00:30:00Z", "in 2 hours", "2026-03-29T02:30:00.000Z"], // across the gap: absolute
+  [BERLIN, "2026-10-24T18:00:00Z", "tomorrow 5pm", "2026-10-25T16:00:00.000Z"], // across fall-back
+  [BERLIN, "2026-10-24T18:00:00Z", "tomorrow 2:30am", "2026-10-25T00:30:00.000Z"], // ambiguous -> earlier (CEST)
+  [NY, "2026-03-07T23:00:00Z", "tomorrow 5pm", "2026-03-08T21:00:00.000Z"],
+  [NY, "2026-03-07T23:00:00Z", "next friday", "date:2026-03-13"],
+  [NY, "2026-03-07T23:00:00Z", "in 2 hours", "2026-03-08T01:00:00.000Z"],
+  [NY, "2026-03-07T23:00:00Z", "jan 27 9:30am", "2027-01-27T14:30:00.000Z"],
+  [NY, "2026-03-07T23:00:00Z", "tonight", "date:2026-03-07"],
+  [NY, "2026-10-31T22:00:00Z", "tomorrow 5pm", "2026-11-01T22:00:00.000Z"],
+  [NY, "2026-11-01T05:30:00Z", "in 2 hours", "2026-11-01T07:30:00.000Z"],
+  [NY, "2026-03-07T23:00:00Z", "at 9", "2026-03-08T13:00:00.000Z"], // next 9:00 = Sun 9:00 EDT
+];
+
+describe("parseDue", () => {
+  it.each(cases)("%s at %s: %j -> %s", (tz, now, phrase, expected) => {
+    const due = parseDue(phrase, { now: new Date(now), tz });
+    expect(due.tz).toBe(tz);
+    expect(due.phrase).toBe(phrase);
+    expect(due.recurrence).toBeNull();
+    if (expected.startsWith("date:")) {
+      expect(due.dateOnly).toBe(true);
+      expect(localParts(due)).toMatchObject({ date: expected.slice(5), time: "00:00" });
+    } else {
+      expect(due.dateOnly).toBe(false);
+      expect(due.at.toISOString()).toBe(expected);
+    }
+  });
+
+  it("treats 'tonight' as date-only today: chrono implies 22:00 but the hour is not certain", () => {
+    const due = parseDue("tonight", { now: BERLIN_SPRING, tz: BERLIN });
+    expect(due).toMatchObject({ dateOnly: true, at: new Date("2026-03-27T23:00:00Z") }); // 00:00 CET on Mar 28
+  });
+
+  it("puts date-only dues at local midnight of that date", () => {
+    const due = parseDue("next friday", { now: BERLIN_SPRING, tz: BERLIN });
+    expect(due.at.toISOString()).toBe("2026-04-02T22:00:00.000Z"); // 00:00 CEST on Apr 3
+  });
+
+  it("trims the phrase", () => {
+    expect(parseDue("  tomorrow 5pm \n", { now: BERLIN_SPRING, tz: BERLIN }).phrase).toBe("tomorrow 5pm");
+  });
+
+  it("does not depend on the process zone being the user's zone", () => {
+    expect(process.env.TZ).toBe("UTC");
+    expect(parseDue("tomorrow 5pm", { now: NY_SPRING, tz: NY }).at.toISOString()).toBe(
+      "2026-03-08T21:00:00.000Z",
+    );
+  });
+
+  describe("ISO forms", () => {
+    const opts = { now: BERLIN_SPRING, tz: BERLIN };
+
+    it("date only -> local midnight, dateOnly", () => {
+      expect(parseDue("2026-12-01", opts)).toEqual({
+        at: new Date("2026-11-30T23:00:00Z"),
+        dateOnly: true,
+        tz: BERLIN,
+        phrase: "2026-12-01",
+        recurrence: null,
+      });
+    });
+
+    it("local date-time without offset -> wall clock in tz", () => {
+      expect(parseDue("2026-12-01T17:00", opts)).toMatchObject({
+        at: new Date("2026-12-01T16:00:00Z"),
+        dateOnly: false,
+      });
+      expect(parseDue("2026-07-01 17:00:30", opts).at.toISOString()).toBe("2026-07-01T15:00:30.000Z");
+    });
+
+    it("Z or offset -> that exact instant", () => {
+      expect(parseDue("2026-12-01T17:00:00Z", opts)).toMatchObject({
+        at: new Date("2026-12-01T17:00:00Z"),
+        dateOnly: false,
+      });
+      expect(parseDue("2026-12-01T17:00+05:30", opts).at.toISOString()).toBe("2026-12-01T11:30:00.000Z");
+      expect(parseDue("2026-12-01T17:00:00-0500", opts).at.toISOString()).toBe("2026-12-01T22:00:00.000Z");
+    });
+
+    it("rejects impossible calendar dates", () => {
+      expect(() => parseDue("2026-02-30", opts)).toThrow(InvalidTaskInputError);
+      expect(() => parseDue("2026-12-01T25:00", opts)).toThrow(/2026-12-01/);
+    });
+  });
+
+  describe("recurrence phrases", () => {
+    it("'every monday at 9' asked on a Monday at 10:00 starts next Monday", () => {
+      const now = new Date("2027-03-22T09:00:00Z"); // Mon 10:00 CET
+      const due = parseDue("every monday at 9", { now, tz: BERLIN });
+      expect(due.at.toISOString()).toBe("2027-03-29T07:00:00.000Z"); // 09:00 CEST, after the change
+      expect(due.dateOnly).toBe(false);
+      expect(due.recurrence).toBe(
+        "DTSTART;TZID=Europe/Berlin:20270329T090000\nRRULE:FREQ=WEEKLY;BYDAY=MO;BYHOUR=9;BYMINUTE=0;BYSECOND=0",
+      );
+    });
+
+    it("without a time the rule is date-only at local midnight", () => {
+      const due = parseDue("every weekday", { now: BERLIN_SPRING, tz: BERLIN }); // Saturday
+      expect(due).toMatchObject({ dateOnly: true, at: new Date("2026-03-29T22:00:00Z") }); // Mon Mar 30 00:00 CEST
+      expect(due.recurrence).toContain("RRULE:FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR");
+    });
+  });
+
+  it.each(["blorp", "", "   ", "read chapter 5"])(
+    "throws a helpful InvalidTaskInputError for %j",
+    (phrase) => {
+      const parse = () => parseDue(phrase, { now: BERLIN_SPRING, tz: BERLIN });
+      expect(parse).toThrow(InvalidTaskInputError);
+      expect(parse).toThrow(/Could not understand the due date .*Try "tomorrow 5pm", "next friday"/);
+    },
+  );
+
+  it("error message quotes the phrase", () => {
+    expect(() => parseDue("blorp", { now: BERLIN_SPRING, tz: BERLIN })).toThrow(
+      'Could not understand the due date "blorp".',
+    );
+  });
+});
+
+describe("extractDueFromTitle", () => {
+  const berlin = { now: BERLIN_SPRING, tz: BERLIN };
+
+  it.each([
+    [
+      "remind me tomorrow 5pm to call mom",
+      "remind me to call mom",
+      "tomorrow 5pm",
+      "2026-03-29T15:00:00.000Z",
+    ],
+    ["next friday standup", "standup", "next friday", "date:2026-04-03"],
+    ["pay rent in 2 hours", "pay rent", "in 2 hours", "2026-03-28T22:00:00.000Z"],
+    ["dentist jan 27 9:30am", "dentist", "jan 27 9:30am", "2027-01-27T08:30:00.000Z"],
+    ["tonight gym", "gym", "tonight", "date:2026-03-28"],
+    ["call bob at 9", "call bob", "at 9", "2026-03-29T07:00:00.000Z"],
+    ["submit report due friday", "submit report", "friday", "date:2026-04-03"],
+    ["taxes due on april 15", "taxes", "april 15", "date:2026-04-15"],
+    ["call mom on friday", "call mom", "on friday", "date:2026-04-03"],
+    ["lunch at noon", "lunch", "noon", "2026-03-29T10:00:00.000Z"],
+    ["call mom, tomorrow", "call mom", "tomorrow", "date:2026-03-29"],
+  ])("%j -> %j", (input, title, phrase, expected) => {
+    const got = extractDueFromTitle(input, berlin);
+    expect(got?.title).toBe(title);
+    expect(got?.due.phrase).toBe(phrase);
+    if (expected.startsWith("date:")) {
+      expect(got?.due.dateOnly).toBe(true);
+      expect(got && localParts(got.due).date).toBe(expected.slice(5));
+    } else {
+      expect(got?.due.at.toISOString()).toBe(expected);
+    }
+  });
+
+  it("'call bob at 9' in New York across spring-forward", () => {
+    const got = extractDueFromTitle("call bob at 9", { now: NY_SPRING, tz: NY });
+    expect(got).toMatchObject({
+      title: "call bob",
+      due: { at: new Date("2026-03-08T13:00:00Z"), dateOnly: false },
+    });
+  });
+
+  it("strips recurrence phrases and keeps the rule", () => {
+    const got = extractDueFromTitle("standup every weekday at 9:30", berlin);
+    expect(got?.title).toBe("standup");
+    expect(got?.due.phrase).toBe("every weekday at 9:30");
+    expect(got?.due.at.toISOString()).toBe("2026-03-30T07:30:00.000Z"); // Mon 09:30 CEST
+    expect(got?.due.recurrence).toContain("BYDAY=MO,TU,WE,TH,FR;BYHOUR=9;BYMINUTE=30");
+    expect(extractDueFromTitle("remind me every day at 8am to take pills", berlin)?.title).toBe(
+      "remind me to take pills",
+    );
+  });
+
+  it.each([
+    "read chapter 5",
+    "buy 2 apples",
+    "may I call bob",
+    "meeting at home",
+    "march on",
+    "sat with alex",
+    "mon",
+    "the 3rd",
+    "work out for 2 hours",
+    "do it now",
+    "call mom friday", // a bare weekday word needs "on"/"by"/"due"/"next"/"this"
+    "in march plan trip",
+    "daily standup notes", // "daily" as an adjective is not a recurrence
+    "write weekly report",
+  ])("no false positive for %j", (title) => {
+    expect(extractDueFromTitle(title, berlin)).toBeNull();
+  });
+
+  it("keeps the words when the title is nothing but a date", () => {
+    expect(extractDueFromTitle("tomorrow 5pm", berlin)?.title).toBe("tomorrow 5pm");
+  });
+});
+
+describe("localParts / describeDue", () => {
+  it("shows local date, time and weekday in the due's zone", () => {
+    expect(localParts({ at: new Date("2026-03-29T15:00:00Z"), tz: BERLIN })).toEqual({
+      date: "2026-03-29",
+      time: "17:00",
+      weekday: "Sunday",
+    });
+    expect(localParts({ at: new Date("2026-03-08T03:30:00Z"), tz: NY })).toEqual({
+      date: "2026-03-07",
+      time: "22:30",
+      weekday: "Saturday",
+    });
+  });
+
+  it("describes timed, date-only and recurring dues", () => {
+    const base = { tz: BERLIN, recurrence: null };
+    expect(describeDue({ ...base, at: new Date("2026-11-23T16:00:00Z"), dateOnly: false })).toBe(
+      "Mon, Nov 23, 17:00 (Europe/Berlin)",
+    );
+    expect(describeDue({ ...base, at: new Date("2026-04-02T22:00:00Z"), dateOnly: true })).toBe("Fri, Apr 3");
+    const due = parseDue("every monday at 9", { now: new Date("2027-03-22T09:00:00Z"), tz: BERLIN });
+    expect(describeDue(due)).toBe("Mon, Mar 29, 09:00 (Europe/Berlin) · every Monday at 9:00");
+  });
+});
+
+describe("dayBounds", () => {
+  it("2026-03-29 in Berlin is 23 hours long", () => {
+    const { todayStart, tomorrowStart } = dayBounds(new Date("2026-03-29T12:00:00Z"), BERLIN);
+    expect(todayStart.toISOString()).toBe("2026-03-28T23:00:00.000Z");
+    expect(tomorrowStart.toISOString()).toBe("2026-03-29T22:00:00.000Z");
+    expect(tomorrowStart.getTime() - todayStart.getTime()).toBe(23 * 3600_000);
+  });
+
+  it("2026-10-25 in Berlin is 25 hours long", () => {
+    const { todayStart, tomorrowStart } = dayBounds(new Date("2026-10-25T12:00:00Z"), BERLIN);
+    expect(tomorrowStart.getTime() - todayStart.getTime()).toBe(25 * 3600_000);
+  });
+
+  it("uses the user's day, not the UTC day", () => {
+    const { todayStart } = dayBounds(new Date("2026-03-08T03:00:00Z"), NY); // Mar 7, 22:00 EST
+    expect(todayStart.toISOString()).toBe("2026-03-07T05:00:00.000Z");
+  });
+});

@@ -1,0 +1,183 @@
+// Due dates in the user's IANA zone: chrono-node reads the phrase, Temporal does the zone arithmetic.
+import * as chrono from "chrono-node";
+import { Temporal } from "temporal-polyfill";
+import { InvalidTaskInputError } from "./errors.ts";
+import { describeRecurrence, parseRecurrence } from "./recurrence.ts";
+
+export type Due = {
+  /** the instant; for date-only dues: 00:00 local time of that date in `tz` */
+  at: Date;
+  /** true when no time of day was certain ("next friday", "tonight", "2026-12-01") */
+  dateOnly: boolean;
+  /** IANA zone the phrase was resolved in */
+  tz: string;
+  /** the original phrase as the user wrote it (trimmed) */
+  phrase: string;
+  /** "DTSTART;TZID=<tz>:<yyyymmddThhmmss>\nRRULE:..." or null */
+  recurrence: string | null;
+};
+
+type Opts = { now: Date; tz: string };
+
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
+const ISO =
+  /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(Z|[+-]\d{2}(?::?\d{2})?)?)?$/i;
+const FULL_WEEKDAY = /\b(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)s?\b/i;
+const CONNECTIVE_BEFORE = /(?:^|\s)(?:(?:at|on|by|due|until|before)\s+)+$/i;
+
+function zoned(at: Date, tz: string): Temporal.ZonedDateTime {
+  return Temporal.Instant.fromEpochMilliseconds(at.getTime()).toZonedDateTimeISO(tz);
+}
+
+function startOfDay(date: Temporal.PlainDate, tz: string): Date {
+  return new Date(date.toZonedDateTime(tz).epochMilliseconds);
+}
+
+function invalidDue(phrase: string): InvalidTaskInputError {
+  return new InvalidTaskInputError(
+    `Could not understand the due date "${phrase}". Try "tomorrow 5pm", "next friday", "in 2 hours", "jan 27 9:30am", an ISO date like 2026-12-01, or "every monday at 9".`,
+  );
+}
+
+/** ISO 8601 forms: date-only, local date-time (wall clock in `tz`), or an exact instant (Z / offset). */
+function parseIso(text: string, tz: string): Pick<Due, "at" | "dateOnly"> | null {
+  const m = ISO.exec(text);
+  if (!m) return null;
+  try {
+    const date = Temporal.PlainDate.from(m[1] ?? "", { overflow: "reject" });
+    if (!m[2]) return { at: startOfDay(date, tz), dateOnly: true };
+    if (m[3])
+      return {
+        at: new Date(Temporal.Instant.from(`${m[1]}T${m[2]}${m[3]}`).epochMilliseconds),
+        dateOnly: false,
+      };
+    const wall = date.toPlainDateTime(Temporal.PlainTime.from(m[2] ?? "", { overflow: "reject" }));
+    return {
+      at: new Date(wall.toZonedDateTime(tz, { disambiguation: "compatible" }).epochMilliseconds),
+      dateOnly: false,
+    };
+  } catch {
+    throw new InvalidTaskInputError(
+      `"${text}" is not a valid date. Use a real calendar date like 2026-12-01 or 2026-12-01T17:00.`,
+    );
+  }
+}
+
+function offsetMinutes(tz: string, at: Date): number {
+  return zoned(at, tz).offsetNanoseconds / 60e9;
+}
+
+function chronoParse(text: string, opts: Opts): chrono.ParsedResult[] {
+  // chrono ignores IANA names and would use the *process* zone: give it the offset at `now`, re-resolve below
+  const ref = { instant: opts.now, timezone: offsetMinutes(opts.tz, opts.now) };
+  return chrono.casual.parse(text, ref, { forwardDate: true });
+}
+
+function dueFromChrono(r: chrono.ParsedResult, tz: string): Pick<Due, "at" | "dateOnly"> {
+  const s = r.start;
+  let at: Date;
+  if (r.tags().has("result/relativeDateAndTime") || s.isCertain("timezoneOffset")) {
+    // "in 2 hours" / "5pm UTC": chrono's instant arithmetic is already right
+    at = s.date();
+  } else {
+    // wall-clock fields are in the offset valid at `now`; re-resolve in the zone so a DST change in between counts
+    const zdt = Temporal.ZonedDateTime.from(
+      {
+        timeZone: tz,
+        year: s.get("year") ?? 1970,
+        month: s.get("month") ?? 1,
+        day: s.get("day") ?? 1,
+        hour: s.get("hour") ?? 0,
+        minute: s.get("minute") ?? 0,
+        second: s.get("second") ?? 0,
+      },
+      { disambiguation: "compatible" },
+    );
+    at = new Date(zdt.epochMilliseconds);
+  }
+  // chrono implies 12:00 for "next friday" and 22:00 for "tonight"; an uncertain hour means a date-only due
+  if (!s.isCertain("hour")) return { at: startOfDay(zoned(at, tz).toPlainDate(), tz), dateOnly: true };
+  return { at, dateOnly: false };
+}
+
+function dueFromRecurrence(rec: NonNullable<ReturnType<typeof parseRecurrence>>, tz: string): Due {
+  return { at: rec.first, dateOnly: rec.dateOnly, tz, phrase: rec.text.trim(), recurrence: rec.rule };
+}
+
+/** Parse a due phrase (natural language or ISO) in the user's zone. Throws InvalidTaskInputError when nothing date-like is found. */
+export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
+  const text = phrase.trim();
+  if (!text) throw invalidDue(phrase);
+  const iso = parseIso(text, opts.tz);
+  if (iso) return { ...iso, tz: opts.tz, phrase: text, recurrence: null };
+  const rec = parseRecurrence(text, opts);
+  if (rec) return { ...dueFromRecurrence(rec, opts.tz), phrase: text };
+  const [r] = chronoParse(text, opts);
+  if (!r) throw invalidDue(text);
+  return { ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: text, recurrence: null };
+}
+
+/** Casual chrono matches bare words ("sat", "march", "now"); in a title only trust ones with real date info. */
+function isConfident(r: chrono.ParsedResult, title: string): boolean {
+  const text = r.text.trim().toLowerCase();
+  if (text === "now" || /^for\s/.test(text)) return false; // "work out for 2 hours" is a duration, not a due
+  const s = r.start;
+  if (s.isCertain("day") || s.isCertain("hour") || r.tags().has("result/relativeDate")) return true;
+  if (!s.isCertain("weekday")) return false; // a bare month ("march on", "in may")
+  if (/\b(?:next|this|coming)\b/.test(text)) return true;
+  const connected = /^on\s/.test(text) || CONNECTIVE_BEFORE.test(title.slice(0, r.index));
+  return connected && FULL_WEEKDAY.test(text); // "on friday" yes; "sat with alex", "mon" no
+}
+
+/** Removes [start, end) from a title, plus a dangling connective ("due", "on", "by", "at") right before it. */
+function stripSpan(title: string, start: number, end: number): string {
+  const before = title.slice(0, start).replace(CONNECTIVE_BEFORE, " ");
+  return `${before} ${title.slice(end)}`
+    .replace(/\s+/g, " ")
+    .replace(/\s+([,.;:!?])/g, "$1")
+    .replace(/^[\s,;:\-–—]+|[\s,;:\-–—]+$/g, "");
+}
+
+/** Find a due phrase inside a task title ("call mom tomorrow 5pm", "standup every weekday at 9:30"); returns the title with the phrase removed, or null when the title holds no date. */
+export function extractDueFromTitle(
+  title: string,
+  opts: { now: Date; tz: string },
+): { title: string; due: Due } | null {
+  const rec = parseRecurrence(title, opts);
+  let found: { start: number; end: number; due: Due } | null = null;
+  if (rec) {
+    const start = title.indexOf(rec.text);
+    found = { start, end: start + rec.text.length, due: dueFromRecurrence(rec, opts.tz) };
+  } else {
+    const r = chronoParse(title, opts).find((x) => isConfident(x, title));
+    if (!r) return null;
+    const due: Due = { ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: r.text.trim(), recurrence: null };
+    found = { start: r.index, end: r.index + r.text.length, due };
+  }
+  const rest = stripSpan(title, found.start, found.end);
+  // a title that is only a date ("tomorrow 5pm") keeps its words rather than becoming empty
+  return { title: rest || title.trim(), due: found.due };
+}
+
+/** Local calendar date (YYYY-MM-DD) and wall time (HH:mm) of a due in its zone, for display. */
+export function localParts(due: Pick<Due, "at" | "tz">): { date: string; time: string; weekday: string } {
+  const z = zoned(due.at, due.tz);
+  const time = `${String(z.hour).padStart(2, "0")}:${String(z.minute).padStart(2, "0")}`;
+  return { date: z.toPlainDate().toString(), time, weekday: WEEKDAYS[z.dayOfWeek - 1] ?? "" };
+}
+
+/** Short human text, e.g. "Mon, Nov 23, 17:00 (Europe/Berlin)" or "Fri, Apr 3" for date-only, plus " · every Monday at 9:00" when recurring. */
+export function describeDue(due: Pick<Due, "at" | "dateOnly" | "tz" | "recurrence">): string {
+  const z = zoned(due.at, due.tz);
+  const { time, weekday } = localParts(due);
+  const day = `${weekday.slice(0, 3)}, ${MONTHS[z.month - 1]} ${z.day}`;
+  const base = due.dateOnly ? day : `${day}, ${time} (${due.tz})`;
+  return due.recurrence ? `${base} · ${describeRecurrence(due.recurrence)}` : base;
+}
+
+/** Start of the user's local day containing `now`, and of the next day, as instants (DST-correct). */
+export function dayBounds(now: Date, tz: string): { todayStart: Date; tomorrowStart: Date } {
+  const today = zoned(now, tz).toPlainDate();
+  return { todayStart: startOfDay(today, tz), tomorrowStart: startOfDay(today.add({ days: 1 }), tz) };
+}

@@ -1,0 +1,64 @@
+import type { TaskRow } from "../db/task-schema.ts";
+import { localParts } from "./due.ts";
+import { describeRecurrence } from "./recurrence.ts";
+
+/** The public shape of a task: what tools return, REST answers and change events carry. */
+export type TaskView = {
+  id: string;
+  title: string;
+  notes: string;
+  status: "pending" | "completed";
+  priority: "low" | "medium" | "high";
+  due: {
+    at: string;
+    /** Local calendar date and time in `tz` (time is null for date-only dues). */
+    date: string;
+    time: string | null;
+    date_only: boolean;
+    tz: string;
+    phrase: string | null;
+    repeat: string | null;
+    rrule: string | null;
+  } | null;
+  labels: string[];
+  source: { url: string | null; title: string | null; excerpt: string | null } | null;
+  created_at: string;
+  updated_at: string;
+  completed_at: string | null;
+  deleted_at: string | null;
+};
+
+export function toTaskView(row: TaskRow): TaskView {
+  return {
+    id: row.id,
+    title: row.title,
+    notes: row.notes,
+    status: row.status,
+    priority: row.priority,
+    due: row.dueAt ? dueView(row, row.dueAt) : null,
+    labels: row.labels,
+    source:
+      row.sourceUrl || row.sourceTitle || row.sourceExcerpt
+        ? { url: row.sourceUrl, title: row.sourceTitle, excerpt: row.sourceExcerpt }
+        : null,
+    created_at: row.createdAt.toISOString(),
+    updated_at: row.updatedAt.toISOString(),
+    completed_at: row.completedAt?.toISOString() ?? null,
+    deleted_at: row.deletedAt?.toISOString() ?? null,
+  };
+}
+
+function dueView(row: TaskRow, at: Date): NonNullable<TaskView["due"]> {
+  const tz = row.dueTz ?? "UTC";
+  const local = localParts({ at, tz });
+  return {
+    at: at.toISOString(),
+    date: local.date,
+    time: row.dueDateOnly ? null : local.time,
+    date_only: row.dueDateOnly,
+    tz,
+    phrase: row.duePhrase,
+    repeat: row.recurrence ? describeRecurrence(row.recurrence) : null,
+    rrule: row.recurrence,
+  };
+}
