@@ -1,3 +1,4 @@
+import { Script } from "node:vm";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AccountError, createApiKey, createUser } from "../src/auth/accounts.ts";
@@ -274,6 +275,13 @@ describe("the /device page", () => {
     expect(html).not.toMatch(/(src|href)="(https?:)?\/\//);
     expect(res.headers.get("x-frame-options")).toBe("DENY");
     expect(res.headers.get("cache-control")).toBe("no-store");
+  });
+
+  it("carries an inline script that parses", async () => {
+    const html = await (await fetch(`${base}/device`)).text();
+    const script = /<script nonce="[^"]+">([\s\S]*?)<\/script>/.exec(html)?.[1];
+    expect(script).toContain('"device?user_code="');
+    expect(() => new Script(script ?? "")).not.toThrow();
   });
 
   it("prefills the user code and HTML-escapes it", async () => {

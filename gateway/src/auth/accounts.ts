@@ -1,5 +1,6 @@
 // Account administration from the server side (the `margin user create` / `margin api-key create` CLI).
-// Listing and revoking keys are better-auth HTTP endpoints: GET /api/auth/api-key/list, POST /api/auth/api-key/delete.
+// Listing and revoking keys are better-auth's own HTTP endpoints:
+// GET /api/auth/api-key/list and POST /api/auth/api-key/delete {keyId}.
 import { isAPIError } from "better-auth/api";
 import { eq } from "drizzle-orm";
 import type { Database } from "../db/connect.ts";

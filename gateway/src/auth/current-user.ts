@@ -31,10 +31,7 @@ export async function resolveSessionUser(
   const token = bearerToken(headers);
   if (!token) return null;
   try {
-    const session = await auth.api.getSession({
-      headers: new Headers({ authorization: `Bearer ${token}` }),
-      query: { disableCookieCache: true },
-    });
+    const session = await auth.api.getSession({ headers: new Headers({ authorization: `Bearer ${token}` }) });
     return session ? toCurrentUser(session.user) : null;
   } catch (err) {
     // better-auth rejects some bad credentials by throwing (gateway-recipes A6); that is a 401, not a 500.

@@ -1,0 +1,152 @@
+import { execFile, spawn } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { verifyMcpToken } from "../src/mcp-server/token.ts";
+import { createTestDatabase, type TestDatabase, testDbKind } from "./support/database.ts";
+import { call } from "./support/mcp.ts";
+
+const bin = fileURLToPath(new URL("../bin/margin.js", import.meta.url));
+const run = promisify(execFile);
+const SECRET = "cli-test-secret-0123456789-0123456789";
+let database: TestDatabase;
+let dataDir: string;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(path.join(tmpdir(), "margin-cli-"));
+  // On Postgres the CLI gets its own throwaway database; embedded runs get their own data directory.
+  database = await createTestDatabase();
+  env = {
+    PATH: process.env.PATH ?? "",
+    TZ: "UTC",
+    DATA_DIR: dataDir,
+    MCP_TOKEN_SECRET: SECRET,
+    BETTER_AUTH_SECRET: `${SECRET}-auth`,
+    LOG_LEVEL: "silent",
+    ...(testDbKind === "postgres" ? { DATABASE_URL: database.url! } : {}),
+  };
+});
+afterAll(async () => {
+  await database?.destroy();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const margin = (args: string[], extra: Record<string, string> = {}) =>
+  run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 60_000 });
+
+async function fails(args: string[], extra: Record<string, string> = {}) {
+  try {
+    await margin(args, extra);
+  } catch (err) {
+    const e = err as { code: number; stderr: string };
+    return { code: e.code, stderr: e.stderr };
+  }
+  throw new Error(`margin ${args.join(" ")} succeeded`);
+}
+
+describe("margin CLI", () => {
+  it("prints a signed MCP token for a user and zone", async () => {
+    const { stdout } = await margin([
+      "mcp-token",
+      "--user-id",
+      "cli-user",
+      "--tz",
+      "Asia/Tokyo",
+      "--ttl",
+      "2m",
+    ]);
+    const subject = await verifyMcpToken(SECRET, stdout.trim(), "http://127.0.0.1:8788/mcp");
+    expect(subject).toMatchObject({ userId: "cli-user", tz: "Asia/Tokyo" });
+    expect(subject.expiresAt - Date.now() / 1000).toBeLessThanOrEqual(120);
+  });
+
+  it("explains bad arguments and bad configuration instead of crashing", async () => {
+    const noUser = await fails(["mcp-token"]);
+    expect(noUser.code).toBe(2);
+    expect(noUser.stderr).toMatch(/--user-id/);
+    const badZone = await fails(["mcp-token", "--user-id", "u", "--tz", "Mars/Base"]);
+    expect(badZone.stderr).toMatch(/IANA time zone/);
+    const badPort = await fails(["migrate"], { MCP_PORT: "eighty" });
+    expect(badPort.code).toBe(1);
+    expect(badPort.stderr).toMatch(/Invalid configuration:\n\s+MCP_PORT/);
+    expect(badPort.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
+    const noSecret = await fails(["migrate"], {
+      DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+      MCP_TOKEN_SECRET: "",
+    });
+    expect(noSecret.stderr).toMatch(/MCP_TOKEN_SECRET: required when DATABASE_URL is set/);
+    const unknown = await fails(["frobnicate"]);
+    expect(unknown.code).toBe(2);
+  });
+
+  it("applies migrations, and again without harm", async () => {
+    expect((await margin(["migrate"])).stdout).toMatch(/Migrations applied/);
+    expect((await margin(["migrate"])).stdout).toMatch(/Migrations applied/);
+  });
+
+  it("serves the tools over stdio to the user named in the environment", async () => {
+    const transport = new StdioClientTransport({
+      command: process.execPath,
+      args: [bin, "mcp", "--stdio"],
+      env: { ...env, MARGIN_USER_ID: "stdio-user", MARGIN_TZ: "Europe/Berlin" },
+      stderr: "pipe",
+    });
+    const client = new Client({ name: "cli-test", version: "1.0.0" });
+    await client.connect(transport);
+    try {
+      const added = await call(client, "add_task", { title: "from stdio", due: "2026-12-24T18:00" });
+      expect(added.structuredContent.task.due).toMatchObject({
+        at: "2026-12-24T17:00:00.000Z",
+        tz: "Europe/Berlin",
+      });
+      const listed = await call(client, "list_tasks");
+      expect(listed.structuredContent.tasks.map((t: { title: string }) => t.title)).toEqual(["from stdio"]);
+    } finally {
+      await client.close();
+    }
+  });
+
+  it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const mcpUrl = `http://127.0.0.1:${port}/mcp`;
+    const server = spawn(process.execPath, [bin, "mcp"], {
+      env: { ...env, MCP_PORT: String(port), MCP_URL: mcpUrl, LOG_LEVEL: "info" },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("MCP server did not start")), 30_000);
+        server.stdout.on("data", (chunk: Buffer) => {
+          if (chunk.toString().includes("MCP server listening")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        server.once("exit", (code) => reject(new Error(`MCP server exited with ${code}`)));
+      });
+      const token = (
+        await margin(["mcp-token", "--user-id", "http-cli-user"], { MCP_URL: mcpUrl })
+      ).stdout.trim();
+      const client = new Client({ name: "cli-test", version: "1.0.0" });
+      await client.connect(
+        new StreamableHTTPClientTransport(new URL(mcpUrl), {
+          requestInit: { headers: { authorization: `Bearer ${token}` } },
+        }),
+      );
+      const added = await call(client, "add_task", { title: "via margin mcp" });
+      expect(added.isError).toBeFalsy();
+      await client.close();
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((resolve) => server.once("exit", resolve));
+    }
+    expect(server.exitCode).toBe(0);
+  });
+});

@@ -1,0 +1,68 @@
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { taskChanges, tasks } from "../../src/db/task-schema.ts";
+import { createTaskRepository } from "../../src/tasks/repository.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+
+let database: TestDatabase;
+beforeAll(async () => {
+  database = await createTestDatabase();
+});
+afterAll(async () => {
+  await database?.destroy();
+});
+
+const changesOf = (userId: string) =>
+  database.db.select().from(taskChanges).where(eq(taskChanges.userId, userId)).orderBy(taskChanges.seq);
+
+describe("change log", () => {
+  it("records every write once, in order, with the task as it became", async () => {
+    const mine = createTaskRepository(database.db).forUser({ id: "log-user", tz: "UTC" });
+    const { task } = await mine.add({ title: "a" });
+    await mine.update(task.id, { title: "b" });
+    await mine.complete(task.id);
+    await mine.complete(task.id); // no-op: already done
+    await mine.reopen(task.id);
+    await mine.delete(task.id);
+    await mine.delete(task.id); // no-op: already deleted
+    await mine.restore(task.id);
+    const log = await changesOf("log-user");
+    expect(log.map((c) => c.op)).toEqual([
+      "created",
+      "updated",
+      "completed",
+      "reopened",
+      "deleted",
+      "restored",
+    ]);
+    expect(log.every((c) => c.taskId === task.id)).toBe(true);
+    expect(log.map((c) => (c.task as { title: string }).title)).toEqual(["a", "b", "b", "b", "b", "b"]);
+    expect((log[2]!.task as { status: string }).status).toBe("completed");
+  });
+
+  it("writes nothing when the write fails", async () => {
+    const mine = createTaskRepository(database.db).forUser({ id: "failing-user", tz: "UTC" });
+    await expect(mine.add({ title: "x", due: "when pigs fly" })).rejects.toThrow(/due date/);
+    expect(await changesOf("failing-user")).toEqual([]);
+    expect(await database.db.select().from(tasks).where(eq(tasks.userId, "failing-user"))).toEqual([]);
+  });
+
+  it("announces a change after commit with ids only", async () => {
+    const payloads: string[] = [];
+    const unlisten = await database.listen("task_changes", (p) => payloads.push(p));
+    try {
+      const mine = createTaskRepository(database.db).forUser({ id: "notify-user", tz: "UTC" });
+      const { task } = await mine.add({ title: "secret title", notes: "secret notes" });
+      const deadline = Date.now() + 5000;
+      while (!payloads.some((p) => p.includes(task.id)) && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      const payload = JSON.parse(payloads.find((p) => p.includes(task.id))!);
+      expect(Object.keys(payload).sort()).toEqual(["seq", "task_id", "user_id"]);
+      expect(payload).toMatchObject({ task_id: task.id, user_id: "notify-user" });
+      expect(payloads.join()).not.toContain("secret");
+    } finally {
+      await unlisten();
+    }
+  });
+});
