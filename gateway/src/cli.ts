@@ -1,7 +1,11 @@
 import { parseArgs } from "node:util";
+import { AccountError, createApiKey, createUser } from "./auth/accounts.ts";
+import { createAuth } from "./auth/auth.ts";
 import { type Config, ConfigError, isTimeZone, loadConfig } from "./config.ts";
+import type { Database } from "./db/connect.ts";
 import { DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
+import { startGateway } from "./http/server.ts";
 import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
@@ -29,6 +33,64 @@ class UsageError extends Error {}
 type Command = (args: string[], config: Config) => Promise<void>;
 
 const commands: Record<string, Command> = {
+  async start(args, config) {
+    // The extension is built by its own package; this flag is accepted so scripts can ask for the servers only.
+    parseArgs({ args, options: { "no-extension": { type: "boolean" } } });
+    const logger = createLogger(config.logLevel);
+    const database = await openDatabase(config);
+    const mcp = await startMcpHttp(config, database, logger.child({ service: "mcp" }));
+    const gateway = await startGateway(config, database, logger.child({ service: "gateway" }));
+    if (config.database.kind === "pglite")
+      logger.info({ dir: config.database.dir }, "embedded database (PGlite)");
+    onShutdown(async () => {
+      await gateway.close();
+      await new Promise((resolve) => mcp.close(resolve));
+      await database.close();
+    });
+  },
+
+  async gateway(_args, config) {
+    const logger = createLogger(config.logLevel, { name: "margin-gateway" });
+    const database = await openDatabase(config);
+    const gateway = await startGateway(config, database, logger);
+    onShutdown(async () => {
+      await gateway.close();
+      await database.close();
+    });
+  },
+
+  async "user create"(args, config) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        email: { type: "string" },
+        password: { type: "string" },
+        name: { type: "string" },
+        tz: { type: "string" },
+      },
+    });
+    if (!values.email || !values.password) throw new UsageError("user create needs --email and --password");
+    await withAuth(config, async (auth) => {
+      const user = await createUser(auth, {
+        email: values.email!,
+        password: values.password!,
+        name: values.name,
+        timezone: values.tz,
+      });
+      console.log(JSON.stringify({ id: user.id, email: user.email, timezone: user.timezone }));
+    });
+  },
+
+  async "api-key create"(args, config) {
+    const { values } = parseArgs({ args, options: { email: { type: "string" }, name: { type: "string" } } });
+    if (!values.email) throw new UsageError("api-key create needs --email");
+    await withAuth(config, async (auth, database) => {
+      const key = await createApiKey(auth, database.db, { email: values.email!, name: values.name });
+      console.error("Keep this key now: it is shown only once.");
+      console.log(key.key);
+    });
+  },
+
   async migrate(_args, config) {
     const database = await openDatabase(config);
     await database.close();
@@ -84,6 +146,23 @@ const commands: Record<string, Command> = {
   },
 };
 
+async function withAuth(
+  config: Config,
+  use: (auth: ReturnType<typeof createAuth>, database: Database) => Promise<void>,
+) {
+  const database = await openDatabase(config);
+  try {
+    const auth = createAuth(database.db, {
+      baseURL: config.publicUrl.origin,
+      secret: config.betterAuthSecret,
+      trustedOrigins: [config.publicUrl.origin],
+    });
+    await use(auth, database);
+  } finally {
+    await database.close();
+  }
+}
+
 function onShutdown(close: () => Promise<void>) {
   let closing = false;
   const stop = (signal: string) => {
@@ -118,7 +197,12 @@ export async function main(argv: string[]): Promise<void> {
       console.error(`margin: ${err.message}\n\n${USAGE}`);
       process.exit(2);
     }
-    if (err instanceof ConfigError || err instanceof DataDirLockedError || isArgError(err)) {
+    if (
+      err instanceof ConfigError ||
+      err instanceof DataDirLockedError ||
+      err instanceof AccountError ||
+      isArgError(err)
+    ) {
       console.error(`margin: ${err instanceof Error ? err.message : err}`);
       process.exit(1);
     }

@@ -1,0 +1,111 @@
+import express, { type RequestHandler, Router } from "express";
+import type { Auth } from "../auth/auth.ts";
+import { resolveApiKeyUser } from "../auth/current-user.ts";
+import { signMcpToken } from "../mcp-server/token.ts";
+import { TaskServiceError } from "../task-service/errors.ts";
+
+export type McpProxyOptions = {
+  auth: Auth;
+  mcpUrl: URL;
+  tokenSecret: string;
+  publicUrl: URL;
+  maxBodyBytes?: number;
+};
+
+// Headers of the MCP exchange that pass through; everything else (cookies, the API key) stays here.
+const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "mcp-protocol-version", "last-event-id"];
+const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version"];
+
+/**
+ * `POST /mcp` for external MCP clients (Claude Desktop, Cursor, the Inspector) holding a personal API key.
+ * The key is checked here and never forwarded: the MCP server gets a freshly signed, short-lived user token.
+ */
+export function createMcpProxyRouter(opts: McpProxyOptions): Router {
+  const router = Router();
+  const resourceMetadata = new URL("/.well-known/oauth-protected-resource/mcp", opts.publicUrl).href;
+
+  const authenticate: RequestHandler = async (req, res, next) => {
+    const header = req.get("authorization") ?? "";
+    const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? req.get("x-api-key");
+    const user = key ? await resolveApiKeyUser(opts.auth, key) : null;
+    if (!user) {
+      res
+        .status(401)
+        .set(
+          "WWW-Authenticate",
+          `Bearer error="invalid_token", error_description="${key ? "Unknown or revoked API key" : "Missing API key"}", resource_metadata="${resourceMetadata}"`,
+        )
+        .json({
+          error: {
+            code: "unauthorized",
+            message: "Send a personal API key as 'Authorization: Bearer <key>'.",
+          },
+        });
+      return;
+    }
+    res.locals.user = user;
+    next();
+  };
+
+  router.get("/.well-known/oauth-protected-resource/mcp", (_req, res) => {
+    res.json({
+      resource: new URL("/mcp", opts.publicUrl).href,
+      authorization_servers: [opts.publicUrl.href],
+      bearer_methods_supported: ["header"],
+      resource_name: "Margin tasks",
+    });
+  });
+
+  router.post(
+    "/mcp",
+    authenticate,
+    express.raw({ type: () => true, limit: opts.maxBodyBytes ?? 256 * 1024 }),
+    async (req, res) => {
+      const user = res.locals.user as { id: string; timezone: string };
+      const token = await signMcpToken(opts.tokenSecret, {
+        userId: user.id,
+        tz: user.timezone,
+        audience: opts.mcpUrl,
+        ttl: "2m",
+      });
+      const headers = new Headers({ authorization: `Bearer ${token}` });
+      for (const name of FORWARDED_REQUEST_HEADERS) {
+        const value = req.get(name);
+        if (value) headers.set(name, value);
+      }
+      let upstream: Response;
+      try {
+        upstream = await fetch(opts.mcpUrl, {
+          method: "POST",
+          headers,
+          body: Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : undefined,
+          signal: AbortSignal.timeout(30_000),
+        });
+      } catch (err) {
+        throw TaskServiceError.from(err);
+      }
+      if (upstream.status === 401) {
+        throw new TaskServiceError(
+          "The task service refused the gateway's token; check MCP_TOKEN_SECRET and MCP_URL.",
+          false,
+        );
+      }
+      res.status(upstream.status);
+      for (const name of FORWARDED_RESPONSE_HEADERS) {
+        const value = upstream.headers.get(name);
+        if (value) res.set(name, value);
+      }
+      res.send(Buffer.from(await upstream.arrayBuffer()));
+    },
+  );
+
+  const notAllowed: RequestHandler = (_req, res) => {
+    res
+      .status(405)
+      .set("Allow", "POST")
+      .json({ jsonrpc: "2.0", error: { code: -32000, message: "Method not allowed." }, id: null });
+  };
+  router.get("/mcp", authenticate, notAllowed);
+  router.delete("/mcp", authenticate, notAllowed);
+  return router;
+}

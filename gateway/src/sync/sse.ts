@@ -1,0 +1,76 @@
+import type { Request, RequestHandler, Response } from "express";
+import type { ChangeEvent, ChangeFeed } from "./change-feed.ts";
+
+const SSE_HEADERS = {
+  "content-type": "text/event-stream",
+  "cache-control": "no-cache, no-transform",
+  // nginx and friends would otherwise buffer the stream.
+  "x-accel-buffering": "no",
+};
+
+/**
+ * `GET /api/changes`: the signed-in user's task changes as Server-Sent Events. Mount after the auth
+ * middleware that sets `res.locals.user`. Resumes after `Last-Event-ID` (EventSource sends it on
+ * reconnect) or `?after=<seq>`; with neither, starts at the user's latest seq and sends nothing old.
+ * Sends `event: ready` (id = the resume seq) first, then `event: change` per change, `: ping` comments
+ * every `heartbeatMs`, and `event: shutdown` before ending when the feed closes.
+ */
+export function changesHandler(feed: ChangeFeed, opts: { heartbeatMs?: number } = {}): RequestHandler {
+  const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  return async (req, res) => {
+    const user = res.locals.user as { id: string } | undefined;
+    if (!user) {
+      sendError(res, 401, "unauthorized", "Sign in to follow changes.");
+      return;
+    }
+    const resume = resumeSeq(req);
+    if (resume === "invalid") {
+      sendError(res, 400, "invalid_request", "Last-Event-ID and `after` must be a change sequence number.");
+      return;
+    }
+
+    let closed = false;
+    let cleanup: (() => void) | undefined;
+    res.on("close", () => {
+      closed = true;
+      cleanup?.();
+    });
+    const after = resume ?? (await feed.latestSeq(user.id));
+    if (closed) return; // the client left while we looked up where to start
+
+    res.writeHead(200, SSE_HEADERS);
+    res.flushHeaders();
+    req.socket.setNoDelay(true);
+    res.write(`id: ${after}\nevent: ready\ndata: ${JSON.stringify({ seq: after })}\n\n`);
+
+    const heartbeat = setInterval(() => res.write(": ping\n\n"), heartbeatMs);
+    const unsubscribe = feed.subscribe(
+      user.id,
+      after,
+      (events) => res.write(formatChanges(events)),
+      () => res.end("event: shutdown\ndata: {}\n\n"),
+    );
+    cleanup = () => {
+      clearInterval(heartbeat);
+      unsubscribe();
+    };
+  };
+}
+
+/** The resume point, or undefined for "now". The header wins: EventSource keeps the original `?after`. */
+function resumeSeq(req: Request): number | undefined | "invalid" {
+  const header = req.get("last-event-id");
+  const raw = header !== undefined && header !== "" ? header : req.query.after;
+  if (raw === undefined) return undefined;
+  if (typeof raw !== "string" || !/^\d{1,16}$/.test(raw)) return "invalid";
+  const seq = Number(raw);
+  return Number.isSafeInteger(seq) ? seq : "invalid";
+}
+
+function formatChanges(events: ChangeEvent[]): string {
+  return events.map((e) => `id: ${e.seq}\nevent: change\ndata: ${JSON.stringify(e)}\n\n`).join("");
+}
+
+function sendError(res: Response, status: number, code: string, message: string) {
+  res.status(status).json({ error: { code, message } });
+}

@@ -1,0 +1,100 @@
+import { AsyncLocalStorage } from "node:async_hooks";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import { signMcpToken } from "../mcp-server/token.ts";
+import { TaskServiceError } from "./errors.ts";
+
+export type TaskServiceUser = { id: string; timezone: string };
+
+export type TaskServiceOptions = {
+  mcpUrl: URL;
+  tokenSecret: string;
+  /** Per call; the MCP server answers in milliseconds, so a slow call means trouble. */
+  timeoutMs?: number;
+  onCall?: (tool: string, seconds: number, outcome: "ok" | "tool_error" | "unavailable" | "failed") => void;
+};
+
+export type ToolResult = CallToolResult & { structuredContent?: Record<string, unknown> };
+
+const TOKEN_TTL_SECONDS = 300;
+
+/**
+ * The gateway's one MCP client to the task service, shared by all requests of all users. The server is
+ * stateless, so one connection serves everyone: each HTTP request carries the token of the user whose call it
+ * is, taken from async context, never from shared state.
+ */
+export function createTaskServiceClient(opts: TaskServiceOptions) {
+  const currentToken = new AsyncLocalStorage<string>();
+  const tokens = new Map<string, { token: string; renewAt: number }>();
+  let connection: Promise<Client> | undefined;
+
+  const userFetch: typeof fetch = (url, init) => {
+    const headers = new Headers(init?.headers);
+    headers.set("authorization", `Bearer ${currentToken.getStore()}`);
+    return fetch(url, { ...init, headers });
+  };
+
+  async function tokenFor(user: TaskServiceUser): Promise<string> {
+    const key = `${user.id}\u0000${user.timezone}`;
+    const cached = tokens.get(key);
+    if (cached && cached.renewAt > Date.now()) return cached.token;
+    const token = await signMcpToken(opts.tokenSecret, {
+      userId: user.id,
+      tz: user.timezone,
+      audience: opts.mcpUrl,
+      ttl: `${TOKEN_TTL_SECONDS}s`,
+    });
+    // Renew well before expiry; the map holds at most one entry per active user.
+    tokens.set(key, { token, renewAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 });
+    return token;
+  }
+
+  function connect(): Promise<Client> {
+    connection ??= (async () => {
+      const client = new Client({ name: "margin-gateway", version: "0.1.0" });
+      await client.connect(new StreamableHTTPClientTransport(opts.mcpUrl, { fetch: userFetch }), {
+        timeout: opts.timeoutMs ?? 10_000,
+      });
+      return client;
+    })().catch((err) => {
+      connection = undefined;
+      throw err;
+    });
+    return connection;
+  }
+
+  return {
+    /** Calls one tool as `user`. Tool-level errors come back as `isError` results; transport faults throw. */
+    async call(user: TaskServiceUser, tool: string, args: Record<string, unknown>): Promise<ToolResult> {
+      const started = performance.now();
+      const token = await tokenFor(user);
+      try {
+        const result = await currentToken.run(token, async () => {
+          const client = await connect();
+          return client.callTool({ name: tool, arguments: args }, CallToolResultSchema, {
+            timeout: opts.timeoutMs ?? 10_000,
+          });
+        });
+        opts.onCall?.(tool, (performance.now() - started) / 1000, result.isError ? "tool_error" : "ok");
+        return result as ToolResult;
+      } catch (err) {
+        const failure = TaskServiceError.from(err);
+        opts.onCall?.(
+          tool,
+          (performance.now() - started) / 1000,
+          failure.unavailable ? "unavailable" : "failed",
+        );
+        throw failure;
+      }
+    },
+
+    async close() {
+      const client = await connection?.catch(() => undefined);
+      connection = undefined;
+      await client?.close();
+    },
+  };
+}
+
+export type TaskServiceClient = ReturnType<typeof createTaskServiceClient>;
