@@ -1,0 +1,148 @@
+import { once } from "node:events";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { type Auth, createAuth } from "../../src/auth/auth.ts";
+import { createGatewayApp } from "../../src/http/app.ts";
+import { createMetrics } from "../../src/http/metrics.ts";
+import { createChangeFeed } from "../../src/sync/change-feed.ts";
+import { createTaskServiceClient } from "../../src/task-service/client.ts";
+import type { TestDatabase } from "./database.ts";
+import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "./mcp.ts";
+
+export const EXTENSION_ORIGIN = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
+
+export type GatewayHarness = {
+  baseUrl: string;
+  auth: Auth;
+  mcp: McpHttpHarness;
+  /** fetch against the gateway with a bearer token. */
+  api(path: string, token: string | undefined, init?: RequestInit): Promise<Response>;
+  close(): Promise<void>;
+};
+
+/** The real gateway (auth, REST, SSE, MCP proxy) in front of the real MCP server, both on loopback ports. */
+export async function startGatewayHarness(
+  database: TestDatabase,
+  opts: { writeRateLimitPerMinute?: number; sseHeartbeatMs?: number; mcp?: McpHttpHarness } = {},
+): Promise<GatewayHarness> {
+  const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
+  const server = createServer();
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const auth = createAuth(database.db, {
+    baseURL: baseUrl,
+    secret: "gateway-test-secret-".padEnd(48, "x"),
+    trustedOrigins: [baseUrl, EXTENSION_ORIGIN],
+  });
+  const feed = createChangeFeed(database, { logger: silentLogger });
+  await feed.start();
+  const metrics = createMetrics();
+  metrics.countStreamsWith(() => feed.subscriberCount());
+  const tasks = createTaskServiceClient({
+    mcpUrl: mcp.url,
+    tokenSecret: TEST_SECRET,
+    timeoutMs: 3000,
+    onCall: metrics.recordMcpCall,
+  });
+  const app = createGatewayApp({
+    auth,
+    database,
+    tasks,
+    feed,
+    metrics,
+    logger: silentLogger,
+    publicUrl: new URL(baseUrl),
+    mcpUrl: mcp.url,
+    mcpTokenSecret: TEST_SECRET,
+    extensionOrigins: [EXTENSION_ORIGIN],
+    writeRateLimitPerMinute: opts.writeRateLimitPerMinute ?? 10_000,
+    sseHeartbeatMs: opts.sseHeartbeatMs,
+  });
+  server.on("request", app);
+  return {
+    baseUrl,
+    auth,
+    mcp,
+    api: (path, token, init = {}) =>
+      fetch(baseUrl + path, {
+        ...init,
+        headers: {
+          ...(init.body ? { "content-type": "application/json" } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(init.headers as Record<string, string> | undefined),
+        },
+      }),
+    async close() {
+      await feed.close();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+      await tasks.close();
+      if (!opts.mcp) await mcp.close();
+    },
+  };
+}
+
+export type SseEvent = { id?: string; event?: string; data?: string };
+
+/** Reads an SSE response into events; `next(predicate, ms)` waits for a matching event or fails. */
+export function readSse(res: Response) {
+  const events: SseEvent[] = [];
+  const comments: string[] = [];
+  const waiters = new Set<() => void>();
+  const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = "";
+  const done = (async () => {
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        buffer += value;
+        let end = buffer.indexOf("\n\n");
+        while (end !== -1) {
+          const block = buffer.slice(0, end);
+          buffer = buffer.slice(end + 2);
+          const event: SseEvent = {};
+          for (const line of block.split("\n")) {
+            if (line.startsWith(":")) comments.push(line);
+            const [field, ...rest] = line.split(":");
+            const value = rest.join(":").replace(/^ /, "");
+            if (field === "id" || field === "event" || field === "data") event[field] = value;
+          }
+          if (Object.keys(event).length) events.push(event);
+          for (const wake of waiters) wake();
+          end = buffer.indexOf("\n\n");
+        }
+      }
+    } catch {
+      // the stream was cancelled
+    } finally {
+      for (const wake of waiters) wake();
+    }
+  })();
+  return {
+    events,
+    comments,
+    changes: () => events.filter((e) => e.event === "change").map((e) => JSON.parse(e.data!)),
+    async waitFor(predicate: (events: SseEvent[]) => boolean, ms = 5000) {
+      const deadline = Date.now() + ms;
+      while (!predicate(events)) {
+        if (Date.now() > deadline)
+          throw new Error(`SSE: timed out; got ${JSON.stringify(events).slice(0, 500)}`);
+        await new Promise<void>((resolve) => {
+          const wake = () => {
+            waiters.delete(wake);
+            resolve();
+          };
+          waiters.add(wake);
+          setTimeout(wake, 50);
+        });
+      }
+    },
+    async close() {
+      await reader.cancel().catch(() => {});
+      await done;
+    },
+    done,
+  };
+}
