@@ -149,4 +149,80 @@ describe("margin CLI", () => {
     }
     expect(server.exitCode).toBe(0);
   });
+
+  it("creates users and API keys, and refuses a duplicate email", async () => {
+    const { stdout } = await margin([
+      "user",
+      "create",
+      "--email",
+      "cli@example.com",
+      "--password",
+      "long-enough-pw",
+      "--tz",
+      "Europe/Paris",
+    ]);
+    expect(JSON.parse(stdout)).toMatchObject({ email: "cli@example.com", timezone: "Europe/Paris" });
+    const duplicate = await fails([
+      "user",
+      "create",
+      "--email",
+      "cli@example.com",
+      "--password",
+      "long-enough-pw",
+    ]);
+    expect(duplicate.stderr).toMatch(/already/i);
+    const key = await margin(["api-key", "create", "--email", "cli@example.com", "--name", "desktop"]);
+    expect(key.stdout.trim()).toMatch(/^mgn_\w{20,}$/);
+    expect(key.stderr).toMatch(/shown only once/);
+    const unknown = await fails(["api-key", "create", "--email", "nobody@example.com"]);
+    expect(unknown.stderr).toMatch(/nobody@example.com/);
+  });
+
+  it("runs MCP server and gateway together with `start`, and stops cleanly", async () => {
+    const port = 20000 + Math.floor(Math.random() * 20000);
+    const startEnv = {
+      ...env,
+      PORT: String(port),
+      MCP_PORT: String(port + 1),
+      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
+      LOG_LEVEL: "info",
+    };
+    const server = spawn(process.execPath, [bin, "start", "--no-extension"], {
+      env: startEnv,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const timer = setTimeout(() => reject(new Error("margin start did not come up")), 30_000);
+        let out = "";
+        server.stdout.on("data", (chunk: Buffer) => {
+          out += chunk;
+          if (out.includes("gateway listening")) {
+            clearTimeout(timer);
+            resolve();
+          }
+        });
+        server.once("exit", (code) => reject(new Error(`margin start exited with ${code}`)));
+      });
+      const base = `http://127.0.0.1:${port}`;
+      const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+        method: "POST",
+        headers: { "content-type": "application/json", origin: base },
+        body: JSON.stringify({ email: "start@example.com", password: "long-enough-pw", name: "S" }),
+      });
+      const token = signUp.headers.get("set-auth-token");
+      expect(token).toBeTruthy();
+      const created = await fetch(`${base}/api/tasks`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: `Bearer ${token}` },
+        body: JSON.stringify({ title: "end to end" }),
+      });
+      expect(created.status).toBe(201);
+      expect((await (await fetch(`${base}/readyz`)).json()).status).toBe("ready");
+    } finally {
+      server.kill("SIGTERM");
+      await new Promise((resolve) => server.once("exit", resolve));
+    }
+    expect(server.exitCode).toBe(0);
+  });
 });

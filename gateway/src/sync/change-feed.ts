@@ -27,7 +27,7 @@ export type ChangeFeed = {
   close(): Promise<void>;
 };
 
-export const CHANGES_CHANNEL = "task_changes";
+const CHANGES_CHANNEL = "task_changes";
 const RETRY_MS = 1_000;
 
 type Subscriber = {

@@ -1,8 +1,9 @@
 import { eq } from "drizzle-orm";
+import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskChanges, tasks } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
@@ -63,6 +64,36 @@ describe("change log", () => {
       expect(payloads.join()).not.toContain("secret");
     } finally {
       await unlisten();
+    }
+  });
+
+  // Readers resume "after seq N"; a lower seq committing later would be skipped for good.
+  it.skipIf(testDbKind !== "postgres")("makes one user's change-log seqs commit in order", async () => {
+    const sql = postgres(database.url!, { max: 3, onnotice: () => {} });
+    try {
+      const insert = (tx: postgres.TransactionSql, user: string) =>
+        tx`insert into task_changes (user_id, task_id, op, task) values (${user}, gen_random_uuid(), 'created', '{}') returning seq`;
+      let releaseFirst!: () => void;
+      const firstHolds = new Promise<void>((r) => (releaseFirst = r));
+      let firstSeq = 0;
+      const first = sql.begin(async (tx) => {
+        firstSeq = Number((await insert(tx, "order-user"))[0]!.seq);
+        await firstHolds; // still uncommitted while the second write starts
+      });
+      await new Promise((r) => setTimeout(r, 100));
+      let secondSeq = 0;
+      const second = sql.begin(async (tx) => {
+        secondSeq = Number((await insert(tx, "order-user"))[0]!.seq);
+      });
+      // Another user's writes don't wait.
+      await sql.begin((tx) => insert(tx, "someone-else"));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(secondSeq).toBe(0);
+      releaseFirst();
+      await Promise.all([first, second]);
+      expect(secondSeq).toBeGreaterThan(firstSeq);
+    } finally {
+      await sql.end();
     }
   });
 });

@@ -1,0 +1,62 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "../support/auth.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+
+let database: TestDatabase;
+let gw: GatewayHarness;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  gw = await startGatewayHarness(database);
+});
+afterAll(async () => {
+  await gw?.close();
+  await database?.destroy();
+});
+
+describe("operations", () => {
+  it("reports health and readiness", async () => {
+    expect(await (await gw.api("/healthz", undefined)).json()).toEqual({ status: "ok" });
+    const ready = await gw.api("/readyz", undefined);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toEqual({ status: "ready", checks: { database: "ok", mcp_server: "ok" } });
+  });
+
+  it("exposes Prometheus metrics for requests, streams and MCP calls", async () => {
+    const token = await signUp(gw.baseUrl, "metrics@example.com");
+    await gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title: "measured" }) });
+    const stream = readSse(await gw.api("/api/changes", token));
+    await stream.waitFor((events) => events.some((e) => e.event === "ready"));
+    const text = await (await gw.api("/metrics", undefined)).text();
+    await stream.close();
+    expect(text).toMatch(/margin_http_requests_total\{method="POST",route="\/api\/tasks",status="201"\} 1/);
+    expect(text).toMatch(
+      /margin_http_request_duration_seconds_bucket\{le="[^"]+",method="POST",route="\/api\/tasks"\}/,
+    );
+    expect(text).toMatch(/margin_sse_connections 1/);
+    expect(text).toMatch(/margin_mcp_call_duration_seconds_count\{tool="add_task",outcome="ok"\} 1/);
+    expect(text).not.toMatch(/route="\/api\/tasks\/[0-9a-f-]{36}/); // ids never become labels
+  });
+
+  it("tags every response with a request id, keeping a sane incoming one", async () => {
+    const generated = await gw.api("/healthz", undefined);
+    expect(generated.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
+    const kept = await gw.api("/healthz", undefined, { headers: { "x-request-id": "trace-123" } });
+    expect(kept.headers.get("x-request-id")).toBe("trace-123");
+    const replaced = await gw.api("/healthz", undefined, {
+      headers: { "x-request-id": "bad id\twith spaces" },
+    });
+    expect(replaced.headers.get("x-request-id")).not.toContain("bad");
+  });
+
+  it("ends live streams with a shutdown event when the gateway stops", async () => {
+    const own = await startGatewayHarness(database, { mcp: gw.mcp });
+    const token = await signUp(own.baseUrl, "shutdown@example.com");
+    const stream = readSse(await own.api("/api/changes", token));
+    await stream.waitFor((events) => events.some((e) => e.event === "ready"));
+    await own.close();
+    await stream.done;
+    expect(stream.events.at(-1)?.event).toBe("shutdown");
+  });
+});
