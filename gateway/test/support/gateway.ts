@@ -83,7 +83,7 @@ export async function startGatewayHarness(
   };
 }
 
-export type SseEvent = { id?: string; event?: string; data?: string };
+export type SseEvent = { id?: string; event?: string; data?: string; receivedAt: number };
 
 /** Reads an SSE response into events; `next(predicate, ms)` waits for a matching event or fails. */
 export function readSse(res: Response) {
@@ -102,14 +102,14 @@ export function readSse(res: Response) {
         while (end !== -1) {
           const block = buffer.slice(0, end);
           buffer = buffer.slice(end + 2);
-          const event: SseEvent = {};
+          const event: SseEvent = { receivedAt: performance.now() };
           for (const line of block.split("\n")) {
             if (line.startsWith(":")) comments.push(line);
             const [field, ...rest] = line.split(":");
             const value = rest.join(":").replace(/^ /, "");
             if (field === "id" || field === "event" || field === "data") event[field] = value;
           }
-          if (Object.keys(event).length) events.push(event);
+          if (Object.keys(event).length > 1) events.push(event);
           for (const wake of waiters) wake();
           end = buffer.indexOf("\n\n");
         }
@@ -123,7 +123,11 @@ export function readSse(res: Response) {
   return {
     events,
     comments,
-    changes: () => events.filter((e) => e.event === "change").map((e) => JSON.parse(e.data!)),
+    /** The `change` events' payloads, each with the moment it arrived (performance.now()). */
+    changes: () =>
+      events
+        .filter((e) => e.event === "change")
+        .map((e) => ({ ...JSON.parse(e.data!), arrivedAt: e.receivedAt })),
     async waitFor(predicate: (events: SseEvent[]) => boolean, ms = 5000) {
       const deadline = Date.now() + ms;
       while (!predicate(events)) {
