@@ -114,7 +114,8 @@ export function loadConfig(env: Env = process.env): Config {
     mcpAllowedHosts: e.MCP_ALLOWED_HOSTS.length
       ? e.MCP_ALLOWED_HOSTS
       : [...new Set([mcpUrl.hostname, "127.0.0.1", "localhost", "[::1]"])],
-    mcpAllowedOrigins: e.MCP_ALLOWED_ORIGINS,
+    // A browser on the server's own origin is not a rebinding attack.
+    mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
     extensionOrigins: e.EXTENSION_ORIGINS,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ ?? "UTC" } : undefined,
     logLevel: e.LOG_LEVEL,

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { and, asc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
 import type { Db } from "../db/connect.ts";
 import {
   type ChangeOp,
@@ -287,7 +287,8 @@ function listOrder(status: NonNullable<ListFilter["status"]>) {
     const column = status === "completed" ? tasks.completedAt : tasks.deletedAt;
     return {
       kind: status,
-      by: [desc(column), desc(tasks.id)],
+      // NULLS LAST matches the partial indexes, so Postgres walks them instead of sorting.
+      by: [sql`${column} desc nulls last`, sql`${tasks.id} desc nulls last`],
       key: (row: TaskRow) => [
         (status === "completed" ? row.completedAt : row.deletedAt)!.toISOString(),
         row.id,

@@ -1,0 +1,90 @@
+import { Agent, request } from "node:http";
+
+/** One benchmark module for `bench/run.ts`: `run` resolves to a JSON-able result (with its own targets). */
+export type Benchmark = { name: string; run(): Promise<object> };
+
+/** A target printed beside a result: `pass` is the only thing CI needs to read. */
+export type Target = { name: string; target: string; value: number; pass: boolean };
+
+export const round = (n: number, digits = 3) => {
+  const f = 10 ** digits;
+  return Math.round(n * f) / f;
+};
+
+export function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))] ?? Number.NaN;
+}
+
+export type LoadResult = { p50_ms: number; p99_ms: number; calls_per_s: number; calls: number };
+
+/**
+ * Runs `op` with `concurrency` workers: `warmup` calls first (JIT, pools, caches), then `calls` measured
+ * ones. Returns latency percentiles per call and throughput over the measured wall time.
+ */
+export async function load(
+  op: (i: number) => Promise<unknown>,
+  opts: { concurrency: number; calls: number; warmup: number },
+): Promise<LoadResult> {
+  const drive = async (total: number, record: number[] | undefined) => {
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: opts.concurrency }, async () => {
+        while (next < total) {
+          const i = next++;
+          const t = performance.now();
+          await op(i);
+          record?.push(performance.now() - t);
+        }
+      }),
+    );
+  };
+  await drive(opts.warmup, undefined);
+  const latencies: number[] = [];
+  const started = performance.now();
+  await drive(opts.calls, latencies);
+  const seconds = (performance.now() - started) / 1000;
+  return {
+    p50_ms: round(percentile(latencies, 0.5)),
+    p99_ms: round(percentile(latencies, 0.99)),
+    calls_per_s: Math.round(latencies.length / seconds),
+    calls: latencies.length,
+  };
+}
+
+/** A keep-alive HTTP client, as an MCP client holds one: each call is one POST on a reused socket. */
+export function httpClient(maxSockets: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets });
+  return {
+    post(url: URL, body: string, headers: Record<string, string>): Promise<{ status: number; body: string }> {
+      return new Promise((resolve, reject) => {
+        const req = request(url, {
+          method: "POST",
+          agent,
+          timeout: 10_000,
+          headers: {
+            "content-type": "application/json",
+            "content-length": Buffer.byteLength(body),
+            ...headers,
+          },
+        });
+        req.on("response", (res) => {
+          let text = "";
+          res.setEncoding("utf8");
+          res.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: text }));
+          res.on("error", reject);
+        });
+        req.on("timeout", () => req.destroy(new Error(`POST ${url.href} timed out`)));
+        req.on("error", reject);
+        req.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}
+
+/** Progress goes to stderr: stdout carries only the JSON document. */
+export const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);

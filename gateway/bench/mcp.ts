@@ -1,0 +1,232 @@
+// MCP server benchmark: add_task / list_tasks over real HTTP + real Postgres, beside the floor measured in
+// the same run (one loopback HTTP round trip + one `SELECT 1` through postgres.js).
+import { randomBytes } from "node:crypto";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import postgres from "postgres";
+import { loadConfig } from "../src/config.ts";
+import { connect } from "../src/db/connect.ts";
+import { createLogger } from "../src/logger.ts";
+import { startMcpHttp } from "../src/mcp-server/main.ts";
+import { signMcpToken } from "../src/mcp-server/token.ts";
+import { type Benchmark, httpClient, type LoadResult, load, progress, round, type Target } from "./lib.ts";
+
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+const BULK_TASKS = 100_000;
+const SECRET = randomBytes(32).toString("hex");
+// What a stateless client sends on every call after initialize.
+const MCP_HEADERS = { accept: "application/json, text/event-stream", "mcp-protocol-version": "2025-11-25" };
+
+const runs = {
+  c1: { concurrency: 1, warmup: 300, calls: 1_500 },
+  c16: { concurrency: 16, warmup: 500, calls: 3_000 },
+} as const;
+
+export const mcpBenchmark: Benchmark = { name: "mcp", run };
+
+async function run(): Promise<object> {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {}, connect_timeout: 10 });
+  const dbName = `margin_bench_${randomBytes(6).toString("hex")}`;
+  await admin.unsafe(`create database ${dbName}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${dbName}`;
+  const cleanups: (() => Promise<unknown>)[] = [];
+  try {
+    progress(`database ${dbName}`);
+    const port = await freePort();
+    // The production wiring: config from an environment, `margin mcp`'s server start, default pool size.
+    const config = loadConfig({
+      DATABASE_URL: url.href,
+      MCP_TOKEN_SECRET: SECRET,
+      BETTER_AUTH_SECRET: SECRET,
+      MCP_PORT: String(port),
+      MCP_URL: `http://127.0.0.1:${port}/mcp`,
+      NODE_ENV: "production",
+    });
+    const database = await connect({ kind: "postgres", url: url.href });
+    cleanups.push(() => database.close());
+    await database.migrate();
+    const server = await startMcpHttp(config, database, createLogger("warn", { name: "margin-mcp", fd: 2 }));
+    cleanups.push(() => closeServer(server));
+
+    const floorServer = await startFloorServer();
+    cleanups.push(() => closeServer(floorServer.server));
+    // The same driver and pool size as the app, on the same database.
+    const sql = postgres(url.href, { max: 10, onnotice: () => {} });
+    cleanups.push(() => sql.end({ timeout: 5 }));
+
+    const client = httpClient(16);
+    cleanups.push(async () => client.close());
+    const tokenFor = (userId: string) =>
+      signMcpToken(SECRET, { userId, audience: config.mcpUrl, ttl: "1h", tz: "Europe/Berlin" });
+    let rpcId = 0;
+    const callTool = async (token: string, name: string, args: object) => {
+      const body = JSON.stringify({
+        jsonrpc: "2.0",
+        id: ++rpcId,
+        method: "tools/call",
+        params: { name, arguments: args },
+      });
+      const res = await client.post(config.mcpUrl, body, {
+        ...MCP_HEADERS,
+        authorization: `Bearer ${token}`,
+      });
+      if (res.status !== 200) throw new Error(`${name} → HTTP ${res.status}: ${res.body.slice(0, 300)}`);
+      const parsed = JSON.parse(res.body) as { result?: { isError?: boolean; structuredContent?: unknown } };
+      if (!parsed.result || parsed.result.isError)
+        throw new Error(`${name} failed: ${res.body.slice(0, 300)}`);
+      return parsed.result.structuredContent as Record<string, unknown>;
+    };
+
+    // Floor: the parts no implementation can avoid, measured like the calls they bound.
+    const floorBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } });
+    const floor = async (shape: (typeof runs)[keyof typeof runs]) => {
+      progress(`floor at concurrency ${shape.concurrency}`);
+      const http = await load(() => client.post(floorServer.url, floorBody, MCP_HEADERS), shape);
+      const select1 = await load(() => sql`select 1`, shape);
+      return { http, select1, p50_ms: round(http.p50_ms + select1.p50_ms) };
+    };
+
+    const token = await tokenFor("bench-user");
+    const measure = async (shape: (typeof runs)[keyof typeof runs], floorP50: number) => {
+      progress(`add_task at concurrency ${shape.concurrency}`);
+      const add = await load((i) => callTool(token, "add_task", { title: `bench task ${i}` }), shape);
+      progress(`list_tasks at concurrency ${shape.concurrency}`);
+      const list = await load(() => callTool(token, "list_tasks", {}), shape);
+      const withRatio = (r: LoadResult) => ({ ...r, ratio_to_floor: round(r.p50_ms / floorP50, 2) });
+      return { add_task: withRatio(add), list_tasks: withRatio(list) };
+    };
+
+    const floorC1 = await floor(runs.c1);
+    const c1 = await measure(runs.c1, floorC1.p50_ms);
+    const floorC16 = await floor(runs.c16);
+    const c16 = await measure(runs.c16, floorC16.p50_ms);
+
+    progress(`inserting ${BULK_TASKS} tasks for one user`);
+    const big = await bulkInsert(sql, "bench-100k");
+    const bigToken = await tokenFor("bench-100k");
+    const shape100k = { concurrency: 1, warmup: 100, calls: 500 };
+    progress("list_tasks with 100k tasks");
+    const firstPage = await callTool(bigToken, "list_tasks", {});
+    const cursor = firstPage.next_cursor as string;
+    const list100k = {
+      default: await load(() => callTool(bigToken, "list_tasks", {}), shape100k),
+      second_page: await load(() => callTool(bigToken, "list_tasks", { cursor }), shape100k),
+      overdue: await load(() => callTool(bigToken, "list_tasks", { due: "overdue" }), shape100k),
+      completed: await load(() => callTool(bigToken, "list_tasks", { status: "completed" }), {
+        concurrency: 1,
+        warmup: 20,
+        calls: 200,
+      }),
+      // Substring search has no index: informational, not a target.
+      query: await load(() => callTool(bigToken, "list_tasks", { query: "task 4242" }), {
+        concurrency: 1,
+        warmup: 5,
+        calls: 30,
+      }),
+    };
+
+    const targets: Target[] = [
+      target("add_task c1 p50 ≤ 2 ms", "≤ 2", c1.add_task.p50_ms, c1.add_task.p50_ms <= 2),
+      target(
+        "add_task c1 p50 ≤ 3× floor",
+        "≤ 3",
+        c1.add_task.ratio_to_floor,
+        c1.add_task.ratio_to_floor <= 3,
+      ),
+      target("list_tasks c1 p50 ≤ 2 ms", "≤ 2", c1.list_tasks.p50_ms, c1.list_tasks.p50_ms <= 2),
+      target(
+        "list_tasks c1 p50 ≤ 3× floor",
+        "≤ 3",
+        c1.list_tasks.ratio_to_floor,
+        c1.list_tasks.ratio_to_floor <= 3,
+      ),
+      target(
+        "list_tasks p50 ≤ 5 ms with 100k tasks",
+        "≤ 5",
+        list100k.default.p50_ms,
+        list100k.default.p50_ms <= 5,
+      ),
+    ];
+    return {
+      database: "postgres",
+      server: config.mcpUrl.href,
+      floor: { c1: floorC1, c16: floorC16 },
+      c1,
+      c16,
+      list_tasks_100k: { tasks: big, ...list100k },
+      targets,
+      pass: targets.every((t) => t.pass),
+    };
+  } finally {
+    for (const cleanup of cleanups.reverse()) await cleanup().catch((err) => progress(`cleanup: ${err}`));
+    await admin.unsafe(`drop database if exists ${dbName} with (force)`);
+    await admin.end({ timeout: 5 });
+  }
+}
+
+const target = (name: string, goal: string, value: number, pass: boolean): Target => ({
+  name,
+  target: goal,
+  value,
+  pass,
+});
+
+/**
+ * 100k tasks for one user in one statement: 1 in 3 has a due date (some overdue, some date-only), 1 in 5 is
+ * completed, 1 in 20 deleted. Then ANALYZE, as autovacuum would soon after such a load.
+ */
+async function bulkInsert(sql: postgres.Sql, userId: string) {
+  await sql`
+    insert into tasks (user_id, title, status, priority, due_at, due_date_only, due_tz, position,
+                       created_at, updated_at, completed_at, deleted_at)
+    select ${userId}, 'bulk task ' || g,
+           case when g % 5 = 0 then 'completed' else 'pending' end,
+           (array['low', 'medium', 'high'])[1 + g % 3],
+           case when g % 3 = 0 then now() + ((g % 120) - 30) * interval '1 day' end,
+           g % 6 = 0,
+           case when g % 3 = 0 then 'Europe/Berlin' end,
+           g,
+           now() - g * interval '1 second', now(),
+           case when g % 5 = 0 then now() - g * interval '1 second' end,
+           case when g % 20 = 1 then now() end
+    from generate_series(1, ${BULK_TASKS}::int) g`;
+  await sql`analyze tasks`;
+  const [counts] = await sql<{ total: number; due: number; completed: number; deleted: number }[]>`
+    select count(*)::int total, count(due_at)::int due,
+           count(*) filter (where status = 'completed')::int completed,
+           count(deleted_at)::int deleted
+    from tasks where user_id = ${userId}`;
+  return counts;
+}
+
+async function startFloorServer() {
+  const body = JSON.stringify({ jsonrpc: "2.0", id: 1, result: { content: [] } });
+  const server = createServer((req, res) => {
+    // Drain the request like a real handler, then answer a constant.
+    req.resume();
+    req.on("end", () => {
+      res.writeHead(200, { "content-type": "application/json", "content-length": Buffer.byteLength(body) });
+      res.end(body);
+    });
+  });
+  server.keepAliveTimeout = 65_000;
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`) };
+}
+
+/** A free loopback port, so the server's public URL (the tokens' audience) is known before it starts. */
+async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}
+
+function closeServer(server: Server) {
+  return new Promise<void>((resolve) => {
+    server.closeAllConnections();
+    server.close(() => resolve());
+  });
+}
