@@ -6,6 +6,7 @@ import { z } from "zod";
 import { isTimeZone } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import * as schema from "../db/schema.ts";
+import type { Logger } from "../logger.ts";
 
 export type AuthOptions = {
   /** The gateway's public URL; its origin is trusted and the device page lives at `<baseURL>/device`. */
@@ -15,6 +16,8 @@ export type AuthOptions = {
   trustedOrigins: string[];
   /** How long a device code stays valid, in seconds (default 600); tests shorten it. */
   deviceCodeTtlSeconds?: number;
+  /** Where better-auth's own messages go; without it they are dropped. */
+  logger?: Logger;
 };
 
 // Stored canonically ("europe/berlin" → "Europe/Berlin") so every consumer sees one spelling.
@@ -31,6 +34,14 @@ export function createAuth(database: Database["db"], opts: AuthOptions) {
     database: drizzleAdapter(database, { provider: "pg", schema }),
     emailAndPassword: { enabled: true, minPasswordLength: 8 },
     trustedOrigins: opts.trustedOrigins,
+    // Into the JSON log; a rejected API key is a client's mistake, so it is not logged as an error.
+    logger: {
+      disabled: !opts.logger,
+      log: (level, message, ...args) => {
+        const rejectedKey = /validate API key/i.test(message);
+        opts.logger?.[rejectedKey ? "debug" : level]({ details: args }, message);
+      },
+    },
     // better-auth skips the origin check when NODE_ENV=test; keep it on so tests see production behaviour.
     advanced: { disableOriginCheck: false },
     user: {

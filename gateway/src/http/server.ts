@@ -29,6 +29,7 @@ export async function startGateway(
     baseURL: config.publicUrl.origin,
     secret: config.betterAuthSecret,
     trustedOrigins: [config.publicUrl.origin, ...config.extensionOrigins],
+    logger: logger.child({ component: "auth" }),
   });
   const app = createGatewayApp({
     auth,
