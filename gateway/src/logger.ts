@@ -1,9 +1,15 @@
-import { type Logger, pino } from "pino";
+import { type DestinationStream, type Logger, pino } from "pino";
 
 export type { Logger };
 
-/** JSON logs; credentials never reach them. `fd` 2 keeps stdout free for the stdio protocol. */
-export function createLogger(level: string, opts: { name?: string; fd?: 1 | 2 } = {}): Logger {
+/**
+ * JSON logs; credentials never reach them. `fd` 2 keeps stdout free for the stdio protocol; `destination`
+ * lets tests read what would be written.
+ */
+export function createLogger(
+  level: string,
+  opts: { name?: string; fd?: 1 | 2; destination?: DestinationStream } = {},
+): Logger {
   return pino(
     {
       name: opts.name ?? "margin",
@@ -22,6 +28,6 @@ export function createLogger(level: string, opts: { name?: string; fd?: 1 | 2 } 
         censor: "[redacted]",
       },
     },
-    pino.destination({ fd: opts.fd ?? 1, sync: false }),
+    opts.destination ?? pino.destination({ fd: opts.fd ?? 1, sync: false }),
   );
 }

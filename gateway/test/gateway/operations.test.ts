@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createLogger } from "../../src/logger.ts";
 import { signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
@@ -58,5 +59,25 @@ describe("operations", () => {
     await own.close();
     await stream.done;
     expect(stream.events.at(-1)?.event).toBe("shutdown");
+  });
+
+  it("logs each request as JSON with its request id, and never a credential", async () => {
+    const lines: string[] = [];
+    const logger = createLogger("info", { destination: { write: (line: string) => void lines.push(line) } });
+    const logged = await startGatewayHarness(database, { mcp: gw.mcp, logger });
+    try {
+      const token = await signUp(logged.baseUrl, "logged@example.com");
+      await logged.api("/api/tasks", token, { headers: { "x-request-id": "req-logged-1" } });
+      const entries = lines.map((l) => JSON.parse(l));
+      const entry = entries.find((e) => e.req?.id === "req-logged-1");
+      expect(entry).toMatchObject({ msg: "request completed", res: { statusCode: 200 } });
+      expect(entry.req.headers.authorization).toBe("[redacted]");
+      const all = lines.join("\n");
+      expect(all).not.toContain(token);
+      expect(all).not.toContain(token.split(".")[0]);
+      expect(all).not.toContain("correct-horse-battery");
+    } finally {
+      await logged.close();
+    }
   });
 });

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { type Auth, createAuth } from "../../src/auth/auth.ts";
 import { createGatewayApp } from "../../src/http/app.ts";
 import { createMetrics } from "../../src/http/metrics.ts";
+import type { Logger } from "../../src/logger.ts";
 import { createChangeFeed } from "../../src/sync/change-feed.ts";
 import { createTaskServiceClient } from "../../src/task-service/client.ts";
 import type { TestDatabase } from "./database.ts";
@@ -23,7 +24,12 @@ export type GatewayHarness = {
 /** The real gateway (auth, REST, SSE, MCP proxy) in front of the real MCP server, both on loopback ports. */
 export async function startGatewayHarness(
   database: TestDatabase,
-  opts: { writeRateLimitPerMinute?: number; sseHeartbeatMs?: number; mcp?: McpHttpHarness } = {},
+  opts: {
+    writeRateLimitPerMinute?: number;
+    sseHeartbeatMs?: number;
+    mcp?: McpHttpHarness;
+    logger?: Logger;
+  } = {},
 ): Promise<GatewayHarness> {
   const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
   const server = createServer();
@@ -51,7 +57,7 @@ export async function startGatewayHarness(
     tasks,
     feed,
     metrics,
-    logger: silentLogger,
+    logger: opts.logger ?? silentLogger,
     publicUrl: new URL(baseUrl),
     mcpUrl: mcp.url,
     mcpTokenSecret: TEST_SECRET,
