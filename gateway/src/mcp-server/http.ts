@@ -7,6 +7,7 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { TaskRepository } from "../tasks/repository.ts";
+import { answerToolCall } from "./fast-call.ts";
 import { createMcpServer, ownerFromAuthInfo } from "./server.ts";
 import { verifyMcpToken } from "./token.ts";
 
@@ -79,6 +80,8 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
   const onFault = (err: unknown, tool: string) => opts.logger.error({ err, tool }, "tool failed");
 
   app.post(path, auth, express.json({ limit: opts.maxBodyBytes ?? 256 * 1024 }), async (req, res) => {
+    // Plain tool calls are answered without a per-request server (same response; see fast-call.ts).
+    if (await answerToolCall(req, res, opts.repo, onFault)) return;
     const server = createMcpServer({ repo: opts.repo, resolveOwner: ownerFromAuthInfo, onFault });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

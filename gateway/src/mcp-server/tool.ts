@@ -1,4 +1,5 @@
 import type { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import { type AnySchema, objectFromShape } from "@modelcontextprotocol/sdk/server/zod-compat.js";
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
@@ -38,6 +39,21 @@ export function defineTool<I extends Shape, O extends Shape>(
 
 export type ToolFailureLogger = (err: unknown, tool: string) => void;
 
+/**
+ * The tool's input and output shapes as the object schemas the SDK would build from them, built once. Given a
+ * raw shape, the SDK makes a new object schema in every `registerTool`, i.e. per stateless request, and zod then
+ * re-derives its parser on that schema's first (and only) parse. Same function, same schemas, built once.
+ */
+const objectSchemas = new WeakMap<ToolDefinition, { input: AnySchema; output: AnySchema }>();
+export function toolSchemas(tool: ToolDefinition): { input: AnySchema; output: AnySchema } {
+  let schemas = objectSchemas.get(tool);
+  if (!schemas) {
+    schemas = { input: objectFromShape(tool.inputSchema), output: objectFromShape(tool.outputSchema) };
+    objectSchemas.set(tool, schemas);
+  }
+  return schemas;
+}
+
 /** Adapts a tool to the SDK: user mistakes become `isError` results that say what to fix; faults are logged. */
 export function registerTool(
   server: McpServer,
@@ -45,26 +61,36 @@ export function registerTool(
   resolveTasks: (extra: ToolExtra) => UserTasks,
   onFault: ToolFailureLogger,
 ) {
+  const schemas = toolSchemas(tool);
   server.registerTool(
     tool.name,
     {
       title: tool.title,
       description: tool.description,
-      inputSchema: tool.inputSchema,
-      outputSchema: tool.outputSchema,
+      inputSchema: schemas.input,
+      outputSchema: schemas.output,
       annotations: { title: tool.title, ...tool.annotations },
     },
-    async (args: Record<string, unknown>, extra): Promise<CallToolResult> => {
-      try {
-        const result = await tool.execute(args as never, { tasks: resolveTasks(extra) });
-        return { content: [{ type: "text", text: result.text }], structuredContent: result.structured };
-      } catch (err) {
-        if (err instanceof TaskError) return toolError(err.code, err.message);
-        onFault(err, tool.name);
-        return toolError("internal", "The task service failed on this call. Try again in a moment.");
-      }
-    },
+    (args: Record<string, unknown>, extra: ToolExtra) =>
+      runTool(tool, args, () => resolveTasks(extra), onFault),
   );
+}
+
+/** Runs a tool on validated arguments: user mistakes become `isError` results that say what to fix. */
+export async function runTool(
+  tool: ToolDefinition,
+  args: Record<string, unknown>,
+  resolveTasks: () => UserTasks,
+  onFault: ToolFailureLogger,
+): Promise<CallToolResult> {
+  try {
+    const result = await tool.execute(args as never, { tasks: resolveTasks() });
+    return { content: [{ type: "text", text: result.text }], structuredContent: result.structured };
+  } catch (err) {
+    if (err instanceof TaskError) return toolError(err.code, err.message);
+    onFault(err, tool.name);
+    return toolError("internal", "The task service failed on this call. Try again in a moment.");
+  }
 }
 
 function toolError(code: string, message: string): CallToolResult {

@@ -1,4 +1,6 @@
-import { and, asc, eq, gte, ilike, isNotNull, isNull, lt, or, type SQL, sql } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { and, eq, getTableColumns, isNotNull, isNull, type Query, type SQL, sql } from "drizzle-orm";
+import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from "drizzle-orm/pg-core";
 import type { Db } from "../db/connect.ts";
 import {
   type ChangeOp,
@@ -111,38 +113,39 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
         if (found?.title) ({ title, due } = found);
       }
       if (!title) throw new InvalidTaskInputError("The title is empty. Give the task a short title.");
-      return db.transaction(async (tx) => {
-        const [row] = await tx
-          .insert(tasks)
-          .values({
-            userId: owner.id,
-            title,
-            notes: input.notes?.trim() ?? "",
-            priority: input.priority ?? "medium",
-            labels: normaliseLabels(input.labels),
-            ...dueColumns(due),
-            ...sourceColumns(input.source),
-            idempotencyKey: input.idempotencyKey ?? null,
-            position: now.getTime(),
-            createdAt: now,
-            updatedAt: now,
-          })
-          .onConflictDoNothing({ target: [tasks.userId, tasks.idempotencyKey] })
-          .returning();
-        if (row) {
-          await tx
-            .insert(taskChanges)
-            .values({ userId: owner.id, taskId: row.id, op: "created", task: toTaskView(row) });
-          return { task: row, created: true };
-        }
-        // The key was used before (a retry, possibly a concurrent one): answer with the task it made.
-        const [existing] = await tx
-          .select()
-          .from(tasks)
-          .where(and(mine, eq(tasks.idempotencyKey, input.idempotencyKey!)));
-        if (!existing) throw new Error("idempotency conflict without an existing task");
-        return { task: existing, created: false };
-      });
+      const row: TaskRow = {
+        id: randomUUID(),
+        userId: owner.id,
+        title,
+        notes: input.notes?.trim() ?? "",
+        status: "pending",
+        priority: input.priority ?? "medium",
+        labels: normaliseLabels(input.labels),
+        ...dueColumns(due),
+        ...sourceColumns(input.source),
+        idempotencyKey: input.idempotencyKey ?? null,
+        position: now.getTime(),
+        createdAt: now,
+        updatedAt: now,
+        completedAt: null,
+        deletedAt: null,
+      };
+      // One statement, so one round trip and atomic without BEGIN/COMMIT: the task and its change-log row
+      // (whose snapshot is built here from the very values inserted) commit together or not at all. Every
+      // column is given, so the stored row is exactly `row`.
+      const values: Record<string, unknown> = { snapshot: JSON.stringify(toTaskView(row)) };
+      for (const [key, column] of TASK_FIELDS) {
+        const value = row[key as keyof TaskRow];
+        values[key] = value === null ? null : column.mapToDriverValue(value);
+      }
+      if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true };
+      // The key was used before (a retry, possibly a concurrent one, which the insert waited for): answer
+      // with the task it made.
+      const [existing] = (
+        await run(db, TASK_BY_IDEMPOTENCY_KEY, { user: owner.id, key: input.idempotencyKey })
+      ).map(fromDriverRow);
+      if (!existing) throw new Error("idempotency conflict without an existing task");
+      return { task: existing, created: false };
     },
 
     async get(id: string): Promise<TaskRow> {
@@ -154,24 +157,26 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
     async list(filter: ListFilter = {}): Promise<{ tasks: TaskRow[]; nextCursor: string | null }> {
       const status = filter.status ?? "pending";
       const limit = filter.limit ?? 50;
-      const now = clock();
-      const conditions: (SQL | undefined)[] = [mine];
+      const due = filter.due ?? "any";
+      const query = filter.query?.trim() ?? "";
       const order = listOrder(status);
-      if (status === "deleted") conditions.push(isNotNull(tasks.deletedAt));
-      else conditions.push(NOT_DELETED);
-      if (status === "pending" || status === "completed") conditions.push(eq(tasks.status, status));
-      conditions.push(dueCondition(filter.due ?? "any", now, owner.tz));
-      if (filter.query?.trim()) {
-        const pattern = `%${filter.query.trim().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        conditions.push(or(ilike(tasks.title, pattern), ilike(tasks.notes, pattern)));
+      const cursor = filter.cursor ? decodeCursor(filter.cursor, order.kind) : undefined;
+      const values: Record<string, unknown> = { user: owner.id, limit: limit + 1 };
+      if (due !== "any" && due !== "none") {
+        const now = clock();
+        const { todayStart, tomorrowStart } = dayBounds(now, owner.tz);
+        Object.assign(values, {
+          now: now.toISOString(),
+          today: todayStart.toISOString(),
+          tomorrow: tomorrowStart.toISOString(),
+        });
       }
-      if (filter.cursor) conditions.push(order.after(decodeCursor(filter.cursor, order.kind)));
-      const rows = await db
-        .select()
-        .from(tasks)
-        .where(and(...conditions))
-        .orderBy(...order.by)
-        .limit(limit + 1);
+      if (query) values.pattern = `%${query.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      cursor?.forEach((part, i) => {
+        values[`after${i}`] = part;
+      });
+      const statement = listStatement(status, due, query !== "", cursor !== undefined);
+      const rows = (await run(db, statement, values)).map(fromDriverRow);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       return {
@@ -258,50 +263,148 @@ function normaliseLabels(labels: string[] | undefined): string[] {
   return [...new Set((labels ?? []).map((l) => l.trim().replace(/^[#@]/, "").toLowerCase()).filter(Boolean))];
 }
 
-function dueCondition(due: NonNullable<ListFilter["due"]>, now: Date, tz: string): SQL | undefined {
-  const { todayStart, tomorrowStart } = dayBounds(now, tz);
+/**
+ * The list query for one combination of filters, built once: the filters' values are placeholders, so each
+ * combination is one prepared statement. Status and order are literals, so the partial indexes' predicates
+ * (`deleted_at is null`, `status = 'completed'`) match even in a generic plan and Postgres walks an index in
+ * order instead of sorting.
+ */
+const listStatements = new Map<string, Statement>();
+const LIST_STATUSES: readonly string[] = ["all", "pending", "completed", "deleted"];
+const LIST_DUES: readonly string[] = ["overdue", "today", "upcoming", "none", "any"];
+function listStatement(
+  status: NonNullable<ListFilter["status"]>,
+  due: NonNullable<ListFilter["due"]>,
+  hasQuery: boolean,
+  hasCursor: boolean,
+): Statement {
+  // Unknown values filter nothing (as "all" / "any" do); they must not each make a statement.
+  if (!LIST_STATUSES.includes(status)) status = "all";
+  if (!LIST_DUES.includes(due)) due = "any";
+  const name = `margin_list_${status}_${due}${hasQuery ? "_q" : ""}${hasCursor ? "_c" : ""}`;
+  let statement = listStatements.get(name);
+  if (!statement) {
+    const order = listOrder(status);
+    const conditions: SQL[] = [
+      sql`user_id = ${p("user")}`,
+      status === "deleted" ? sql`deleted_at is not null` : sql`deleted_at is null`,
+    ];
+    if (status === "pending" || status === "completed") conditions.push(sql.raw(`status = '${status}'`));
+    const dueFilter = dueCondition(due);
+    if (dueFilter) conditions.push(dueFilter);
+    if (hasQuery) conditions.push(sql`(title ilike ${p("pattern")} or notes ilike ${p("pattern")})`);
+    if (hasCursor) conditions.push(order.after);
+    statement = prepared(
+      name,
+      sql`select ${TASK_COLUMNS} from tasks where ${sql.join(conditions, sql` and `)}
+        order by ${order.by} limit ${p("limit")}`,
+    );
+    listStatements.set(name, statement);
+  }
+  return statement;
+}
+
+function dueCondition(due: NonNullable<ListFilter["due"]>): SQL | undefined {
   switch (due) {
     case "any":
       return undefined;
     case "none":
-      return isNull(tasks.dueAt);
+      return sql`due_at is null`;
     case "today":
-      return and(gte(tasks.dueAt, todayStart), lt(tasks.dueAt, tomorrowStart));
+      return sql`due_at >= ${p("today")}::timestamptz and due_at < ${p("tomorrow")}::timestamptz`;
     case "upcoming":
-      return gte(tasks.dueAt, tomorrowStart);
+      return sql`due_at >= ${p("tomorrow")}::timestamptz`;
     case "overdue":
       // A date-only task is overdue once its day has passed; a timed one once its time has.
-      return and(
-        eq(tasks.status, "pending"),
-        or(
-          and(eq(tasks.dueDateOnly, false), lt(tasks.dueAt, now)),
-          and(eq(tasks.dueDateOnly, true), lt(tasks.dueAt, todayStart)),
-        ),
-      );
+      return sql`status = 'pending' and ((due_date_only = false and due_at < ${p("now")}::timestamptz)
+        or (due_date_only = true and due_at < ${p("today")}::timestamptz))`;
   }
 }
 
 /** Sort order and keyset condition per list: by due date (undated last), or newest completed / deleted first. */
 function listOrder(status: NonNullable<ListFilter["status"]>) {
   if (status === "completed" || status === "deleted") {
-    const column = status === "completed" ? tasks.completedAt : tasks.deletedAt;
+    const column = sql.raw(status === "completed" ? "completed_at" : "deleted_at");
     return {
       kind: status,
       // NULLS LAST matches the partial indexes, so Postgres walks them instead of sorting.
-      by: [sql`${column} desc nulls last`, sql`${tasks.id} desc nulls last`],
+      by: sql`${column} desc nulls last, id desc nulls last`,
       key: (row: TaskRow) => [
         (status === "completed" ? row.completedAt : row.deletedAt)!.toISOString(),
         row.id,
       ],
-      after: ([at, id]: (string | number)[]) =>
-        sql`(${column}, ${tasks.id}) < (${at}::timestamptz, ${id}::uuid)`,
+      after: sql`(${column}, id) < (${p("after0")}::timestamptz, ${p("after1")}::uuid)`,
     };
   }
   return {
     kind: "due" as const,
-    by: [asc(dueSortKey), asc(tasks.position), asc(tasks.id)],
+    // The same expression as the indexes' (dueSortKey), so Postgres walks them instead of sorting.
+    by: sql`${dueSortKey} asc, position asc, id asc`,
     key: (row: TaskRow) => [row.dueAt?.toISOString() ?? "infinity", row.position, row.id],
-    after: ([at, position, id]: (string | number)[]) =>
-      sql`(${dueSortKey}, ${tasks.position}, ${tasks.id}) > (${at}::timestamptz, ${position}::float8, ${id}::uuid)`,
+    after: sql`(${dueSortKey}, position, id) > (${p("after0")}::timestamptz, ${p("after1")}::float8, ${p("after2")}::uuid)`,
   };
+}
+
+// The hot statements are plain SQL run as prepared statements: with drizzle's query builder, building each
+// statement and mapping its rows cost as much as running it, and postgres.js re-parsed and re-planned every
+// query (drizzle prepares only named queries). Rows are mapped with drizzle's own column mappings, so they come
+// out exactly as its query builder would return them (Dates, arrays), on postgres.js and PGlite alike.
+const TASK_FIELDS = Object.entries(getTableColumns(tasks));
+const TASK_COLUMNS = sql.raw(TASK_FIELDS.map(([, column]) => `"${column.name}"`).join(", "));
+const p = (name: string) => sql.placeholder(name);
+const dialect = new PgDialect();
+
+type Statement = { name: string; query: Query };
+const prepared = (name: string, text: SQL): Statement => ({ name, query: dialect.sqlToQuery(text) });
+
+/**
+ * A new task and its change-log row in one statement: one round trip, and atomic without BEGIN/COMMIT (the
+ * change-log triggers run inside it). Every column is given, so the stored row is exactly the one whose
+ * snapshot goes into the log. A repeated idempotency key inserts neither and returns no row.
+ */
+const ADD_TASK = prepared(
+  "margin_add_task",
+  sql`with t as (
+    insert into tasks (${TASK_COLUMNS}) values (${sql.join(
+      TASK_FIELDS.map(([key]) => p(key)),
+      sql`, `,
+    )})
+    on conflict (user_id, idempotency_key) do nothing
+    returning id, user_id
+  )
+  insert into task_changes (user_id, task_id, op, task)
+  select user_id, id, 'created', ${p("snapshot")}::jsonb from t
+  returning task_id`,
+);
+
+const TASK_BY_IDEMPOTENCY_KEY = prepared(
+  "margin_task_by_idempotency_key",
+  sql`select ${TASK_COLUMNS} from tasks where user_id = ${p("user")} and idempotency_key = ${p("key")}`,
+);
+
+const preparedByDb = new WeakMap<Db, Map<string, PgPreparedQuery<PreparedQueryConfig>>>();
+
+/** Runs a statement, prepared once per database; rows come back as arrays of driver values. */
+async function run(db: Db, statement: Statement, values: Record<string, unknown>): Promise<unknown[][]> {
+  let mine = preparedByDb.get(db);
+  if (!mine) {
+    mine = new Map();
+    preparedByDb.set(db, mine);
+  }
+  let query = mine.get(statement.name);
+  if (!query) {
+    // A name makes postgres.js prepare it (once per connection); the mapper asks both drivers for array rows.
+    query = db._.session.prepareQuery(statement.query, undefined, statement.name, true, (rows) => rows);
+    mine.set(statement.name, query);
+  }
+  return (await query.execute(values)) as unknown[][];
+}
+
+function fromDriverRow(values: unknown[]): TaskRow {
+  const row: Record<string, unknown> = {};
+  TASK_FIELDS.forEach(([key, column], i) => {
+    const value = values[i];
+    row[key] = value === null || value === undefined ? null : column.mapFromDriverValue(value);
+  });
+  return row as TaskRow;
 }
