@@ -51,6 +51,33 @@ async function fails(args: string[], extra: Record<string, string> = {}) {
   throw new Error(`margin ${args.join(" ")} succeeded`);
 }
 
+/** Spawns `margin <args>` and resolves once its log says `ready`; `stop()` sends SIGTERM and returns the exit code. */
+async function serve(args: string[], extra: Record<string, string>, ready: string) {
+  const child = spawn(process.execPath, [bin, ...args], {
+    env: { ...env, ...extra, LOG_LEVEL: "info" },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`margin ${args.join(" ")} did not start`)), 30_000);
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      out += chunk;
+      if (out.includes(ready)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`margin ${args.join(" ")} exited with ${code}`)));
+  });
+  return {
+    async stop() {
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
+      return child.exitCode;
+    },
+  };
+}
+
 describe("margin CLI", () => {
   it("prints a signed MCP token for a user and zone", async () => {
     const { stdout } = await margin([
@@ -116,21 +143,8 @@ describe("margin CLI", () => {
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const mcpUrl = `http://127.0.0.1:${port}/mcp`;
-    const server = spawn(process.execPath, [bin, "mcp"], {
-      env: { ...env, MCP_PORT: String(port), MCP_URL: mcpUrl, LOG_LEVEL: "info" },
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const server = await serve(["mcp"], { MCP_PORT: String(port), MCP_URL: mcpUrl }, "MCP server listening");
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("MCP server did not start")), 30_000);
-        server.stdout.on("data", (chunk: Buffer) => {
-          if (chunk.toString().includes("MCP server listening")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        server.once("exit", (code) => reject(new Error(`MCP server exited with ${code}`)));
-      });
       const token = (
         await margin(["mcp-token", "--user-id", "http-cli-user"], { MCP_URL: mcpUrl })
       ).stdout.trim();
@@ -144,10 +158,8 @@ describe("margin CLI", () => {
       expect(added.isError).toBeFalsy();
       await client.close();
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((resolve) => server.once("exit", resolve));
+      expect(await server.stop()).toBe(0);
     }
-    expect(server.exitCode).toBe(0);
   });
 
   it("creates users and API keys, and refuses a duplicate email", async () => {
@@ -185,25 +197,9 @@ describe("margin CLI", () => {
       PORT: String(port),
       MCP_PORT: String(port + 1),
       MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
-      LOG_LEVEL: "info",
     };
-    const server = spawn(process.execPath, [bin, "start", "--no-extension"], {
-      env: startEnv,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
     try {
-      await new Promise<void>((resolve, reject) => {
-        const timer = setTimeout(() => reject(new Error("margin start did not come up")), 30_000);
-        let out = "";
-        server.stdout.on("data", (chunk: Buffer) => {
-          out += chunk;
-          if (out.includes("gateway listening")) {
-            clearTimeout(timer);
-            resolve();
-          }
-        });
-        server.once("exit", (code) => reject(new Error(`margin start exited with ${code}`)));
-      });
       const base = `http://127.0.0.1:${port}`;
       const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
         method: "POST",
@@ -220,9 +216,7 @@ describe("margin CLI", () => {
       expect(created.status).toBe(201);
       expect((await (await fetch(`${base}/readyz`)).json()).status).toBe("ready");
     } finally {
-      server.kill("SIGTERM");
-      await new Promise((resolve) => server.once("exit", resolve));
+      expect(await server.stop()).toBe(0);
     }
-    expect(server.exitCode).toBe(0);
   });
 });
