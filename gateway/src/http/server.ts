@@ -1,5 +1,5 @@
 import type { Server } from "node:http";
-import { createAuth } from "../auth/auth.ts";
+import { type Auth, createAuth } from "../auth/auth.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -7,6 +7,65 @@ import { createChangeFeed } from "../sync/change-feed.ts";
 import { createTaskServiceClient } from "../task-service/client.ts";
 import { createGatewayApp } from "./app.ts";
 import { createMetrics } from "./metrics.ts";
+
+export type GatewayOptions = Pick<
+  Config,
+  | "publicUrl"
+  | "mcpUrl"
+  | "mcpTokenSecret"
+  | "betterAuthSecret"
+  | "extensionOrigins"
+  | "writeRateLimitPerMinute"
+> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number };
+
+export type Gateway = {
+  app: ReturnType<typeof createGatewayApp>;
+  auth: Auth;
+  /** Ends every live stream (with a shutdown event) and the MCP client; the HTTP server is the caller's. */
+  close(): Promise<void>;
+};
+
+/** Wires the gateway's parts (auth, change feed, MCP client, metrics) into its Express app. */
+export async function createGateway(database: Database, opts: GatewayOptions): Promise<Gateway> {
+  const metrics = createMetrics();
+  const feed = createChangeFeed(database, { logger: opts.logger });
+  await feed.start();
+  metrics.countStreamsWith(() => feed.subscriberCount());
+  const tasks = createTaskServiceClient({
+    mcpUrl: opts.mcpUrl,
+    tokenSecret: opts.mcpTokenSecret,
+    timeoutMs: opts.mcpTimeoutMs,
+    onCall: metrics.recordMcpCall,
+  });
+  const auth = createAuth(database.db, {
+    baseURL: opts.publicUrl.origin,
+    secret: opts.betterAuthSecret,
+    trustedOrigins: [opts.publicUrl.origin, ...opts.extensionOrigins],
+    logger: opts.logger.child({ component: "auth" }),
+  });
+  const app = createGatewayApp({
+    auth,
+    database,
+    tasks,
+    feed,
+    metrics,
+    logger: opts.logger,
+    publicUrl: opts.publicUrl,
+    mcpUrl: opts.mcpUrl,
+    mcpTokenSecret: opts.mcpTokenSecret,
+    extensionOrigins: opts.extensionOrigins,
+    writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
+    sseHeartbeatMs: opts.sseHeartbeatMs,
+  });
+  return {
+    app,
+    auth,
+    async close() {
+      await feed.close();
+      await tasks.close();
+    },
+  };
+}
 
 export type RunningGateway = { server: Server; close(): Promise<void> };
 
@@ -16,36 +75,9 @@ export async function startGateway(
   database: Database,
   logger: Logger,
 ): Promise<RunningGateway> {
-  const metrics = createMetrics();
-  const feed = createChangeFeed(database, { logger });
-  await feed.start();
-  metrics.countStreamsWith(() => feed.subscriberCount());
-  const tasks = createTaskServiceClient({
-    mcpUrl: config.mcpUrl,
-    tokenSecret: config.mcpTokenSecret,
-    onCall: metrics.recordMcpCall,
-  });
-  const auth = createAuth(database.db, {
-    baseURL: config.publicUrl.origin,
-    secret: config.betterAuthSecret,
-    trustedOrigins: [config.publicUrl.origin, ...config.extensionOrigins],
-    logger: logger.child({ component: "auth" }),
-  });
-  const app = createGatewayApp({
-    auth,
-    database,
-    tasks,
-    feed,
-    metrics,
-    logger,
-    publicUrl: config.publicUrl,
-    mcpUrl: config.mcpUrl,
-    mcpTokenSecret: config.mcpTokenSecret,
-    extensionOrigins: config.extensionOrigins,
-    writeRateLimitPerMinute: config.writeRateLimitPerMinute,
-  });
+  const gateway = await createGateway(database, { ...config, logger });
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(config.port, config.host, (err) => (err ? reject(err) : resolve(s)));
+    const s = gateway.app.listen(config.port, config.host, (err) => (err ? reject(err) : resolve(s)));
   });
   server.keepAliveTimeout = 65_000;
   logger.info({ url: config.publicUrl.href, port: config.port }, "gateway listening");
@@ -53,10 +85,9 @@ export async function startGateway(
     server,
     async close() {
       const stopped = new Promise((resolve) => server.close(resolve));
-      await feed.close(); // ends every SSE stream with a shutdown event
+      await gateway.close(); // ends every SSE stream, so the server can finish
       server.closeIdleConnections();
       await stopped;
-      await tasks.close();
     },
   };
 }

@@ -1,12 +1,13 @@
-import { execFile } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { session } from "../../src/db/auth-schema.ts";
+import { packageBin, runNode } from "../peers/support.ts";
 import { signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { EXTENSION_ORIGIN, type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
@@ -134,10 +135,10 @@ describe("credentials", () => {
 describe("MCP Inspector against the gateway", () => {
   it("lists and calls tools with a personal API key", async () => {
     const key = await createApiKey(gw.auth, database.db, { email: "alice@example.com", name: "inspector" });
-    const inspector = fileURLToPath(new URL("../../node_modules/.bin/inspector", import.meta.url));
-    const run = (args: string[]) =>
-      promisify(execFile)(
-        inspector,
+    const home = await mkdtemp(path.join(tmpdir(), "margin-inspector-"));
+    const run = async (args: string[]) => {
+      const result = await runNode(
+        packageBin("@modelcontextprotocol/inspector", "inspector"),
         [
           "--cli",
           `${gw.baseUrl}/mcp`,
@@ -147,11 +148,11 @@ describe("MCP Inspector against the gateway", () => {
           "--header",
           `Authorization: Bearer ${key.key}`,
         ],
-        {
-          timeout: 60_000,
-          env: { ...process.env, CI: "1" },
-        },
+        { timeoutMs: 60_000, env: { HOME: home, MCP_CATALOG_PATH: path.join(home, "mcp.json") } },
       );
+      expect(result.code, result.stderr).toBe(0);
+      return result;
+    };
     const listed = JSON.parse((await run(["--method", "tools/list"])).stdout);
     expect(listed.tools.map((t: { name: string }) => t.name)).toContain("add_task");
     const called = JSON.parse(
@@ -167,6 +168,7 @@ describe("MCP Inspector against the gateway", () => {
       ).stdout,
     );
     expect(called.structuredContent.task.title).toBe("from the inspector");
+    await rm(home, { recursive: true, force: true });
   });
 });
 

@@ -1,12 +1,9 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { type Auth, createAuth } from "../../src/auth/auth.ts";
-import { createGatewayApp } from "../../src/http/app.ts";
-import { createMetrics } from "../../src/http/metrics.ts";
+import type { Auth } from "../../src/auth/auth.ts";
+import { createGateway } from "../../src/http/server.ts";
 import type { Logger } from "../../src/logger.ts";
-import { createChangeFeed } from "../../src/sync/change-feed.ts";
-import { createTaskServiceClient } from "../../src/task-service/client.ts";
 import type { TestDatabase } from "./database.ts";
 import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "./mcp.ts";
 
@@ -36,39 +33,21 @@ export async function startGatewayHarness(
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const auth = createAuth(database.db, {
-    baseURL: baseUrl,
-    secret: "gateway-test-secret-".padEnd(48, "x"),
-    trustedOrigins: [baseUrl, EXTENSION_ORIGIN],
-  });
-  const feed = createChangeFeed(database, { logger: silentLogger });
-  await feed.start();
-  const metrics = createMetrics();
-  metrics.countStreamsWith(() => feed.subscriberCount());
-  const tasks = createTaskServiceClient({
-    mcpUrl: mcp.url,
-    tokenSecret: TEST_SECRET,
-    timeoutMs: 3000,
-    onCall: metrics.recordMcpCall,
-  });
-  const app = createGatewayApp({
-    auth,
-    database,
-    tasks,
-    feed,
-    metrics,
-    logger: opts.logger ?? silentLogger,
+  const gateway = await createGateway(database, {
     publicUrl: new URL(baseUrl),
     mcpUrl: mcp.url,
     mcpTokenSecret: TEST_SECRET,
+    betterAuthSecret: "gateway-test-secret-".padEnd(48, "x"),
     extensionOrigins: [EXTENSION_ORIGIN],
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute ?? 10_000,
+    logger: opts.logger ?? silentLogger,
     sseHeartbeatMs: opts.sseHeartbeatMs,
+    mcpTimeoutMs: 3000,
   });
-  server.on("request", app);
+  server.on("request", gateway.app);
   return {
     baseUrl,
-    auth,
+    auth: gateway.auth,
     mcp,
     api: (path, token, init = {}) =>
       fetch(baseUrl + path, {
@@ -80,10 +59,9 @@ export async function startGatewayHarness(
         },
       }),
     async close() {
-      await feed.close();
+      await gateway.close();
       server.closeAllConnections();
       await new Promise((resolve) => server.close(resolve));
-      await tasks.close();
       if (!opts.mcp) await mcp.close();
     },
   };
