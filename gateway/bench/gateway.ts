@@ -4,6 +4,8 @@ import { createTestDatabase } from "../test/support/database.ts";
 import { readSse, startGatewayHarness } from "../test/support/gateway.ts";
 import { type Benchmark, load, percentile, progress, round } from "./lib.ts";
 
+const WRITES_PER_S = 50;
+
 async function run() {
   const database = await createTestDatabase();
   const gw = await startGatewayHarness(database, { writeRateLimitPerMinute: 1_000_000 });
@@ -22,33 +24,41 @@ async function run() {
         await r.arrayBuffer();
       });
 
-    // 1. Capture on device A → change event on device B's stream, at a steady 50 writes/s.
+    // 1. Capture on device A → change event on device B's stream, at a steady 50 writes/s. A warm-up round
+    // first (pools open their connections, the JIT compiles the paths), as the REST runs below have too.
     const stream = readSse(await gw.api("/api/changes", deviceB));
     await stream.waitFor((events) => events.some((e) => e.event === "ready"));
-    const writes = 250;
     const sentAt = new Map<string, number>();
-    const latency: number[] = [];
-    let seen = 0;
-    const started = performance.now();
-    for (let i = 0; i < writes; i++) {
-      const due = started + i * 20;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      const title = `capture ${i}`;
-      sentAt.set(title, performance.now());
-      void post(deviceA, title);
-      const changes = stream.changes();
-      for (; seen < changes.length; seen++) {
-        const t = sentAt.get(changes[seen]!.task.title);
-        if (t !== undefined) latency.push(changes[seen]!.arrivedAt - t);
+    const paced = async (label: string, writes: number) => {
+      const latency: number[] = [];
+      const before = stream.changes().length;
+      let seen = before;
+      const collect = () => {
+        const changes = stream.changes();
+        for (; seen < changes.length; seen++) {
+          const t = sentAt.get(changes[seen]!.task.title);
+          if (t !== undefined) latency.push(changes[seen]!.arrivedAt - t);
+        }
+      };
+      const started = performance.now();
+      for (let i = 0; i < writes; i++) {
+        const wait = started + i * (1000 / WRITES_PER_S) - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        const title = `${label} capture ${i}`;
+        sentAt.set(title, performance.now());
+        void post(deviceA, title);
+        collect();
       }
-    }
-    await stream.waitFor(() => stream.changes().length >= writes, 10_000);
-    for (const change of stream.changes().slice(seen))
-      latency.push(change.arrivedAt - sentAt.get(change.task.title)!);
+      await stream.waitFor(() => stream.changes().length >= before + writes, 10_000);
+      collect();
+      return latency;
+    };
+    await paced("warm-up", WRITES_PER_S * 2);
+    const writes = WRITES_PER_S * 10;
+    const latency = await paced("measured", writes);
     await stream.close();
     const sse = {
-      writes_per_s: 50,
+      writes_per_s: WRITES_PER_S,
       writes,
       p50_ms: round(percentile(latency, 0.5)),
       p99_ms: round(percentile(latency, 0.99)),
