@@ -65,6 +65,11 @@ export const tasks = pgTable(
     index("tasks_user_completed_idx")
       .on(t.userId, t.completedAt.desc(), t.id.desc())
       .where(sql`deleted_at is null and status = 'completed'`),
+    // Substring search (`query`) on title and notes: trigram GIN, with user_id in it (btree_gin) so one index
+    // scan finds one user's matches. Both extensions ship with Postgres' contrib and with PGlite.
+    index("tasks_user_search_idx")
+      .using("gin", t.userId, t.title.op("gin_trgm_ops"), t.notes.op("gin_trgm_ops"))
+      .where(sql`deleted_at is null`),
     index("tasks_user_deleted_idx")
       .on(t.userId, t.deletedAt.desc(), t.id.desc())
       .where(sql`deleted_at is not null`),

@@ -148,6 +148,30 @@ describe("list_tasks", () => {
     ]);
   });
 
+  it("searches with terms shorter than a trigram, accents and case, and pages through the matches", async () => {
+    await call(client, "add_task", { title: "Café au lait", notes: "" });
+    await call(client, "add_task", { title: "Book CAFÉ table" });
+    await call(client, "add_task", { title: "Ox", notes: "" });
+    for (let i = 0; i < 7; i++) await call(client, "add_task", { title: `Read chapter ${i}` });
+    const titles = async (args: object) =>
+      (await call(client, "list_tasks", args)).structuredContent.tasks.map((t: { title: string }) => t.title);
+    expect((await titles({ query: "café" })).sort()).toEqual(["Book CAFÉ table", "Café au lait"]);
+    expect(await titles({ query: "x" })).toEqual(["Ox"]);
+    expect(await titles({ query: "zz" })).toEqual([]);
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const page = await call(client, "list_tasks", {
+        query: "chapter",
+        limit: 3,
+        ...(cursor ? { cursor } : {}),
+      });
+      seen.push(...page.structuredContent.tasks.map((t: { title: string }) => t.title));
+      cursor = page.structuredContent.next_cursor ?? undefined;
+    } while (cursor);
+    expect(seen.sort()).toEqual(Array.from({ length: 7 }, (_, i) => `Read chapter ${i}`));
+  });
+
   it("pages through every task exactly once with the cursor", async () => {
     for (let i = 0; i < 23; i++) {
       await call(client, "add_task", { title: `task ${i}`, ...(i % 3 === 0 ? {} : { due: `in ${i} days` }) });
