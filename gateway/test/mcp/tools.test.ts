@@ -153,7 +153,7 @@ describe("list_tasks", () => {
     await call(client, "add_task", { title: "Book CAFÉ table" });
     await call(client, "add_task", { title: "Ox", notes: "" });
     for (let i = 0; i < 7; i++) await call(client, "add_task", { title: `Read chapter ${i}` });
-    const titles = async (args: object) =>
+    const titles = async (args: Record<string, unknown>) =>
       (await call(client, "list_tasks", args)).structuredContent.tasks.map((t: { title: string }) => t.title);
     expect((await titles({ query: "café" })).sort()).toEqual(["Book CAFÉ table", "Café au lait"]);
     expect(await titles({ query: "x" })).toEqual(["Ox"]);
