@@ -18,38 +18,66 @@ export function percentile(values: number[], p: number): number {
 
 export type LoadResult = { p50_ms: number; p99_ms: number; calls_per_s: number; calls: number };
 
+type Shape = { concurrency: number; calls: number; warmup: number };
+
+/** Runs `total` calls of `op` on `concurrency` workers; returns each call's latency and the wall time. */
+async function drive(op: (i: number) => Promise<unknown>, concurrency: number, total: number, first = 0) {
+  const latencies: number[] = [];
+  let next = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < total) {
+        const i = first + next++;
+        const t = performance.now();
+        await op(i);
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
+  return { latencies, seconds: (performance.now() - started) / 1000 };
+}
+
+const summarize = (latencies: number[], seconds: number): LoadResult => ({
+  p50_ms: round(percentile(latencies, 0.5)),
+  p99_ms: round(percentile(latencies, 0.99)),
+  calls_per_s: Math.round(latencies.length / seconds),
+  calls: latencies.length,
+});
+
 /**
  * Runs `op` with `concurrency` workers: `warmup` calls first (JIT, pools, caches), then `calls` measured
  * ones. Returns latency percentiles per call and throughput over the measured wall time.
  */
-export async function load(
-  op: (i: number) => Promise<unknown>,
-  opts: { concurrency: number; calls: number; warmup: number },
-): Promise<LoadResult> {
-  const drive = async (total: number, record: number[] | undefined) => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: opts.concurrency }, async () => {
-        while (next < total) {
-          const i = next++;
-          const t = performance.now();
-          await op(i);
-          record?.push(performance.now() - t);
-        }
-      }),
-    );
-  };
-  await drive(opts.warmup, undefined);
-  const latencies: number[] = [];
-  const started = performance.now();
-  await drive(opts.calls, latencies);
-  const seconds = (performance.now() - started) / 1000;
-  return {
-    p50_ms: round(percentile(latencies, 0.5)),
-    p99_ms: round(percentile(latencies, 0.99)),
-    calls_per_s: Math.round(latencies.length / seconds),
-    calls: latencies.length,
-  };
+export async function load(op: (i: number) => Promise<unknown>, opts: Shape): Promise<LoadResult> {
+  await drive(op, opts.concurrency, opts.warmup);
+  const { latencies, seconds } = await drive(op, opts.concurrency, opts.calls, opts.warmup);
+  return summarize(latencies, seconds);
+}
+
+/**
+ * Like `load` for several operations at once, in `rounds` interleaved turns (each op warms up first), so a
+ * change in machine load during the run hits all of them alike: ratios between them stay fair.
+ */
+export async function loadInterleaved<K extends string>(
+  ops: Record<K, (i: number) => Promise<unknown>>,
+  opts: Shape & { rounds: number },
+): Promise<Record<K, LoadResult>> {
+  const names = Object.keys(ops) as K[];
+  for (const name of names) await drive(ops[name], opts.concurrency, opts.warmup);
+  const pooled = new Map(names.map((name) => [name, { latencies: [] as number[], seconds: 0 }]));
+  const perRound = Math.ceil(opts.calls / opts.rounds);
+  for (let r = 0; r < opts.rounds; r++) {
+    for (const name of names) {
+      const run = await drive(ops[name], opts.concurrency, perRound, opts.warmup + r * perRound);
+      const into = pooled.get(name)!;
+      into.latencies.push(...run.latencies);
+      into.seconds += run.seconds;
+    }
+  }
+  return Object.fromEntries(
+    names.map((name) => [name, summarize(pooled.get(name)!.latencies, pooled.get(name)!.seconds)]),
+  ) as Record<K, LoadResult>;
 }
 
 /** A keep-alive HTTP client, as an MCP client holds one: each call is one POST on a reused socket. */

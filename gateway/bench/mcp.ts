@@ -9,7 +9,16 @@ import { connect } from "../src/db/connect.ts";
 import { createLogger } from "../src/logger.ts";
 import { startMcpHttp } from "../src/mcp-server/main.ts";
 import { signMcpToken } from "../src/mcp-server/token.ts";
-import { type Benchmark, httpClient, type LoadResult, load, progress, round, type Target } from "./lib.ts";
+import {
+  type Benchmark,
+  httpClient,
+  type LoadResult,
+  load,
+  loadInterleaved,
+  progress,
+  round,
+  type Target,
+} from "./lib.ts";
 
 const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
 const BULK_TASKS = 100_000;
@@ -79,41 +88,38 @@ async function run(): Promise<object> {
       return parsed.result.structuredContent as Record<string, unknown>;
     };
 
-    // Floor: the parts no implementation can avoid, measured like the calls they bound.
+    // The floor (the parts no implementation can avoid: one loopback HTTP round trip, one `SELECT 1`) and the
+    // tool calls it bounds, measured in interleaved rounds so they see the same machine.
     const floorBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } });
-    const floor = async (shape: (typeof runs)[keyof typeof runs]) => {
-      progress(`floor at concurrency ${shape.concurrency}`);
-      const http = await load(() => client.post(floorServer.url, floorBody, MCP_HEADERS), shape);
-      const select1 = await load(() => sql`select 1`, shape);
-      // Not part of the floor, shown beside it: what one committed (fsynced) single-row insert costs, the
-      // least any durable add_task must pay on top of the round trip.
-      const durableInsert = await load(
-        () => sql`insert into bench_floor_writes (title) values ('floor')`,
-        shape,
-      );
-      return { http, select1, p50_ms: round(http.p50_ms + select1.p50_ms), durable_insert: durableInsert };
-    };
-
     const token = await tokenFor("bench-user");
-    const measure = async (shape: (typeof runs)[keyof typeof runs], floorP50: number) => {
-      progress(`add_task at concurrency ${shape.concurrency}`);
-      const add = await load((i) => callTool(token, "add_task", { title: `bench task ${i}` }), shape);
-      progress(`list_tasks at concurrency ${shape.concurrency}`);
-      const list = await load(() => callTool(token, "list_tasks", {}), shape);
-      // The default page holds 50 tasks; a short page shows how much of a list call is per returned task.
-      const list10 = await load(() => callTool(token, "list_tasks", { limit: 10 }), shape);
-      const withRatio = (r: LoadResult) => ({ ...r, ratio_to_floor: round(r.p50_ms / floorP50, 2) });
+    const measure = async (shape: (typeof runs)[keyof typeof runs]) => {
+      progress(`floor, add_task and list_tasks at concurrency ${shape.concurrency}`);
+      const r = await loadInterleaved(
+        {
+          http: () => client.post(floorServer.url, floorBody, MCP_HEADERS),
+          select1: () => sql`select 1`,
+          // Not part of the floor, shown beside it: one committed (fsynced) single-row insert, the least any
+          // durable add_task pays on top of the round trip.
+          durable_insert: () => sql`insert into bench_floor_writes (title) values ('floor')`,
+          add_task: (i) => callTool(token, "add_task", { title: `bench task ${i}` }),
+          list_tasks: () => callTool(token, "list_tasks", {}),
+          // The default page holds 50 tasks; a short page shows how much of a list call is per returned task.
+          list_tasks_limit_10: () => callTool(token, "list_tasks", { limit: 10 }),
+        },
+        { ...shape, rounds: 5 },
+      );
+      const floorP50 = round(r.http.p50_ms + r.select1.p50_ms);
+      const withRatio = (x: LoadResult) => ({ ...x, ratio_to_floor: round(x.p50_ms / floorP50, 2) });
       return {
-        add_task: withRatio(add),
-        list_tasks: withRatio(list),
-        list_tasks_limit_10: withRatio(list10),
+        floor: { http: r.http, select1: r.select1, p50_ms: floorP50, durable_insert: r.durable_insert },
+        add_task: withRatio(r.add_task),
+        list_tasks: withRatio(r.list_tasks),
+        list_tasks_limit_10: withRatio(r.list_tasks_limit_10),
       };
     };
 
-    const floorC1 = await floor(runs.c1);
-    const c1 = await measure(runs.c1, floorC1.p50_ms);
-    const floorC16 = await floor(runs.c16);
-    const c16 = await measure(runs.c16, floorC16.p50_ms);
+    const { floor: floorC1, ...c1 } = await measure(runs.c1);
+    const { floor: floorC16, ...c16 } = await measure(runs.c16);
 
     progress(`inserting ${BULK_TASKS} tasks for one user`);
     const big = await bulkInsert(sql, "bench-100k");

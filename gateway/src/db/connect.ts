@@ -46,7 +46,17 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
 }
 
 function connectPostgres(url: string, max: number): Database {
-  const client = postgres(url, { max, onnotice: () => {}, connection: { application_name: "margin" } });
+  const client = postgres(url, {
+    max,
+    onnotice: () => {},
+    connection: {
+      application_name: "margin",
+      // Prepared statements skip parsing but are planned on every run. A cached generic plan is fixed once:
+      // made on a fresh install's near-empty tables it scans and sorts a user's whole list once the tasks are
+      // many (until autovacuum's next ANALYZE), and one plan can't serve both a rare search term and a common one.
+      plan_cache_mode: "force_custom_plan",
+    },
+  });
   let listener: postgres.Sql | undefined;
   const db = drizzlePostgres(client, { schema });
   return {

@@ -294,12 +294,11 @@ function listStatement(
     if (dueFilter) conditions.push(dueFilter);
     if (hasQuery) conditions.push(sql`(title ilike ${p("pattern")} or notes ilike ${p("pattern")})`);
     if (hasCursor) conditions.push(order.after);
-    const text = sql`select ${TASK_COLUMNS} from tasks where ${sql.join(conditions, sql` and `)}
-        order by ${order.by} limit ${p("limit")}`;
-    // A search is planned for its own pattern: a rare one reads the trigram index, a common one walks the
-    // list order and stops at the page. A prepared statement's generic plan would pick one for all patterns
-    // (80 ms for "task" over 100k tasks where the right plan takes 0.2 ms).
-    statement = hasQuery ? unprepared(name, text) : prepared(name, text);
+    statement = prepared(
+      name,
+      sql`select ${TASK_COLUMNS} from tasks where ${sql.join(conditions, sql` and `)}
+        order by ${order.by} limit ${p("limit")}`,
+    );
     listStatements.set(name, statement);
   }
   return statement;
@@ -355,13 +354,8 @@ const TASK_COLUMNS = sql.raw(TASK_FIELDS.map(([, column]) => `"${column.name}"`)
 const p = (name: string) => sql.placeholder(name);
 const dialect = new PgDialect();
 
-type Statement = { name: string; query: Query; prepare: boolean };
-const prepared = (name: string, text: SQL): Statement => ({
-  name,
-  query: dialect.sqlToQuery(text),
-  prepare: true,
-});
-const unprepared = (name: string, text: SQL): Statement => ({ ...prepared(name, text), prepare: false });
+type Statement = { name: string; query: Query };
+const prepared = (name: string, text: SQL): Statement => ({ name, query: dialect.sqlToQuery(text) });
 
 /**
  * A new task and its change-log row in one statement: one round trip, and atomic without BEGIN/COMMIT (the
@@ -390,7 +384,7 @@ const TASK_BY_IDEMPOTENCY_KEY = prepared(
 
 const preparedByDb = new WeakMap<Db, Map<string, PgPreparedQuery<PreparedQueryConfig>>>();
 
-/** Runs a statement (prepared once per connection if it says so); rows come back as arrays of driver values. */
+/** Runs a statement, prepared once per database; rows come back as arrays of driver values. */
 async function run(db: Db, statement: Statement, values: Record<string, unknown>): Promise<unknown[][]> {
   let mine = preparedByDb.get(db);
   if (!mine) {
@@ -399,9 +393,8 @@ async function run(db: Db, statement: Statement, values: Record<string, unknown>
   }
   let query = mine.get(statement.name);
   if (!query) {
-    // A name makes the driver prepare it (once per connection); the mapper asks both drivers for array rows.
-    const name = statement.prepare ? statement.name : undefined;
-    query = db._.session.prepareQuery(statement.query, undefined, name, true, (rows) => rows);
+    // A name makes postgres.js prepare it (once per connection); the mapper asks both drivers for array rows.
+    query = db._.session.prepareQuery(statement.query, undefined, statement.name, true, (rows) => rows);
     mine.set(statement.name, query);
   }
   return (await query.execute(values)) as unknown[][];
