@@ -76,7 +76,7 @@ export async function loadInterleaved<K extends string>(
     }
   }
   return Object.fromEntries(
-    names.map((name) => [name, summarize(pooled.get(name)!.latencies, pooled.get(name)!.seconds)]),
+    [...pooled].map(([name, { latencies, seconds }]) => [name, summarize(latencies, seconds)]),
   ) as Record<K, LoadResult>;
 }
 
