@@ -92,6 +92,18 @@ async function run(): Promise<object> {
     // tool calls it bounds, measured in interleaved rounds so they see the same machine.
     const floorBody = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/call", params: { name: "x" } });
     const token = await tokenFor("bench-user");
+    // Writes to existing tasks spread over a set of them, as a user's writes are: at concurrency 16 two calls
+    // rarely touch the same task. Completing a repeating task moves it to its next day, so it always changes.
+    const existing = async (title: string, due?: string) => {
+      const ids: string[] = [];
+      for (let i = 0; i < 64; i++)
+        ids.push(
+          ((await callTool(token, "add_task", { title: `${title} ${i}`, due })).task as { id: string }).id,
+        );
+      return (i: number) => ids[i % ids.length]!;
+    };
+    const renamed = await existing("rename me");
+    const repeating = await existing("water plants", "every day at 9");
     const measure = async (shape: (typeof runs)[keyof typeof runs]) => {
       progress(`floor, add_task and list_tasks at concurrency ${shape.concurrency}`);
       const r = await loadInterleaved(
@@ -105,6 +117,9 @@ async function run(): Promise<object> {
           list_tasks: () => callTool(token, "list_tasks", {}),
           // The default page holds 50 tasks; a short page shows how much of a list call is per returned task.
           list_tasks_limit_10: () => callTool(token, "list_tasks", { limit: 10 }),
+          // Not targets, shown beside them: a write to an existing task, and completing a repeating one.
+          update_task: (i) => callTool(token, "update_task", { task_id: renamed(i), title: `renamed ${i}` }),
+          complete_task: (i) => callTool(token, "complete_task", { task_id: repeating(i) }),
         },
         { ...shape, rounds: 5 },
       );
@@ -115,6 +130,8 @@ async function run(): Promise<object> {
         add_task: withRatio(r.add_task),
         list_tasks: withRatio(r.list_tasks),
         list_tasks_limit_10: withRatio(r.list_tasks_limit_10),
+        update_task: r.update_task,
+        complete_task: r.complete_task,
       };
     };
 

@@ -1,15 +1,8 @@
 import { randomUUID } from "node:crypto";
-import { and, eq, getTableColumns, isNotNull, isNull, type Query, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, type Query, type SQL, sql } from "drizzle-orm";
 import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from "drizzle-orm/pg-core";
 import type { Db } from "../db/connect.ts";
-import {
-  type ChangeOp,
-  dueSortKey,
-  type Priority,
-  type TaskRow,
-  taskChanges,
-  tasks,
-} from "../db/task-schema.ts";
+import { type ChangeOp, dueSortKey, type Priority, type TaskRow, tasks } from "../db/task-schema.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { type Due, dayBounds, extractDueFromTitle, parseDue } from "./due.ts";
 import { InvalidTaskInputError, TaskNotFoundError } from "./errors.ts";
@@ -52,7 +45,6 @@ export type TaskOwner = { id: string; tz: string };
 export type Clock = () => Date;
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const NOT_DELETED = isNull(tasks.deletedAt);
 
 /**
  * The task store, reachable only through `forUser`: every query it runs is filtered by that user's id,
@@ -70,33 +62,40 @@ export type TaskRepository = ReturnType<typeof createTaskRepository>;
 export type UserTasks = ReturnType<typeof userTasks>;
 
 function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
-  const mine = eq(tasks.userId, owner.id);
-  const byId = (id: string) => {
-    if (!UUID.test(id)) throw new TaskNotFoundError(id);
-    return and(mine, eq(tasks.id, id));
-  };
-
-  /** Updates one of the user's tasks and logs the change in the same transaction. */
+  /**
+   * Changes one of the user's tasks and logs the change, atomically. `applies` says when the change applies (e.g.
+   * only pending tasks complete); otherwise it is a no-op and nothing is written.
+   *
+   * Optimistic first, in two round trips and without holding a lock between them: read the task, then one
+   * statement writes it and its change-log row only if it is still the version read (`xmin`). If a concurrent
+   * write got in between, the change is worked out again on the newer version, this time in a transaction that
+   * holds the task's row lock, so it cannot lose again.
+   */
   async function write(
     id: string,
     op: ChangeOp,
-    where: SQL | undefined,
+    applies: (row: TaskRow) => boolean,
     set: (row: TaskRow) => Partial<TaskRow>,
-  ) {
-    // `where` says when the write applies (e.g. only pending tasks complete); otherwise it is a no-op.
-    return db.transaction(async (tx) => {
-      const [current] = await tx.select().from(tasks).where(byId(id)).for("update");
-      if (!current) throw new TaskNotFoundError(id);
-      const values = set(current);
-      const [row] = await tx
-        .update(tasks)
-        .set({ ...values, updatedAt: clock() })
-        .where(and(byId(id), where))
-        .returning();
-      if (!row) return { task: current, changed: false };
-      await tx.insert(taskChanges).values({ userId: owner.id, taskId: row.id, op, task: toTaskView(row) });
-      return { task: row, changed: true };
-    });
+  ): Promise<{ task: TaskRow; changed: boolean }> {
+    if (!UUID.test(id)) throw new TaskNotFoundError(id);
+    const attempt = async (on: Db, lock: boolean) => {
+      const [found] = await run(on, lock ? TASK_VERSION_FOR_UPDATE : TASK_VERSION, { user: owner.id, id });
+      if (!found) throw new TaskNotFoundError(id);
+      const current = fromDriverRow(found);
+      if (!applies(current)) return { task: current, changed: false };
+      const row: TaskRow = { ...current, ...set(current), updatedAt: clock() };
+      const values = driverValues(row);
+      Object.assign(values, {
+        user: owner.id,
+        version: found.at(-1),
+        op,
+        snapshot: JSON.stringify(toTaskView(row)),
+      });
+      return (await run(on, UPDATE_TASK, values)).length ? { task: row, changed: true } : undefined;
+    };
+    const result = (await attempt(db, false)) ?? (await db.transaction((tx) => attempt(tx, true)));
+    if (!result) throw new Error(`task ${id} changed while its row lock was held`);
+    return result;
   }
 
   return {
@@ -133,11 +132,8 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       // One statement, so one round trip and atomic without BEGIN/COMMIT: the task and its change-log row
       // (whose snapshot is built here from the very values inserted) commit together or not at all. Every
       // column is given, so the stored row is exactly `row`.
-      const values: Record<string, unknown> = { snapshot: JSON.stringify(toTaskView(row)) };
-      for (const [key, column] of TASK_FIELDS) {
-        const value = row[key as keyof TaskRow];
-        values[key] = value === null ? null : column.mapToDriverValue(value);
-      }
+      const values = driverValues(row);
+      values.snapshot = JSON.stringify(toTaskView(row));
       if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true };
       // The key was used before (a retry, possibly a concurrent one, which the insert waited for): answer
       // with the task it made.
@@ -149,9 +145,10 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
     },
 
     async get(id: string): Promise<TaskRow> {
-      const [row] = await db.select().from(tasks).where(byId(id));
-      if (!row) throw new TaskNotFoundError(id);
-      return row;
+      if (!UUID.test(id)) throw new TaskNotFoundError(id);
+      const [found] = await run(db, TASK_VERSION, { user: owner.id, id });
+      if (!found) throw new TaskNotFoundError(id);
+      return fromDriverRow(found);
     },
 
     async list(filter: ListFilter = {}): Promise<{ tasks: TaskRow[]; nextCursor: string | null }> {
@@ -188,22 +185,30 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
     /** Marks a task done; a recurring task instead moves to its next occurrence and stays pending. */
     async complete(id: string): Promise<{ task: TaskRow; changed: boolean; nextDue: Date | null }> {
       const now = clock();
-      let nextDue: Date | null = null;
-      const result = await write(id, "completed", and(eq(tasks.status, "pending"), NOT_DELETED), (row) => {
-        if (row.recurrence && row.dueAt) {
-          nextDue = nextOccurrence(row.recurrence, row.dueAt > now ? row.dueAt : now);
-          if (nextDue) return { dueAt: nextDue };
-        }
-        return { status: "completed", completedAt: now };
-      });
+      const result = await write(
+        id,
+        "completed",
+        (row) => row.status === "pending" && !row.deletedAt,
+        (row) => {
+          const next =
+            row.recurrence && row.dueAt
+              ? nextOccurrence(row.recurrence, row.dueAt > now ? row.dueAt : now)
+              : null;
+          return next ? { dueAt: next } : { status: "completed", completedAt: now };
+        },
+      );
+      // A repeating task that moved on stays pending, due at its next occurrence.
+      const nextDue = result.changed && result.task.status === "pending" ? result.task.dueAt : null;
       return { ...result, nextDue };
     },
 
     async reopen(id: string) {
-      return write(id, "reopened", and(eq(tasks.status, "completed"), NOT_DELETED), () => ({
-        status: "pending",
-        completedAt: null,
-      }));
+      return write(
+        id,
+        "reopened",
+        (row) => row.status === "completed" && !row.deletedAt,
+        () => ({ status: "pending", completedAt: null }),
+      );
     },
 
     async update(id: string, patch: TaskPatch) {
@@ -223,20 +228,35 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
           "Nothing to change. Pass at least one of title, notes, due, priority, labels.",
         );
       }
-      return write(id, "updated", NOT_DELETED, (row) => {
-        if (patch.due === undefined) return values;
-        // Rescheduling a recurring task moves this occurrence and keeps the rule, unless a new rule is given.
-        const keepRule = due && !due.recurrence && row.recurrence;
-        return { ...values, ...dueColumns(due), ...(keepRule ? { recurrence: row.recurrence } : {}) };
-      });
+      return write(
+        id,
+        "updated",
+        (row) => !row.deletedAt,
+        (row) => {
+          if (patch.due === undefined) return values;
+          // Rescheduling a recurring task moves this occurrence and keeps the rule, unless a new rule is given.
+          const keepRule = due && !due.recurrence && row.recurrence;
+          return { ...values, ...dueColumns(due), ...(keepRule ? { recurrence: row.recurrence } : {}) };
+        },
+      );
     },
 
     async delete(id: string) {
-      return write(id, "deleted", NOT_DELETED, () => ({ deletedAt: clock() }));
+      return write(
+        id,
+        "deleted",
+        (row) => !row.deletedAt,
+        () => ({ deletedAt: clock() }),
+      );
     },
 
     async restore(id: string) {
-      return write(id, "restored", isNotNull(tasks.deletedAt), () => ({ deletedAt: null }));
+      return write(
+        id,
+        "restored",
+        (row) => row.deletedAt !== null,
+        () => ({ deletedAt: null }),
+      );
     },
   };
 }
@@ -377,6 +397,39 @@ const ADD_TASK = prepared(
   returning task_id`,
 );
 
+/** A task with its row version (`xmin`, last column), which UPDATE_TASK checks. */
+const selectTaskVersion = sql`select ${TASK_COLUMNS}, xmin::text from tasks
+  where user_id = ${p("user")} and id = ${p("id")}`;
+const TASK_VERSION = prepared("margin_task_version", selectTaskVersion);
+const TASK_VERSION_FOR_UPDATE = prepared(
+  "margin_task_version_for_update",
+  sql`${selectTaskVersion} for update`,
+);
+
+// A write rewrites every mutable column; the rest never change after insert.
+const IMMUTABLE: readonly string[] = ["id", "userId", "idempotencyKey", "position", "createdAt"];
+
+/**
+ * A changed task and its change-log row in one statement, applied only if the task is still the version that
+ * was read (`xmin` changes with every write), so the snapshot logged is exactly the row stored.
+ */
+const UPDATE_TASK = prepared(
+  "margin_update_task",
+  sql`with t as (
+    update tasks set ${sql.join(
+      TASK_FIELDS.filter(([key]) => !IMMUTABLE.includes(key)).map(
+        ([key, column]) => sql`${sql.raw(`"${column.name}"`)} = ${p(key)}`,
+      ),
+      sql`, `,
+    )}
+    where user_id = ${p("user")} and id = ${p("id")} and xmin = ${p("version")}::xid
+    returning id, user_id
+  )
+  insert into task_changes (user_id, task_id, op, task)
+  select user_id, id, ${p("op")}, ${p("snapshot")}::jsonb from t
+  returning task_id`,
+);
+
 const TASK_BY_IDEMPOTENCY_KEY = prepared(
   "margin_task_by_idempotency_key",
   sql`select ${TASK_COLUMNS} from tasks where user_id = ${p("user")} and idempotency_key = ${p("key")}`,
@@ -398,6 +451,16 @@ async function run(db: Db, statement: Statement, values: Record<string, unknown>
     mine.set(statement.name, query);
   }
   return (await query.execute(values)) as unknown[][];
+}
+
+/** A row's columns as the driver takes them, keyed by field name (the statements' placeholder names). */
+function driverValues(row: TaskRow): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [key, column] of TASK_FIELDS) {
+    const value = row[key as keyof TaskRow];
+    values[key] = value === null ? null : column.mapToDriverValue(value);
+  }
+  return values;
 }
 
 function fromDriverRow(values: unknown[]): TaskRow {

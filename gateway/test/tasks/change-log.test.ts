@@ -3,6 +3,7 @@ import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskChanges, tasks } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
+import { type TaskView, toTaskView } from "../../src/tasks/view.ts";
 import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
 
 let database: TestDatabase;
@@ -12,6 +13,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await database?.destroy();
 });
+
+const DAY_MS = 24 * 60 * 60 * 1000;
 
 const changesOf = (userId: string) =>
   database.db.select().from(taskChanges).where(eq(taskChanges.userId, userId)).orderBy(taskChanges.seq);
@@ -46,6 +49,31 @@ describe("change log", () => {
     await expect(mine.add({ title: "x", due: "when pigs fly" })).rejects.toThrow(/due date/);
     expect(await changesOf("failing-user")).toEqual([]);
     expect(await database.db.select().from(tasks).where(eq(tasks.userId, "failing-user"))).toEqual([]);
+  });
+
+  it("applies concurrent writes to one task one after another: none lost, each logged as the row it made", async () => {
+    const mine = createTaskRepository(database.db).forUser({ id: "race-user", tz: "UTC" });
+    const { task } = await mine.add({ title: "water plants", due: "every day at 9" });
+    const completions = 8;
+    await Promise.all([
+      ...Array.from({ length: completions }, () => mine.complete(task.id)),
+      mine.update(task.id, { title: "water the plants" }),
+      mine.update(task.id, { priority: "high" }),
+      mine.update(task.id, { labels: ["home"] }),
+    ]);
+
+    const stored = await mine.get(task.id);
+    expect(stored).toMatchObject({ title: "water the plants", priority: "high", labels: ["home"] });
+    const log = await changesOf("race-user");
+    expect(log).toHaveLength(1 + completions + 3);
+    expect(log.at(-1)!.task).toEqual(toTaskView(stored));
+    // Each completion moved the task on by one more day than the one before it.
+    const dues = log
+      .filter((c) => c.op === "completed")
+      .map((c) => Date.parse((c.task as TaskView).due!.at))
+      .sort((a, b) => a - b);
+    expect(dues.slice(1).map((due, i) => due - dues[i]!)).toEqual(Array(completions - 1).fill(DAY_MS));
+    expect(stored.dueAt!.getTime()).toBe(dues.at(-1));
   });
 
   it("announces a change after commit with ids only", async () => {
