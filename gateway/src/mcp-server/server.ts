@@ -38,6 +38,9 @@ export function createMcpServer(opts: McpServerOptions): McpServer {
       opts.onFault,
     );
   }
+  // The SDK promises `tools/list_changed` notifications once a tool is registered, but the tool list is fixed
+  // and, over stateless HTTP, no server outlives its request to send one.
+  server.server.registerCapabilities({ tools: { listChanged: false } });
   return server;
 }
 

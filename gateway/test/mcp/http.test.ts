@@ -37,6 +37,8 @@ async function post(body: string, headers: Record<string, string> = {}) {
 describe("over Streamable HTTP", () => {
   it("serves the tools to a real MCP client with a gateway-signed token", async () => {
     const client = await mcp.connect("http-user", "America/New_York");
+    // Stateless: no server outlives its request to announce a changed tool list, so none is promised.
+    expect(client.getServerCapabilities()?.tools).toEqual({ listChanged: false });
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(
       [
