@@ -32,7 +32,8 @@ const toolsByName = new Map<string, ToolDefinition>(tools.map((tool) => [tool.na
  * helpers, and writes the same JSON-RPC response (same key order, headers and status):
  * transport checks (Accept, Content-Type, protocol version, JSON-RPC shape) → `CallToolRequestSchema` →
  * tool lookup → input schema → the tool (`runTool`, shared with the SDK handler) → output schema →
- * `CallToolResultSchema` → `{ result, jsonrpc, id }`.
+ * `CallToolResultSchema` → `{ result, jsonrpc, id }`. test/mcp/fast-call.test.ts compares the two answers byte for
+ * byte, so an SDK upgrade that changes its own fails there.
  *
  * Anything else returns false and the caller hands the request to the SDK unchanged: other methods
  * (initialize, tools/list, ping, notifications), batches, `_meta` or task-augmented calls, unknown tools,

@@ -22,6 +22,8 @@ export type McpHttpOptions = {
   allowedOrigins: string[];
   logger: Logger;
   maxBodyBytes?: number;
+  /** Plain tool calls skip the per-request SDK server (see fast-call.ts); false hands every request to the SDK. */
+  answerToolCallsDirectly?: boolean;
 };
 
 const jsonRpcError = (code: number, message: string) => ({
@@ -81,7 +83,8 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
 
   app.post(path, auth, express.json({ limit: opts.maxBodyBytes ?? 256 * 1024 }), async (req, res) => {
     // Plain tool calls are answered without a per-request server (same response; see fast-call.ts).
-    if (await answerToolCall(req, res, opts.repo, onFault)) return;
+    if (opts.answerToolCallsDirectly !== false && (await answerToolCall(req, res, opts.repo, onFault)))
+      return;
     const server = createMcpServer({ repo: opts.repo, resolveOwner: ownerFromAuthInfo, onFault });
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,

@@ -43,7 +43,10 @@ export type McpHttpHarness = {
 };
 
 /** The real HTTP MCP app on a loopback port. */
-export async function startMcpHttpHarness(database: Database): Promise<McpHttpHarness> {
+export async function startMcpHttpHarness(
+  database: Database,
+  opts: { answerToolCallsDirectly?: boolean } = {},
+): Promise<McpHttpHarness> {
   // Listen first so the app knows its real URL (the token audience).
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
@@ -56,6 +59,7 @@ export async function startMcpHttpHarness(database: Database): Promise<McpHttpHa
     allowedHosts: ["127.0.0.1", "localhost"],
     allowedOrigins: [ALLOWED_ORIGIN],
     logger: silentLogger,
+    ...opts,
   });
   server.on("request", app);
   const harness: McpHttpHarness = {
