@@ -64,12 +64,10 @@ export type AgentEvent =
 /** A turn that failed, with a message a user understands; `retryable` tells the UI whether to offer "retry". */
 export class AgentTurnError extends Error {
   override name = "AgentTurnError";
-  constructor(
-    message: string,
-    readonly retryable: boolean,
-    options?: { cause?: unknown },
-  ) {
+  readonly retryable: boolean;
+  constructor(message: string, retryable: boolean, options?: { cause?: unknown }) {
     super(message, options);
+    this.retryable = retryable;
   }
 }
 
