@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
 
@@ -25,10 +26,71 @@ const list = z.preprocess(
 const secret = optional(z.string().min(32, "must be at least 32 characters"));
 const timeZone = z.string().refine(isTimeZone, "must be an IANA time zone such as Europe/Berlin");
 
+/**
+ * Which proxies may set X-Forwarded-For: off (the socket's address is the client), a hop count, or the
+ * proxies' addresses/CIDRs (Express's `trust proxy` names loopback, linklocal and uniquelocal too).
+ * "true" (trust anyone) is refused: any client could then pick its own address and dodge the throttles.
+ */
+export type TrustProxy = false | number | string[];
+
+const PROXY_NAMES = new Set(["loopback", "linklocal", "uniquelocal"]);
+
+function isProxyAddress(entry: string): boolean {
+  if (PROXY_NAMES.has(entry)) return true;
+  const [address, bits, ...rest] = entry.split("/");
+  const version = isIP(address ?? "");
+  if (!version || rest.length) return false;
+  if (bits === undefined) return true;
+  const n = Number(bits);
+  return /^\d{1,3}$/.test(bits) && n <= (version === 4 ? 32 : 128);
+}
+
+const trustProxy = z.preprocess(emptyAsUndefined, z.string().optional()).transform((raw, ctx): TrustProxy => {
+  const value = raw?.trim().toLowerCase();
+  if (value === undefined || value === "false" || value === "0" || value === "off") return false;
+  if (/^\d{1,2}$/.test(value)) return Number(value);
+  const entries = value
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+  const bad = entries.filter((e) => !isProxyAddress(e));
+  if (value === "true" || bad.length || entries.length === 0) {
+    ctx.addIssue({
+      code: "custom",
+      message: `must be off, a hop count, or proxy addresses/CIDRs (e.g. 10.0.0.0/8,loopback)${bad.length ? `; not an address: ${bad.join(", ")}` : ""}`,
+    });
+    return z.NEVER;
+  }
+  return entries;
+});
+
+/** The host[:port] names a URL answers to, with 127.0.0.1 and localhost standing in for each other. */
+export function hostsOf(url: URL): string[] {
+  const port = url.port ? `:${url.port}` : "";
+  const twins: Record<string, string[]> = {
+    "127.0.0.1": ["127.0.0.1", "localhost"],
+    localhost: ["localhost", "127.0.0.1"],
+  };
+  return (twins[url.hostname] ?? [url.hostname]).map((h) => `${h}${port}`);
+}
+
+/** An origin and its loopback twin (`http://localhost:8787` ⇄ `http://127.0.0.1:8787`). */
+export function originsOf(origin: string): string[] {
+  try {
+    const url = new URL(origin);
+    if (url.protocol !== "http:" && url.protocol !== "https:") return [origin];
+    return hostsOf(url).map((host) => `${url.protocol}//${host}`);
+  } catch {
+    return [origin];
+  }
+}
+
+/** An IANA zone name Intl knows ("Europe/Berlin", "UTC"); offsets such as "+01:00" are not zones. */
 export function isTimeZone(tz: string): boolean {
+  if (tz.length === 0 || tz.length > 64 || !/^[A-Za-z][A-Za-z0-9_+/-]*$/.test(tz)) return false;
   try {
     new Intl.DateTimeFormat("en-US", { timeZone: tz });
-    return tz.length > 0;
+    return true;
   } catch {
     return false;
   }
@@ -58,6 +120,8 @@ const EnvSchema = z.object({
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
   WRITE_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(120)),
+  TRUST_PROXY: trustProxy,
+  ALLOWED_HOSTS: list,
 });
 
 export type Config = {
@@ -79,6 +143,10 @@ export type Config = {
   stdioUser: { id: string; tz: string } | undefined;
   logLevel: string;
   writeRateLimitPerMinute: number;
+  /** Which proxies' X-Forwarded-For is believed (off by default). */
+  trustProxy: TrustProxy;
+  /** Host names the gateway answers besides PUBLIC_URL's (DNS-rebinding defence). */
+  allowedHosts: string[];
 };
 
 type Env = Record<string, string | undefined>;
@@ -120,6 +188,8 @@ export function loadConfig(env: Env = process.env): Config {
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ ?? "UTC" } : undefined,
     logLevel: e.LOG_LEVEL,
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+    allowedHosts: e.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
   };
 }
 

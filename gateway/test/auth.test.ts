@@ -59,7 +59,10 @@ describe("sign-up and sign-in", () => {
       timezone: "Mars/Olympus_Mons",
     });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toMatch(/IANA time zone/);
+    expect((await res.json()).error).toMatchObject({
+      code: "validation_error",
+      message: expect.stringMatching(/IANA time zone/),
+    });
     const signIn = await postJson(base, "/api/auth/sign-in/email", { email, password: TEST_PASSWORD });
     expect(signIn.status).toBe(401);
   });
@@ -94,7 +97,7 @@ describe("sign-up and sign-in", () => {
     const token = await signUp(base, newEmail());
     const bad = await postJson(base, "/api/auth/update-user", { timezone: "Not/AZone" }, bearer(token));
     expect(bad.status).toBe(400);
-    expect((await bad.json()).message).toMatch(/IANA time zone/);
+    expect((await bad.json()).error.message).toMatch(/IANA time zone/);
     const ok = await postJson(base, "/api/auth/update-user", { timezone: "America/New_York" }, bearer(token));
     expect(ok.status).toBe(200);
     expect((await (await me(bearer(token))).json()).timezone).toBe("America/New_York");
@@ -117,7 +120,22 @@ describe("protected routes", () => {
     for (const token of ["garbage", "a.b", "%zz%", "x".repeat(500), "abc.def.ghi", "ünïcode"]) {
       await expectUnauthorized(await me({ authorization: `Bearer ${encodeURI(token)}` }), /invalid_token/);
     }
-    await expectUnauthorized(await me({ "x-api-key": "mgn_wrong" }), /^Bearer/);
+    await expectUnauthorized(await me({ authorization: "Bearer not.signed" }), /invalid_token/);
+  });
+
+  it("tells an API key sent to /api that keys are for /mcp", async () => {
+    const attempts: Record<string, string>[] = [
+      { "x-api-key": "mgn_wrong" },
+      { authorization: "Bearer mgn_somekey" },
+    ];
+    for (const headers of attempts) {
+      const res = await me(headers);
+      expect(res.status).toBe(401);
+      expect((await res.json()).error).toMatchObject({
+        code: "api_key_not_accepted",
+        message: expect.stringMatching(/\/mcp/),
+      });
+    }
   });
 
   it("stops accepting a token once its session is signed out", async () => {

@@ -24,8 +24,14 @@ export type NewUser = { email: string; password: string; name?: string; timezone
 
 export async function createUser(auth: Auth, input: NewUser): Promise<CurrentUser> {
   const email = input.email.trim().toLowerCase();
+  // Sign-up answers alike for taken emails (no enumeration over HTTP); the operator may know.
+  const ctx = await auth.$context;
+  if (await ctx.internalAdapter.findUserByEmail(email)) {
+    throw new AccountError("email_taken", `A user with the email ${email} is already registered.`);
+  }
   try {
-    const { token, user: created } = await auth.api.signUpEmail({
+    // Sign-up opens no session (autoSignIn is off), so nothing is left behind.
+    const { user: created } = await auth.api.signUpEmail({
       body: {
         email,
         password: input.password,
@@ -33,14 +39,9 @@ export async function createUser(auth: Auth, input: NewUser): Promise<CurrentUse
         ...(input.timezone === undefined ? {} : { timezone: input.timezone }),
       },
     });
-    // Sign-up also signs in; nobody holds that session, so don't leave it valid.
-    if (token) await (await auth.$context).internalAdapter.deleteSession(token);
     return { id: created.id, email: created.email, timezone: created.timezone ?? "UTC" };
   } catch (err) {
     if (!isAPIError(err) || err.statusCode >= 500) throw err;
-    if (String(err.body?.code).startsWith("USER_ALREADY_EXISTS")) {
-      throw new AccountError("email_taken", `A user with the email ${email} is already registered.`);
-    }
     throw new AccountError("invalid_input", err.body?.message ?? err.message);
   }
 }

@@ -6,7 +6,15 @@ import { z } from "zod";
 import { isTimeZone } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import * as schema from "../db/schema.ts";
-import type { Logger } from "../logger.ts";
+import { type Logger, serializeError } from "../logger.ts";
+import { hardening } from "./hardening.ts";
+
+/** The header the gateway's edge sets to the client address it trusts (see TRUST_PROXY); never a client's. */
+export const CLIENT_IP_HEADER = "x-margin-client-ip";
+
+const DAY_SECONDS = 24 * 60 * 60;
+/** API keys expire after a year unless the user picks a shorter life (1–365 days). */
+export const API_KEY_DEFAULT_TTL_SECONDS = 365 * DAY_SECONDS;
 
 export type AuthOptions = {
   /** The gateway's public URL; its origin is trusted and the device page lives at `<baseURL>/device`. */
@@ -32,19 +40,31 @@ export function createAuth(database: Database["db"], opts: AuthOptions) {
     baseURL: opts.baseURL,
     secret: opts.secret,
     database: drizzleAdapter(database, { provider: "pg", schema }),
-    emailAndPassword: { enabled: true, minPasswordLength: 8 },
+    // No auto sign-in: sign-up then answers alike for new and taken emails (no token either way), and the
+    // client signs in next. See README "Accounts" for what that hides and what it can't.
+    emailAndPassword: { enabled: true, minPasswordLength: 8, maxPasswordLength: 256, autoSignIn: false },
+    // The gateway's edge throttles sign-in, sign-up and device codes in every mode (auth/throttle.ts);
+    // better-auth's own limiter runs only in production and keys on headers any client can send.
+    rateLimit: { enabled: false },
     trustedOrigins: opts.trustedOrigins,
     // Into the JSON log; a rejected API key is a client's mistake, so it is not logged as an error.
     logger: {
       disabled: !opts.logger,
       log: (level, message, ...args) => {
         const rejectedKey = /validate API key/i.test(message);
-        opts.logger?.[rejectedKey ? "debug" : level]({ details: args }, message);
+        // Errors lose their query parameters (session tokens, API key hashes) on the way.
+        const details = args.map((a) => (a instanceof Error ? serializeError(a) : a));
+        opts.logger?.[rejectedKey ? "debug" : level]({ details }, message);
       },
     },
     // better-auth skips the origin check when NODE_ENV=test; keep it on so tests see production behaviour.
     // Joins: a bearer lookup reads session and user in one query instead of two.
-    advanced: { disableOriginCheck: false, database: { joins: true } },
+    // Client address: only what the edge resolved (X-Forwarded-For is believed from TRUST_PROXY only).
+    advanced: {
+      disableOriginCheck: false,
+      database: { joins: true },
+      ipAddress: { ipAddressHeaders: [CLIENT_IP_HEADER] },
+    },
     user: {
       additionalFields: {
         // The validator runs on sign-up and on update-user alike.
@@ -58,14 +78,20 @@ export function createAuth(database: Database["db"], opts: AuthOptions) {
       },
     },
     plugins: [
-      bearer(),
+      // Only the signed form (set-auth-token): a raw token read from a database copy or a log is useless.
+      bearer({ requireSignature: true }),
       deviceAuthorization({
         expiresIn: `${opts.deviceCodeTtlSeconds ?? 600}s`,
         interval: "2s",
         verificationUri: "/device",
       }),
       // Keys default to 10 requests a day; MCP clients need far more (gateway-recipes A2).
-      apiKey({ rateLimit: { enabled: false }, defaultPrefix: "mgn_" }),
+      apiKey({
+        rateLimit: { enabled: false },
+        defaultPrefix: "mgn_",
+        keyExpiration: { defaultExpiresIn: API_KEY_DEFAULT_TTL_SECONDS, minExpiresIn: 1, maxExpiresIn: 365 },
+      }),
+      hardening({ secret: opts.secret }),
     ],
   });
 }

@@ -110,18 +110,30 @@ const CODE_ERRORS = {
   invalid_request: "That code is unknown or was already used. Check it, or start again from the extension.",
 };
 
+const messageOf = (data) => (data && data.error && data.error.message) || (data && data.message);
+
 async function signIn(action) {
   const email = $("email").value.trim(), password = $("password").value;
   if (!email || !password) return say("Enter your email and password.", "error");
-  const body = action === "sign-up"
-    ? { email, password, name: email.split("@")[0], timezone: Intl.DateTimeFormat().resolvedOptions().timeZone }
-    : { email, password };
-  const res = await api(action === "sign-up" ? "sign-up/email" : "sign-in/email", body);
+  if (action === "sign-up") {
+    // Sign-up answers the same whether or not the email is taken; signing in next tells them apart.
+    const created = await api("sign-up/email",
+      { email, password, name: email.split("@")[0], timezone: Intl.DateTimeFormat().resolvedOptions().timeZone });
+    if (!created.ok) {
+      const data = await read(created);
+      return say(messageOf(data) || "Could not create the account (HTTP " + created.status + ").", "error");
+    }
+  }
+  const res = await api("sign-in/email", { email, password });
   const data = await read(res);
   if (res.ok) { $("password").value = ""; show(data.user.email); return say("Signed in. Now approve or deny the code.", ""); }
-  if (res.status === 401) return say("Wrong email or password.", "error");
-  if (res.status === 422) return say("An account with this email already exists. Sign in instead.", "error");
-  say((data && data.message) || "Could not sign in (HTTP " + res.status + ").", "error");
+  if (res.status === 401) {
+    return say(action === "sign-up"
+      ? "Could not sign in with that password. If you already have an account with this email, sign in with its password."
+      : "Wrong email or password.", "error");
+  }
+  if (res.status === 429) return say(messageOf(data) || "Too many attempts. Wait a moment and try again.", "error");
+  say(messageOf(data) || "Could not sign in (HTTP " + res.status + ").", "error");
 }
 
 async function decide(action) {
@@ -141,7 +153,7 @@ async function decide(action) {
       : say("Denied. The extension was not signed in.", "ok");
   }
   if (res.status === 401) { show(""); return say("Your session ended. Sign in again.", "error"); }
-  say(CODE_ERRORS[data && data.error] || (data && (data.error_description || data.message)) || "Failed (HTTP " + res.status + ").", "error");
+  say(CODE_ERRORS[data && data.error] || (data && data.error_description) || messageOf(data) || "Failed (HTTP " + res.status + ").", "error");
 }
 
 form.addEventListener("submit", async (event) => {

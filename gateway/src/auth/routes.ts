@@ -1,17 +1,86 @@
 import { randomBytes } from "node:crypto";
-import { toNodeHandler } from "better-auth/node";
-import { Router } from "express";
-import type { Auth } from "./auth.ts";
+import express, { type Response as ExpressResponse, type Request, Router } from "express";
+import type { Logger } from "../logger.ts";
+import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
+import { AuthUnavailableError, bearerToken, resolveSession } from "./current-user.ts";
 import { devicePageHeaders, renderDevicePage } from "./device-page.ts";
+import { type AuthThrottle, createAuthThrottle } from "./throttle.ts";
+
+/** Auth requests are small JSON bodies; anything bigger is refused before better-auth reads it. */
+export const AUTH_BODY_LIMIT_BYTES = 16 * 1024;
+
+export type AuthRouterOptions = {
+  /** Where better-auth believes requests arrive (its base URL's origin). */
+  publicUrl: URL;
+  throttle?: AuthThrottle;
+  logger?: Logger;
+};
 
 /**
- * better-auth under /api/auth and the device approval page at /device. Mount at the root and before
- * `express.json()`: better-auth reads the raw body itself (gateway-recipes A10).
+ * better-auth under /api/auth and the device approval page at /device. Mount at the root, before any body
+ * parser. The edge bounds the body, throttles sign-in, sign-up and device codes per address and account,
+ * tells better-auth the client address it trusts, answers errors in the API's shape, and turns a "no
+ * session" caused by a failing database into a 503.
  */
-export function createAuthRouter(auth: Auth): Router {
+export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
   const router = Router();
+  const throttle = opts.throttle ?? createAuthThrottle();
+  const origin = opts.publicUrl.origin;
+
   // Express 5 wildcard syntax; "/api/auth/*" throws at start-up (gateway-recipes A9).
-  router.all("/api/auth/{*any}", toNodeHandler(auth));
+  router.all(
+    "/api/auth/{*any}",
+    express.raw({ type: () => true, limit: AUTH_BODY_LIMIT_BYTES }),
+    async (req, res) => {
+      const ip = req.ip ?? req.socket.remoteAddress ?? "unknown";
+      const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
+      const path = req.path.replace(/^\/api\/auth/, "");
+      const post = req.method === "POST";
+
+      const signInEmail = post && path === "/sign-in/email" ? emailOf(req, body) : undefined;
+      const verdict =
+        signInEmail !== undefined
+          ? await throttle.beforeSignIn(ip, signInEmail)
+          : post && path === "/sign-up/email"
+            ? await throttle.takeSignUp(ip)
+            : post && path === "/device/code"
+              ? await throttle.takeDeviceCode(ip)
+              : null;
+      if (verdict) {
+        res
+          .status(429)
+          .set("Retry-After", String(verdict.retryAfterSeconds))
+          .json({
+            error: {
+              code: "rate_limited",
+              message: `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
+            },
+          });
+        return;
+      }
+
+      const headers = new Headers();
+      for (const [name, value] of Object.entries(req.headers)) {
+        if (value === undefined || name === CLIENT_IP_HEADER) continue;
+        for (const v of Array.isArray(value) ? value : [value]) headers.append(name, v);
+      }
+      headers.set(CLIENT_IP_HEADER, ip);
+      const response = await auth.handler(
+        new Request(origin + req.originalUrl, {
+          method: req.method,
+          headers,
+          body: body && req.method !== "GET" && req.method !== "HEAD" ? new Uint8Array(body) : undefined,
+        }),
+      );
+
+      if (signInEmail !== undefined) {
+        if (response.status === 401) await throttle.signInFailed(ip, signInEmail);
+        else if (response.ok) await throttle.signInSucceeded(signInEmail);
+      }
+      await send(res, await edgeResponse(auth, req, response, opts.logger));
+    },
+  );
+
   router.get("/device", (req, res) => {
     const code = typeof req.query.user_code === "string" ? req.query.user_code.slice(0, 64) : "";
     const nonce = randomBytes(16).toString("base64");
@@ -21,4 +90,90 @@ export function createAuthRouter(auth: Auth): Router {
       .send(renderDevicePage({ nonce, userCode: code }));
   });
   return router;
+}
+
+/** The sign-in's email, from a JSON or form body; "" when absent (throttled as one shared key). */
+function emailOf(req: Request, body: Buffer | undefined): string {
+  if (!body) return "";
+  const text = body.toString("utf8");
+  try {
+    const type = req.get("content-type") ?? "";
+    const value = type.includes("application/x-www-form-urlencoded")
+      ? new URLSearchParams(text).get("email")
+      : (JSON.parse(text) as { email?: unknown }).email;
+    return typeof value === "string" ? value.slice(0, 320) : "";
+  } catch {
+    return "";
+  }
+}
+
+type EdgeResponse = { status: number; headers: Headers; body: Buffer };
+
+/**
+ * better-auth answers errors as `{ message, code }`; the API's shape is `{ error: { code, message } }`.
+ * OAuth endpoints (the device grant's `{ error, error_description }`) keep their RFC shape.
+ */
+async function edgeResponse(
+  auth: Auth,
+  req: Request,
+  response: Response,
+  logger?: Logger,
+): Promise<EdgeResponse> {
+  const headers = new Headers(response.headers);
+  const body = Buffer.from(await response.arrayBuffer());
+  const status = response.status;
+  if (status >= 500) {
+    // better-auth's 500s are its database failing (its own bugs too, logged); either way, retry later.
+    (req.log ?? logger)?.error({ status }, "auth endpoint failed");
+    return unavailable(headers, "Sign-in is unavailable for a moment; retry shortly.", 2);
+  }
+  if (status < 400 || !(headers.get("content-type") ?? "").includes("application/json")) {
+    return { status, headers, body };
+  }
+  let parsed: { message?: unknown; code?: unknown; error?: unknown } | null = null;
+  try {
+    parsed = JSON.parse(body.toString("utf8"));
+  } catch {
+    // not JSON after all: pass it on
+  }
+  if (!parsed || typeof parsed !== "object" || parsed.error !== undefined) return { status, headers, body };
+
+  const code = typeof parsed.code === "string" ? parsed.code.toLowerCase() : httpCode(status);
+  const message = typeof parsed.message === "string" ? parsed.message : "Request failed.";
+  if (status === 401 && code === "unauthorized" && bearerToken(req.headers)) {
+    // better-auth reads a failed session lookup as "no session". Check again: a live session or a
+    // store that can't answer means the 401 was the database's fault, not a sign-out.
+    try {
+      if (await resolveSession(auth, req.headers)) throw new AuthUnavailableError(new Error("spurious 401"));
+    } catch (err) {
+      if (!(err instanceof AuthUnavailableError)) throw err;
+      return unavailable(headers, err.message, err.retryAfterSeconds);
+    }
+  }
+  const shaped = Buffer.from(JSON.stringify({ error: { code, message } }));
+  headers.set("content-length", String(shaped.length));
+  return { status, headers, body: shaped };
+}
+
+const httpCode = (status: number) =>
+  ({ 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found", 429: "rate_limited" })[
+    status
+  ] ?? "error";
+
+function unavailable(headers: Headers, message: string, retryAfter: number): EdgeResponse {
+  const body = Buffer.from(JSON.stringify({ error: { code: "auth_unavailable", message } }));
+  headers.set("content-type", "application/json");
+  headers.set("content-length", String(body.length));
+  headers.set("retry-after", String(retryAfter));
+  return { status: 503, headers, body };
+}
+
+async function send(res: ExpressResponse, edge: EdgeResponse) {
+  for (const [name, value] of edge.headers) {
+    if (name === "set-cookie") continue;
+    res.setHeader(name, value);
+  }
+  const cookies = edge.headers.getSetCookie();
+  if (cookies.length) res.setHeader("set-cookie", cookies);
+  res.status(edge.status).end(edge.body);
 }

@@ -2,20 +2,24 @@ import { randomUUID } from "node:crypto";
 import cors from "cors";
 import { sql } from "drizzle-orm";
 import express, { type RequestHandler } from "express";
-import { rateLimit } from "express-rate-limit";
 import { pinoHttp } from "pino-http";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
 import { createAuthRouter } from "../auth/routes.ts";
+import type { AuthThrottle } from "../auth/throttle.ts";
+import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
-import type { Logger } from "../logger.ts";
+import { type Logger, serializeError, serializeRequest } from "../logger.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
+import type { StreamRegistry } from "../sync/streams.ts";
 import type { TaskServiceClient } from "../task-service/client.ts";
 import { errorHandler, sendError } from "./errors.ts";
+import { allowedOrigins, hostAndOriginAllowlist } from "./host-origin.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
+import type { WriteBudget } from "./write-budget.ts";
 
 export type GatewayDeps = {
   auth: Auth;
@@ -28,9 +32,17 @@ export type GatewayDeps = {
   mcpUrl: URL;
   mcpTokenSecret: string;
   extensionOrigins: string[];
-  writeRateLimitPerMinute: number;
+  writes: WriteBudget;
+  throttle: AuthThrottle;
+  streams: StreamRegistry;
+  trustProxy: TrustProxy;
+  allowedHosts: string[];
   sseHeartbeatMs?: number;
+  sseMaxBufferedBytes?: number;
 };
+
+/** No route takes more than this; each route's own parser sets a tighter limit. */
+const MAX_BODY_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
 
@@ -38,6 +50,8 @@ const REQUEST_ID = /^[\w.:-]{1,100}$/;
 export function createGatewayApp(deps: GatewayDeps): express.Express {
   const app = express();
   app.disable("x-powered-by");
+  // req.ip is the socket's address unless TRUST_PROXY names the proxies whose X-Forwarded-For counts.
+  app.set("trust proxy", deps.trustProxy);
 
   app.use(
     pinoHttp({
@@ -48,12 +62,18 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
         res.setHeader("x-request-id", id);
         return id;
       },
+      serializers: { req: serializeRequest, err: serializeError },
       autoLogging: { ignore: (req) => req.url === "/healthz" || req.url === "/metrics" },
       customLogLevel: (_req, res, err) =>
         err || res.statusCode >= 500 ? "error" : res.statusCode >= 400 ? "warn" : "info",
     }),
   );
   app.use(deps.metrics.observeRequests);
+  app.use((req, res, next) => {
+    if (Number(req.headers["content-length"] ?? 0) <= MAX_BODY_BYTES) return next();
+    res.set("Connection", "close");
+    sendError(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+  });
 
   app.get("/healthz", (_req, res) => {
     res.json({ status: "ok" });
@@ -61,48 +81,52 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.get("/readyz", readiness(deps));
   app.get("/metrics", deps.metrics.handler);
 
-  // Browsers may call only from the extension and the gateway's own pages; bearer tokens, so no cookies.
-  const allowedOrigins = new Set([deps.publicUrl.origin, ...deps.extensionOrigins]);
+  // DNS rebinding: only this gateway's Host names; browsers only from its own pages and the extension.
+  const hostOrigin = {
+    publicUrl: deps.publicUrl,
+    extensionOrigins: deps.extensionOrigins,
+    allowedHosts: deps.allowedHosts,
+  };
+  app.use(hostAndOriginAllowlist(hostOrigin));
+  // Bearer tokens, so no cookies.
+  const origins = allowedOrigins(hostOrigin);
   app.use(
     cors({
-      origin: (origin, done) => done(null, origin === undefined || allowedOrigins.has(origin)),
+      origin: (origin, done) => done(null, origin === undefined || origins.has(origin)),
       exposedHeaders: ["set-auth-token", "x-request-id", "idempotent-replayed", "retry-after"],
       maxAge: 600,
     }),
   );
 
-  app.use(createAuthRouter(deps.auth));
+  app.use(
+    createAuthRouter(deps.auth, { publicUrl: deps.publicUrl, throttle: deps.throttle, logger: deps.logger }),
+  );
   app.use(
     createMcpProxyRouter({
       auth: deps.auth,
       mcpUrl: deps.mcpUrl,
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
+      writes: deps.writes,
     }),
   );
 
   app.use(express.json({ limit: "64kb" }));
   const signedIn = requireSession(deps.auth);
   app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
-  app.get("/api/changes", changesHandler(deps.feed, { heartbeatMs: deps.sseHeartbeatMs }));
-  app.use(createTasksRouter(deps.tasks, { limitWrites: writeLimit(deps.writeRateLimitPerMinute) }));
+  app.get(
+    "/api/changes",
+    changesHandler(deps.feed, {
+      streams: deps.streams,
+      heartbeatMs: deps.sseHeartbeatMs,
+      maxBufferedBytes: deps.sseMaxBufferedBytes,
+    }),
+  );
+  app.use(createTasksRouter(deps.tasks, { limitWrites: deps.writes.perRequest }));
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));
   app.use(errorHandler(deps.logger));
   return app;
-}
-
-/** Per-user limit on task writes; reads and live streams are not limited. */
-function writeLimit(perMinute: number): RequestHandler {
-  return rateLimit({
-    windowMs: 60_000,
-    limit: perMinute,
-    standardHeaders: "draft-8",
-    legacyHeaders: false,
-    keyGenerator: (_req, res) => `user:${(res.locals.user as { id: string }).id}`,
-    handler: (_req, res) =>
-      sendError(res, 429, "rate_limited", "Too many changes in a minute. Wait a moment and retry."),
-  });
 }
 
 function readiness(deps: GatewayDeps): RequestHandler {

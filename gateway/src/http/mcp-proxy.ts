@@ -1,14 +1,17 @@
 import express, { type RequestHandler, Router } from "express";
 import type { Auth } from "../auth/auth.ts";
-import { resolveApiKeyUser } from "../auth/current-user.ts";
+import { AuthUnavailableError, resolveApiKeyUser, sendAuthUnavailable } from "../auth/current-user.ts";
 import { signMcpToken } from "../mcp-server/token.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
+import { countToolWrites, sendWriteLimited, type WriteBudget } from "./write-budget.ts";
 
 export type McpProxyOptions = {
   auth: Auth;
   mcpUrl: URL;
   tokenSecret: string;
   publicUrl: URL;
+  /** The same per-user write budget REST spends; each write-tool call counts. */
+  writes: WriteBudget;
   maxBodyBytes?: number;
 };
 
@@ -27,7 +30,13 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
   const authenticate: RequestHandler = async (req, res, next) => {
     const header = req.get("authorization") ?? "";
     const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? req.get("x-api-key");
-    const user = key ? await resolveApiKeyUser(opts.auth, key) : null;
+    let user: Awaited<ReturnType<typeof resolveApiKeyUser>> = null;
+    try {
+      user = key ? await resolveApiKeyUser(opts.auth, key) : null;
+    } catch (err) {
+      if (err instanceof AuthUnavailableError) return sendAuthUnavailable(res, err);
+      throw err;
+    }
     if (!user) {
       res
         .status(401)
@@ -62,6 +71,9 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
     express.raw({ type: () => true, limit: opts.maxBodyBytes ?? 256 * 1024 }),
     async (req, res) => {
       const user = res.locals.user as { id: string; timezone: string };
+      const body = Buffer.isBuffer(req.body) ? req.body : undefined;
+      const verdict = await opts.writes.take(user.id, countToolWrites(parseJson(body)));
+      if (verdict) return sendWriteLimited(res, verdict.retryAfterSeconds);
       const token = await signMcpToken(opts.tokenSecret, {
         userId: user.id,
         tz: user.timezone,
@@ -78,7 +90,7 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
         upstream = await fetch(opts.mcpUrl, {
           method: "POST",
           headers,
-          body: Buffer.isBuffer(req.body) ? new Uint8Array(req.body) : undefined,
+          body: body ? new Uint8Array(body) : undefined,
           signal: AbortSignal.timeout(30_000),
         });
       } catch (err) {
@@ -108,4 +120,14 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
   router.get("/mcp", authenticate, notAllowed);
   router.delete("/mcp", authenticate, notAllowed);
   return router;
+}
+
+/** The JSON-RPC message, or undefined when the body isn't JSON (the MCP server answers that itself). */
+function parseJson(body: Buffer | undefined): unknown {
+  if (!body) return undefined;
+  try {
+    return JSON.parse(body.toString("utf8"));
+  } catch {
+    return undefined;
+  }
 }

@@ -1,12 +1,16 @@
 import type { Server } from "node:http";
 import { type Auth, createAuth } from "../auth/auth.ts";
-import type { Config } from "../config.ts";
+import { createAuthChanges } from "../auth/session-events.ts";
+import { createAuthThrottle, type ThrottleLimits } from "../auth/throttle.ts";
+import { type Config, originsOf } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
 import { createChangeFeed } from "../sync/change-feed.ts";
+import { createStreamRegistry } from "../sync/streams.ts";
 import { createTaskServiceClient } from "../task-service/client.ts";
 import { createGatewayApp } from "./app.ts";
 import { createMetrics } from "./metrics.ts";
+import { createWriteBudget } from "./write-budget.ts";
 
 export type GatewayOptions = Pick<
   Config,
@@ -16,7 +20,18 @@ export type GatewayOptions = Pick<
   | "betterAuthSecret"
   | "extensionOrigins"
   | "writeRateLimitPerMinute"
-> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number };
+  | "trustProxy"
+  | "allowedHosts"
+> & {
+  logger: Logger;
+  sseHeartbeatMs?: number;
+  sseMaxBufferedBytes?: number;
+  /** Open change streams per user; past it the oldest closes (default 20). */
+  maxStreamsPerUser?: number;
+  /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
+  throttle?: Partial<ThrottleLimits>;
+  mcpTimeoutMs?: number;
+};
 
 export type Gateway = {
   app: ReturnType<typeof createGatewayApp>;
@@ -30,6 +45,12 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
   const metrics = createMetrics();
   const feed = createChangeFeed(database, { logger: opts.logger });
   await feed.start();
+  const authChanges = createAuthChanges(database, { logger: opts.logger });
+  await authChanges.start();
+  const streams = createStreamRegistry(authChanges, {
+    maxPerUser: opts.maxStreamsPerUser ?? 20,
+    logger: opts.logger,
+  });
   metrics.countStreamsWith(() => feed.subscriberCount());
   const tasks = createTaskServiceClient({
     mcpUrl: opts.mcpUrl,
@@ -40,7 +61,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
   const auth = createAuth(database.db, {
     baseURL: opts.publicUrl.origin,
     secret: opts.betterAuthSecret,
-    trustedOrigins: [opts.publicUrl.origin, ...opts.extensionOrigins],
+    trustedOrigins: [...originsOf(opts.publicUrl.origin), ...opts.extensionOrigins],
     logger: opts.logger.child({ component: "auth" }),
   });
   const app = createGatewayApp({
@@ -54,14 +75,21 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     mcpUrl: opts.mcpUrl,
     mcpTokenSecret: opts.mcpTokenSecret,
     extensionOrigins: opts.extensionOrigins,
-    writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
+    writes: createWriteBudget(opts.writeRateLimitPerMinute),
+    throttle: createAuthThrottle(opts.throttle),
+    streams,
+    trustProxy: opts.trustProxy,
+    allowedHosts: opts.allowedHosts,
     sseHeartbeatMs: opts.sseHeartbeatMs,
+    sseMaxBufferedBytes: opts.sseMaxBufferedBytes,
   });
   return {
     app,
     auth,
     async close() {
+      streams.close();
       await feed.close();
+      await authChanges.close();
       await tasks.close();
     },
   };

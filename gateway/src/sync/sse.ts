@@ -1,5 +1,7 @@
 import type { Request, RequestHandler, Response } from "express";
+import type { CurrentSession } from "../auth/current-user.ts";
 import type { ChangeEvent, ChangeFeed } from "./change-feed.ts";
+import type { CloseReason, StreamRegistry } from "./streams.ts";
 
 const SSE_HEADERS = {
   "content-type": "text/event-stream",
@@ -15,11 +17,24 @@ const SSE_HEADERS = {
  * Sends `event: ready` (id = the resume seq) first, then `event: change` per change, `: ping` comments
  * every `heartbeatMs`, and `event: shutdown` before ending when the feed closes.
  */
-export function changesHandler(feed: ChangeFeed, opts: { heartbeatMs?: number } = {}): RequestHandler {
+export type ChangesOptions = {
+  streams: StreamRegistry;
+  heartbeatMs?: number;
+  /** A client that lets more than this pile up unread is cut off (it stopped reading). */
+  maxBufferedBytes?: number;
+};
+
+/**
+ * Streams end with `event: closed` (`data: {"reason"}`) when their session ends (signed_out), expires, or
+ * the user opened too many newer ones; EventSource then reconnects with its token, or gets a 401.
+ */
+export function changesHandler(feed: ChangeFeed, opts: ChangesOptions): RequestHandler {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
+  const maxBuffered = opts.maxBufferedBytes ?? 1024 * 1024;
   return async (req, res) => {
     const user = res.locals.user as { id: string } | undefined;
-    if (!user) {
+    const session = res.locals.session as CurrentSession | undefined;
+    if (!user || !session) {
       sendError(res, 401, "unauthorized", "Sign in to follow changes.");
       return;
     }
@@ -43,16 +58,33 @@ export function changesHandler(feed: ChangeFeed, opts: { heartbeatMs?: number } 
     req.socket.setNoDelay(true);
     res.write(`id: ${after}\nevent: ready\ndata: ${JSON.stringify({ seq: after })}\n\n`);
 
-    const heartbeat = setInterval(() => res.write(": ping\n\n"), heartbeatMs);
+    // Node buffers what the socket can't take yet; past the bound the reader has stopped: cut it off.
+    const write = (chunk: string) => {
+      if (closed) return;
+      res.write(chunk);
+      if (res.writableLength > maxBuffered) res.destroy();
+    };
+    const end = (chunk: string) => {
+      if (closed) return;
+      cleanup?.();
+      res.end(chunk);
+    };
+    const heartbeat = setInterval(() => write(": ping\n\n"), heartbeatMs);
+    const close = (reason: CloseReason) => end(`event: closed\ndata: ${JSON.stringify({ reason })}\n\n`);
+    const untilExpiry = Math.min(2 ** 31 - 1, Math.max(0, session.expiresAt.getTime() - Date.now()));
+    const expiry = setTimeout(() => close("session_expired"), untilExpiry);
     const unsubscribe = feed.subscribe(
       user.id,
       after,
-      (events) => res.write(formatChanges(events)),
-      () => res.end("event: shutdown\ndata: {}\n\n"),
+      (events) => write(formatChanges(events)),
+      () => end("event: shutdown\ndata: {}\n\n"),
     );
+    const unregister = opts.streams.add({ userId: user.id, sessionId: session.id, close });
     cleanup = () => {
       clearInterval(heartbeat);
+      clearTimeout(expiry);
       unsubscribe();
+      unregister();
     };
   };
 }

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import express, { type Express } from "express";
 import { type Auth, createAuth } from "../../src/auth/auth.ts";
 import { createAuthRouter } from "../../src/auth/routes.ts";
+import { createAuthThrottle } from "../../src/auth/throttle.ts";
 import type { Database } from "../../src/db/connect.ts";
 
 export const TEST_PASSWORD = "correct-horse-battery";
@@ -29,7 +30,13 @@ export async function startAuthServer(
     trustedOrigins: [],
   });
   const app = express();
-  app.use(createAuthRouter(auth));
+  app.use(
+    createAuthRouter(auth, {
+      publicUrl: new URL(baseUrl),
+      // Suites sign many users up from one address; the security suite checks the real limits.
+      throttle: createAuthThrottle({ signUpsPerIp: 1e6, deviceCodesPerIp: 1e6, signInFailuresPerIp: 1e6 }),
+    }),
+  );
   app.use(express.json());
   mount?.(app, auth);
   server.on("request", app);
@@ -55,20 +62,31 @@ export function postJson(baseUrl: string, path: string, body: unknown, headers: 
   });
 }
 
-/** Signs up a new user and returns a bearer token for them. */
+/**
+ * Signs up a new user, then signs in (sign-up hands out no session: it answers alike for taken emails) and
+ * returns the bearer token.
+ */
 export async function signUp(
   baseUrl: string,
   email: string,
   opts: { password?: string; timezone?: string } = {},
 ): Promise<string> {
+  const password = opts.password ?? TEST_PASSWORD;
   const res = await postJson(baseUrl, "/api/auth/sign-up/email", {
     email,
-    password: opts.password ?? TEST_PASSWORD,
+    password,
     name: email.split("@")[0],
     ...(opts.timezone === undefined ? {} : { timezone: opts.timezone }),
   });
+  if (!res.ok) throw new Error(`sign-up of ${email} failed: ${res.status} ${await res.text()}`);
+  return signIn(baseUrl, email, password);
+}
+
+/** Signs in and returns the bearer token (the `set-auth-token` header). */
+export async function signIn(baseUrl: string, email: string, password = TEST_PASSWORD): Promise<string> {
+  const res = await postJson(baseUrl, "/api/auth/sign-in/email", { email, password });
   const token = res.headers.get("set-auth-token");
-  if (!res.ok || !token) throw new Error(`sign-up of ${email} failed: ${res.status} ${await res.text()}`);
+  if (!res.ok || !token) throw new Error(`sign-in of ${email} failed: ${res.status} ${await res.text()}`);
   return token;
 }
 

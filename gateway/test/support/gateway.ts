@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Auth } from "../../src/auth/auth.ts";
-import { createGateway } from "../../src/http/server.ts";
+import { createGateway, type GatewayOptions } from "../../src/http/server.ts";
 import type { Logger } from "../../src/logger.ts";
 import type { TestDatabase } from "./database.ts";
 import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "./mcp.ts";
@@ -26,13 +26,14 @@ export async function startGatewayHarness(
     sseHeartbeatMs?: number;
     mcp?: McpHttpHarness;
     logger?: Logger;
-  } = {},
+  } & Partial<Omit<GatewayOptions, "logger">> = {},
 ): Promise<GatewayHarness> {
   const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
   const server = createServer();
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const { mcp: _mcp, ...options } = opts;
   const gateway = await createGateway(database, {
     publicUrl: new URL(baseUrl),
     mcpUrl: mcp.url,
@@ -43,6 +44,11 @@ export async function startGatewayHarness(
     logger: opts.logger ?? silentLogger,
     sseHeartbeatMs: opts.sseHeartbeatMs,
     mcpTimeoutMs: 3000,
+    trustProxy: false,
+    allowedHosts: [],
+    // Suites sign many users up from one address; the security suite sets the production limits.
+    throttle: { signUpsPerIp: 1e6, deviceCodesPerIp: 1e6, signInFailuresPerIp: 1e6 },
+    ...options,
   });
   server.on("request", gateway.app);
   return {

@@ -4,6 +4,7 @@ import type { Database } from "../../src/db/connect.ts";
 import { createLogger } from "../../src/logger.ts";
 import { type ChangeFeed, createChangeFeed } from "../../src/sync/change-feed.ts";
 import { changesHandler } from "../../src/sync/sse.ts";
+import { createStreamRegistry } from "../../src/sync/streams.ts";
 import { openSse, type SseStream } from "./sse-client.ts";
 
 export type SyncGateway = {
@@ -28,10 +29,21 @@ export async function startSyncGateway(
   const app = express();
   app.use((req, res, next) => {
     const id = req.get("x-test-user");
-    if (id) res.locals.user = { id };
+    if (id) {
+      res.locals.user = { id };
+      res.locals.session = { id: `session-of-${id}`, expiresAt: new Date(Date.now() + 3_600_000) };
+    }
     next();
   });
-  app.get("/api/changes", changesHandler(feed, { heartbeatMs: opts.heartbeatMs }));
+  // No auth changes here: sessions are the test stand-in's, never revoked.
+  const noAuthChanges = {
+    start: async () => {},
+    subscribe: () => () => {},
+    liveSessionIds: async (ids: string[]) => new Set(ids),
+    close: async () => {},
+  };
+  const registry = createStreamRegistry(noAuthChanges, { maxPerUser: 1000, logger: createLogger("silent") });
+  app.get("/api/changes", changesHandler(feed, { heartbeatMs: opts.heartbeatMs, streams: registry }));
   const server = app.listen(0, "127.0.0.1");
   await new Promise<void>((resolve) => server.once("listening", resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

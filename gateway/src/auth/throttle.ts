@@ -1,0 +1,115 @@
+// Sign-in, sign-up and device-code throttles, the same in every mode (NODE_ENV plays no part).
+// rate-limiter-flexible's memory store holds one process's counters; issue 11 moves them to Postgres.
+import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+
+export type ThrottleLimits = {
+  /** Failed sign-ins one client address may make per window before it must wait for the window. */
+  signInFailuresPerIp: number;
+  signInIpWindowSeconds: number;
+  /** Failures on one account (from any address) before each further failure makes the account wait. */
+  accountFreeFailures: number;
+  /** The first wait; each further failure doubles it. */
+  accountBaseDelaySeconds: number;
+  /** The longest an account waits after a failure (the doubling delay stops here). */
+  accountMaxDelaySeconds: number;
+  /** Sign-ups and device codes one client address may start per window. */
+  signUpsPerIp: number;
+  deviceCodesPerIp: number;
+  creationWindowSeconds: number;
+};
+
+export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
+  signInFailuresPerIp: 30,
+  signInIpWindowSeconds: 15 * 60,
+  accountFreeFailures: 5,
+  accountBaseDelaySeconds: 1,
+  accountMaxDelaySeconds: 5 * 60,
+  signUpsPerIp: 20,
+  deviceCodesPerIp: 30,
+  creationWindowSeconds: 60 * 60,
+};
+
+/** Wait this many seconds before trying again. */
+export type Verdict = { retryAfterSeconds: number } | null;
+
+export type AuthThrottle = {
+  /** Checked before a sign-in runs; consumes nothing. */
+  beforeSignIn(ip: string, email: string): Promise<Verdict>;
+  signInFailed(ip: string, email: string): Promise<void>;
+  signInSucceeded(email: string): Promise<void>;
+  /** Each consumes one sign-up / device code from the address's budget. */
+  takeSignUp(ip: string): Promise<Verdict>;
+  takeDeviceCode(ip: string): Promise<Verdict>;
+};
+
+const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
+const accountKey = (email: string) => email.trim().toLowerCase();
+
+async function take(limiter: RateLimiterMemory, key: string): Promise<Verdict> {
+  try {
+    await limiter.consume(key);
+    return null;
+  } catch (err) {
+    if (err instanceof RateLimiterRes) return { retryAfterSeconds: seconds(err.msBeforeNext) };
+    throw err;
+  }
+}
+
+/**
+ * Per address: a budget of failed sign-ins, so one client can't sweep many accounts, while a victim on
+ * another address is untouched. Per account, whatever the address: after a few failures each failure makes
+ * the account wait twice as long as the last, up to a cap, so guessing one password is slow everywhere but
+ * its owner is never locked out for longer than the cap. Failures on other accounts never count.
+ */
+export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}): AuthThrottle {
+  const l = { ...DEFAULT_THROTTLE_LIMITS, ...limits };
+  const ipFailures = new RateLimiterMemory({
+    keyPrefix: "signin_ip",
+    points: l.signInFailuresPerIp,
+    duration: l.signInIpWindowSeconds,
+  });
+  // Failures per account over a day: the count that sets the delay.
+  const accountFailures = new RateLimiterMemory({ keyPrefix: "signin_acct", points: 1e9, duration: 86_400 });
+  // The account's current wait, as a block.
+  const accountWait = new RateLimiterMemory({ keyPrefix: "signin_wait", points: 1, duration: 1 });
+  const signUps = new RateLimiterMemory({
+    keyPrefix: "signup_ip",
+    points: l.signUpsPerIp,
+    duration: l.creationWindowSeconds,
+  });
+  const deviceCodes = new RateLimiterMemory({
+    keyPrefix: "device_ip",
+    points: l.deviceCodesPerIp,
+    duration: l.creationWindowSeconds,
+  });
+
+  return {
+    async beforeSignIn(ip, email) {
+      const [byIp, wait] = await Promise.all([ipFailures.get(ip), accountWait.get(accountKey(email))]);
+      const waits: number[] = [];
+      if (byIp && byIp.consumedPoints >= l.signInFailuresPerIp) waits.push(byIp.msBeforeNext);
+      if (wait && wait.consumedPoints > 1) waits.push(wait.msBeforeNext);
+      return waits.length ? { retryAfterSeconds: seconds(Math.max(...waits)) } : null;
+    },
+
+    async signInFailed(ip, email) {
+      const key = accountKey(email);
+      await ipFailures.penalty(ip);
+      const failures = (await accountFailures.penalty(key)).consumedPoints;
+      const over = failures - l.accountFreeFailures;
+      if (over > 0)
+        await accountWait.block(
+          key,
+          Math.min(l.accountMaxDelaySeconds, l.accountBaseDelaySeconds * 2 ** (over - 1)),
+        );
+    },
+
+    async signInSucceeded(email) {
+      const key = accountKey(email);
+      await Promise.all([accountFailures.delete(key), accountWait.delete(key)]);
+    },
+
+    takeSignUp: (ip) => take(signUps, ip),
+    takeDeviceCode: (ip) => take(deviceCodes, ip),
+  };
+}

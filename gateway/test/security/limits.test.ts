@@ -1,0 +1,125 @@
+// Issue 12 item 1: bounded bodies on every route (auth included) and bounded user fields.
+import { request } from "node:http";
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { user } from "../../src/db/schema.ts";
+import { postJson, signUp } from "../support/auth.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+
+let database: TestDatabase;
+let gw: GatewayHarness;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  gw = await startGatewayHarness(database);
+});
+afterAll(async () => {
+  await gw?.close();
+  await database?.destroy();
+});
+
+const expectTooLarge = async (res: Response) => {
+  expect(res.status).toBe(413);
+  expect((await res.json()).error).toMatchObject({ code: "payload_too_large", message: expect.any(String) });
+};
+
+describe("body limits", () => {
+  it("refuses a 50 KB sign-up with 413 in the API's shape, storing nothing", async () => {
+    const email = "huge-name@example.com";
+    const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", {
+      email,
+      password: "correct-horse-battery",
+      name: "n".repeat(50_000),
+    });
+    await expectTooLarge(res);
+    expect(await database.db.select().from(user).where(eq(user.email, email))).toEqual([]);
+  });
+
+  it("refuses an oversized update-user body from a signed-in user", async () => {
+    const token = await signUp(gw.baseUrl, "big-image@example.com");
+    const res = await postJson(
+      gw.baseUrl,
+      "/api/auth/update-user",
+      { image: `https://example.com/${"i".repeat(5_000_000)}` },
+      { authorization: `Bearer ${token}` },
+    );
+    await expectTooLarge(res);
+  });
+
+  it("bounds the REST API, the MCP proxy, and routes that take no body at all", async () => {
+    const token = await signUp(gw.baseUrl, "bodies@example.com");
+    await expectTooLarge(
+      await gw.api("/api/tasks", token, {
+        method: "POST",
+        body: JSON.stringify({ title: "t", notes: "x".repeat(200_000) }),
+      }),
+    );
+    await expectTooLarge(
+      await fetch(`${gw.baseUrl}/mcp`, {
+        method: "POST",
+        headers: { "content-type": "application/json", authorization: "Bearer mgn_x" },
+        body: "x".repeat(2_000_000),
+      }),
+    );
+    // A declared length past the gateway-wide cap is refused before anything reads it.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${gw.baseUrl}/healthz`, {
+        method: "POST",
+        headers: { "content-length": String(500 * 1024 * 1024) },
+      });
+      req.on("response", (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on("error", reject);
+      req.write("x".repeat(1024));
+    });
+    expect(status).toBe(413);
+  });
+});
+
+describe("user fields", () => {
+  const signUpWith = (fields: Record<string, unknown>) =>
+    postJson(gw.baseUrl, "/api/auth/sign-up/email", { password: "correct-horse-battery", ...fields });
+
+  it("keeps names to 100 characters", async () => {
+    const long = await signUpWith({ email: "long-name@example.com", name: "n".repeat(101) });
+    expect(long.status).toBe(400);
+    expect((await long.json()).error).toMatchObject({
+      code: "invalid_user_field",
+      message: expect.stringMatching(/100 characters/),
+    });
+    expect((await signUpWith({ email: "ok-name@example.com", name: "n".repeat(100) })).status).toBe(200);
+  });
+
+  it("takes only an http(s) URL of at most 2 KB as the image, on sign-up and update-user", async () => {
+    const token = await signUp(gw.baseUrl, "image@example.com");
+    const update = (image: unknown) =>
+      postJson(gw.baseUrl, "/api/auth/update-user", { image }, { authorization: `Bearer ${token}` });
+    for (const bad of [
+      `https://example.com/${"a".repeat(2100)}`,
+      "javascript:alert(1)",
+      "data:image/png;base64,AAAA",
+    ]) {
+      const res = await update(bad);
+      expect(res.status, bad.slice(0, 30)).toBe(400);
+      expect((await res.json()).error.code).toBe("invalid_user_field");
+    }
+    expect((await update("https://example.com/me.png")).status).toBe(200);
+    const onSignUp = await signUpWith({
+      email: "image-signup@example.com",
+      name: "x",
+      image: `https://example.com/${"a".repeat(2100)}`,
+    });
+    expect(onSignUp.status).toBe(400);
+  });
+
+  it("takes only IANA zone names as the time zone", async () => {
+    for (const timezone of ["+01:00", "Mars/Olympus", "x".repeat(100)]) {
+      const res = await signUpWith({ email: `tz-${timezone.length}@example.com`, name: "x", timezone });
+      expect(res.status, timezone).toBe(400);
+      expect((await res.json()).error.message).toMatch(/IANA time zone/);
+    }
+  });
+});
