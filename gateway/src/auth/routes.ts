@@ -127,6 +127,16 @@ async function edgeResponse(
     (req.log ?? logger)?.error({ status }, "auth endpoint failed");
     return unavailable(headers, "Sign-in is unavailable for a moment; retry shortly.", 2);
   }
+  if (status < 300 && req.path === "/api/auth/sign-out" && bearerToken(req.headers)) {
+    // better-auth reports success even when it could not delete the session; the client would then drop
+    // a token that still works. Only a session that is really gone is signed out.
+    try {
+      if (await resolveSession(auth, req.headers)) throw new AuthUnavailableError(new Error("not deleted"));
+    } catch (err) {
+      if (!(err instanceof AuthUnavailableError)) throw err;
+      return unavailable(headers, "Sign-out could not finish; retry shortly.", err.retryAfterSeconds);
+    }
+  }
   if (status < 400 || !(headers.get("content-type") ?? "").includes("application/json")) {
     return { status, headers, body };
   }

@@ -1,0 +1,134 @@
+// Issue 12 items 12, 13 and 15: sign-up that doesn't reveal accounts, one error shape, API keys that
+// expire and show their last use.
+import { eq } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../../src/auth/accounts.ts";
+import { apikey } from "../../src/db/schema.ts";
+import { bearer, postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+
+let database: TestDatabase;
+let gw: GatewayHarness;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  gw = await startGatewayHarness(database);
+});
+afterAll(async () => {
+  await gw?.close();
+  await database?.destroy();
+});
+
+const DAY = 24 * 60 * 60 * 1000;
+
+describe("sign-up does not reveal which emails have accounts", () => {
+  it("answers a taken email exactly like a new one: 200, no session, the same shape", async () => {
+    await signUp(gw.baseUrl, "taken@example.com");
+    const shape = async (email: string) => {
+      const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", { email, password: "another-password", name: "x" });
+      const body = await res.json();
+      return {
+        status: res.status,
+        token: body.token,
+        authHeader: res.headers.get("set-auth-token"),
+        keys: Object.keys(body.user).sort(),
+      };
+    };
+    const existing = await shape("taken@example.com");
+    const fresh = await shape("fresh@example.com");
+    expect(existing).toEqual(fresh);
+    expect(existing).toMatchObject({ status: 200, token: null, authHeader: null });
+    // The taken account keeps its own password.
+    const original = await postJson(gw.baseUrl, "/api/auth/sign-in/email", {
+      email: "taken@example.com",
+      password: TEST_PASSWORD,
+    });
+    expect(original.status).toBe(200);
+  });
+});
+
+describe("one error shape", () => {
+  it("maps better-auth's errors to { error: { code, message } }", async () => {
+    const wrong = await postJson(gw.baseUrl, "/api/auth/sign-in/email", {
+      email: "nobody@example.com",
+      password: "not-a-password",
+    });
+    expect(wrong.status).toBe(401);
+    expect(await wrong.json()).toEqual({
+      error: { code: "invalid_email_or_password", message: expect.any(String) },
+    });
+    const signedOut = await fetch(`${gw.baseUrl}/api/auth/list-sessions`);
+    expect(signedOut.status).toBe(401);
+    expect((await signedOut.json()).error).toMatchObject({ code: "unauthorized" });
+  });
+
+  it("keeps the device grant's OAuth errors as RFC 8628 says", async () => {
+    const code = await (await postJson(gw.baseUrl, "/api/auth/device/code", { client_id: "margin-extension" })).json();
+    const poll = await postJson(gw.baseUrl, "/api/auth/device/token", {
+      grant_type: "urn:ietf:params:oauth:grant-type:device_code",
+      device_code: code.device_code,
+      client_id: "margin-extension",
+    });
+    expect(poll.status).toBe(400);
+    expect((await poll.json()).error).toBe("authorization_pending");
+  });
+
+  it("tells an API key sent to /api that API keys are for /mcp", async () => {
+    await signUp(gw.baseUrl, "key-on-api@example.com");
+    const { key } = await createApiKey(gw.auth, database.db, { email: "key-on-api@example.com" });
+    const res = await gw.api("/api/tasks", key);
+    expect(res.status).toBe(401);
+    const { error } = await res.json();
+    expect(error.code).toBe("api_key_not_accepted");
+    expect(error.message).toMatch(/\/mcp/);
+    expect(error.message).not.toMatch(/signed out/);
+  });
+});
+
+describe("API keys expire and show their last use", () => {
+  it("default to a year, take a shorter life, and refuse more than a year", async () => {
+    const token = await signUp(gw.baseUrl, "keys@example.com");
+    const create = (body: Record<string, unknown>) =>
+      postJson(gw.baseUrl, "/api/auth/api-key/create", body, bearer(token));
+    const plain = await (await create({ name: "default" })).json();
+    expect(Math.abs(new Date(plain.expiresAt).getTime() - (Date.now() + 365 * DAY))).toBeLessThan(DAY);
+    const week = await (await create({ name: "week", expiresIn: 7 * 86_400 })).json();
+    expect(Math.abs(new Date(week.expiresAt).getTime() - (Date.now() + 7 * DAY))).toBeLessThan(DAY);
+    expect((await create({ name: "forever", expiresIn: 400 * 86_400 })).status).toBe(400);
+    // The CLI's keys get the default too.
+    const cli = await createApiKey(gw.auth, database.db, { email: "keys@example.com", name: "cli" });
+    const [row] = await database.db.select().from(apikey).where(eq(apikey.id, cli.id));
+    expect(row?.expiresAt).toBeInstanceOf(Date);
+  });
+
+  it("lists when each key was last used, and refuses an expired key at /mcp", async () => {
+    const token = await signUp(gw.baseUrl, "last-use@example.com");
+    const { key, id } = await createApiKey(gw.auth, database.db, { email: "last-use@example.com" });
+    const listed = async () =>
+      ((await (await fetch(`${gw.baseUrl}/api/auth/api-key/list`, { headers: bearer(token) })).json()).apiKeys as {
+        id: string;
+        lastRequest: string | null;
+        expiresAt: string | null;
+      }[]).find((k) => k.id === id)!;
+    expect((await listed()).lastRequest).toBeNull();
+    const ping = () =>
+      fetch(`${gw.baseUrl}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${key}`,
+        },
+        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
+      });
+    const before = Date.now();
+    expect((await ping()).status).toBe(200);
+    const used = await listed();
+    expect(new Date(used.lastRequest!).getTime()).toBeGreaterThanOrEqual(before - 1000);
+    expect(used.expiresAt).not.toBeNull();
+
+    await database.db.update(apikey).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apikey.id, id));
+    expect((await ping()).status).toBe(401);
+  });
+});
