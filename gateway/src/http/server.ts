@@ -1,5 +1,9 @@
 import type { Server } from "node:http";
+import type { ChatAgent } from "../agent/contract.ts";
 import { type Auth, createAuth } from "../auth/auth.ts";
+import { requireSession } from "../auth/current-user.ts";
+import { startRetentionSweep } from "../chatkit/retention.ts";
+import { createChatKitRouter } from "../chatkit/router.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -16,7 +20,9 @@ export type GatewayOptions = Pick<
   | "betterAuthSecret"
   | "extensionOrigins"
   | "writeRateLimitPerMinute"
-> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number };
+  | "chatTurnsPerMinute"
+  | "chatRetentionDays"
+> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number; chatAgent?: ChatAgent };
 
 export type Gateway = {
   app: ReturnType<typeof createGatewayApp>;
@@ -43,6 +49,17 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     trustedOrigins: [opts.publicUrl.origin, ...opts.extensionOrigins],
     logger: opts.logger.child({ component: "auth" }),
   });
+  const chatkit = opts.chatAgent
+    ? createChatKitRouter({
+        db: database.db,
+        agent: opts.chatAgent,
+        tasks,
+        logger: opts.logger,
+        signedIn: requireSession(auth),
+        turnsPerMinute: opts.chatTurnsPerMinute,
+      })
+    : undefined;
+  const retention = startRetentionSweep(database.db, opts.chatRetentionDays, opts.logger);
   const app = createGatewayApp({
     auth,
     database,
@@ -56,11 +73,15 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     extensionOrigins: opts.extensionOrigins,
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
     sseHeartbeatMs: opts.sseHeartbeatMs,
+    chatkit: chatkit?.router,
   });
   return {
     app,
     auth,
     async close() {
+      retention.stop();
+      chatkit?.close();
+      await opts.chatAgent?.close();
       await feed.close();
       await tasks.close();
     },
