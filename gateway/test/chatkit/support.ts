@@ -56,7 +56,8 @@ export class ScriptedAgent implements ChatAgent {
 export function say(text: string, pieces = 3): AgentEvent[] {
   const size = Math.ceil(text.length / pieces);
   const deltas: AgentEvent[] = [];
-  for (let i = 0; i < text.length; i += size) deltas.push({ type: "text.delta", delta: text.slice(i, i + size) });
+  for (let i = 0; i < text.length; i += size)
+    deltas.push({ type: "text.delta", delta: text.slice(i, i + size) });
   return [...deltas, { type: "text.done", text }];
 }
 
@@ -101,7 +102,13 @@ export async function startChatHarness(
         const events = parseSse(text);
         return { status: res.status, contentType, events, json: undefined, shapes: events.map(eventShape) };
       }
-      return { status: res.status, contentType, events: [], json: text ? JSON.parse(text) : undefined, shapes: [] };
+      return {
+        status: res.status,
+        contentType,
+        events: [],
+        json: text ? JSON.parse(text) : undefined,
+        shapes: [],
+      };
     },
   };
 }

@@ -1,8 +1,8 @@
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { startRetentionSweep } from "../../src/chatkit/retention.ts";
-import { silentLogger } from "../support/mcp.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { silentLogger } from "../support/mcp.ts";
 import {
   addMessage,
   type ChatHarness,
@@ -91,7 +91,8 @@ describe("threads: create, answer, title, list, rename, delete", () => {
     expect(rest.data.map((t) => t.id)).toEqual([ids[2], ids[1], ids[0]]);
     expect(rest.has_more).toBe(false);
     expect(rest.after).toBeUndefined();
-    const asc = (await chat.post(token, { type: "threads.list", params: { order: "asc", limit: 2 } })).json as {
+    const asc = (await chat.post(token, { type: "threads.list", params: { order: "asc", limit: 2 } }))
+      .json as {
       data: { id: string }[];
     };
     expect(asc.data.map((t) => t.id)).toEqual([ids[0], ids[1]]);
@@ -103,7 +104,10 @@ describe("threads: create, answer, title, list, rename, delete", () => {
     expect(page1.data.map((i) => i.type)).toEqual(["assistant_message", "user_message", "assistant_message"]);
     expect(page1.has_more).toBe(true);
     const page2 = (
-      await chat.post(token, { type: "items.list", params: { thread_id: threadId, limit: 10, after: page1.after } })
+      await chat.post(token, {
+        type: "items.list",
+        params: { thread_id: threadId, limit: 10, after: page1.after },
+      })
     ).json as { data: { id: string }[]; has_more: boolean };
     expect(page2.data).toHaveLength(5);
     expect(page2.has_more).toBe(false);
@@ -117,21 +121,35 @@ describe("threads: create, answer, title, list, rename, delete", () => {
     const threadId = createdThreadId(r);
     const answerId = itemsOf(r, "assistant_message")[0]!.id;
 
-    const renamed = await chat.post(token, { type: "threads.update", params: { thread_id: threadId, title: "  Garden   plans " } });
+    const renamed = await chat.post(token, {
+      type: "threads.update",
+      params: { thread_id: threadId, title: "  Garden   plans " },
+    });
     expect(renamed.status).toBe(200);
-    expect(renamed.json).toMatchObject({ id: threadId, title: "Garden plans", items: { data: [], has_more: false } });
-    const listed = (await chat.post(token, { type: "threads.list", params: {} })).json as { data: { title: string }[] };
+    expect(renamed.json).toMatchObject({
+      id: threadId,
+      title: "Garden plans",
+      items: { data: [], has_more: false },
+    });
+    const listed = (await chat.post(token, { type: "threads.list", params: {} })).json as {
+      data: { title: string }[];
+    };
     expect(listed.data[0]!.title).toBe("Garden plans");
-    expect((await chat.post(token, { type: "threads.update", params: { thread_id: threadId, title: " " } })).status).toBe(400);
+    expect(
+      (await chat.post(token, { type: "threads.update", params: { thread_id: threadId, title: " " } }))
+        .status,
+    ).toBe(400);
 
     const feedback = await chat.post(token, {
       type: "items.feedback",
       params: { thread_id: threadId, item_ids: [answerId], kind: "negative" },
     });
     expect(feedback.json).toEqual({});
-    const [row] = await database.db.execute(
-      sql`select feedback from chat.items where id = ${answerId}`,
-    ).then((res) => (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows)) as { feedback: string }[];
+    const [row] = (await database.db
+      .execute(sql`select feedback from chat.items where id = ${answerId}`)
+      .then((res) => (Array.isArray(res) ? res : (res as { rows: unknown[] }).rows))) as {
+      feedback: string;
+    }[];
     expect(row!.feedback).toBe("negative");
     const unknownItem = await chat.post(token, {
       type: "items.feedback",
@@ -139,11 +157,15 @@ describe("threads: create, answer, title, list, rename, delete", () => {
     });
     expect(unknownItem.status).toBe(404);
 
-    expect((await chat.post(token, { type: "threads.delete", params: { thread_id: threadId } })).json).toEqual({});
+    expect(
+      (await chat.post(token, { type: "threads.delete", params: { thread_id: threadId } })).json,
+    ).toEqual({});
     const gone = await chat.post(token, { type: "threads.get_by_id", params: { thread_id: threadId } });
     expect(gone.status).toBe(404);
     expect(gone.json).toEqual({ error: { code: "not_found", message: "No such thread." } });
-    const orphans = await database.db.execute(sql`select count(*)::int as n from chat.items where thread_id = ${threadId}`);
+    const orphans = await database.db.execute(
+      sql`select count(*)::int as n from chat.items where thread_id = ${threadId}`,
+    );
     const n = (Array.isArray(orphans) ? orphans : (orphans as { rows: unknown[] }).rows)[0] as { n: number };
     expect(n.n).toBe(0);
   });
@@ -154,14 +176,20 @@ describe("retention", () => {
     const token = await chat.user("retention@example.com");
     const old = createdThreadId(await chat.post(token, create("old chat")));
     const fresh = createdThreadId(await chat.post(token, create("fresh chat")));
-    await database.db.execute(sql`update chat.threads set updated_at = now() - interval '31 days' where id = ${old}`);
+    await database.db.execute(
+      sql`update chat.threads set updated_at = now() - interval '31 days' where id = ${old}`,
+    );
     const sweeper = startRetentionSweep(database.db, 30, silentLogger);
     try {
       expect(await sweeper.sweep()).toBeGreaterThanOrEqual(1);
     } finally {
       sweeper.stop();
     }
-    expect((await chat.post(token, { type: "threads.get_by_id", params: { thread_id: old } })).status).toBe(404);
-    expect((await chat.post(token, { type: "threads.get_by_id", params: { thread_id: fresh } })).status).toBe(200);
+    expect((await chat.post(token, { type: "threads.get_by_id", params: { thread_id: old } })).status).toBe(
+      404,
+    );
+    expect((await chat.post(token, { type: "threads.get_by_id", params: { thread_id: fresh } })).status).toBe(
+      200,
+    );
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { AgentTurnError, type AgentEvent } from "../../src/agent/contract.ts";
+import { type AgentEvent, AgentTurnError } from "../../src/agent/contract.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import {
@@ -29,8 +29,11 @@ beforeEach(() => {
 
 /** Every item of a thread as stored, hidden ones included, oldest first. */
 async function storedItems(token: string, threadId: string) {
-  const userId = (await chat.auth.api.getSession({ headers: new Headers({ authorization: `Bearer ${token}` }) }))!.user.id;
-  return (await createChatStore(database.db, userId).loadThreadItems(threadId, { limit: 100, order: "asc" })).data;
+  const userId = (await chat.auth.api.getSession({
+    headers: new Headers({ authorization: `Bearer ${token}` }),
+  }))!.user.id;
+  return (await createChatStore(database.db, userId).loadThreadItems(threadId, { limit: 100, order: "asc" }))
+    .data;
 }
 
 const page = { url: "https://example.com/article", title: "How to grow tomatoes", excerpt: "Water daily." };
@@ -39,7 +42,13 @@ describe("history and page context", () => {
   it("gives the model earlier messages, tool results and the page, in order", async () => {
     const token = await chat.user("history@example.com");
     chat.agent.script = () => [
-      { type: "tool.started", callId: "c1", tool: "add_task", args: { title: "Buy milk" }, label: "Adding 'Buy milk'" },
+      {
+        type: "tool.started",
+        callId: "c1",
+        tool: "add_task",
+        args: { title: "Buy milk" },
+        label: "Adding 'Buy milk'",
+      },
       {
         type: "tool.finished",
         callId: "c1",
@@ -54,7 +63,11 @@ describe("history and page context", () => {
     ];
     const first = await chat.post(token, create("add buy milk tomorrow 5pm", { page }));
     const threadId = createdThreadId(first);
-    expect(chat.agent.turns.at(-1)).toMatchObject({ message: "add buy milk tomorrow 5pm", page, history: [] });
+    expect(chat.agent.turns.at(-1)).toMatchObject({
+      message: "add buy milk tomorrow 5pm",
+      page,
+      history: [],
+    });
 
     chat.agent.script = () => say("You asked me to add milk.");
     await chat.post(token, addMessage(threadId, "what did I ask?", { page }));
@@ -73,11 +86,17 @@ describe("history and page context", () => {
     ]);
     // The same page again is not stored twice; what the page said is not in the history at all.
     const stored = await storedItems(token, threadId);
-    expect(stored.filter((i) => i.type === "hidden_context_item" && (i.content as { kind: string }).kind === "page")).toHaveLength(1);
+    expect(
+      stored.filter(
+        (i) => i.type === "hidden_context_item" && (i.content as { kind: string }).kind === "page",
+      ),
+    ).toHaveLength(1);
     expect(JSON.stringify(second.history)).not.toContain("Water daily");
 
     // Hidden context never reaches the client.
-    const listed = (await chat.post(token, { type: "items.list", params: { thread_id: threadId, limit: 50 } })).json as {
+    const listed = (
+      await chat.post(token, { type: "items.list", params: { thread_id: threadId, limit: 50 } })
+    ).json as {
       data: { type: string }[];
     };
     expect(listed.data.map((i) => i.type)).toEqual([
@@ -92,7 +111,10 @@ describe("history and page context", () => {
 
   it("caps long page text and refuses a page that is not a page", async () => {
     const token = await chat.user("page-caps@example.com");
-    await chat.post(token, create("hi", { page: { ...page, excerpt: "x".repeat(20_000), selection: "y".repeat(9000) } }));
+    await chat.post(
+      token,
+      create("hi", { page: { ...page, excerpt: "x".repeat(20_000), selection: "y".repeat(9000) } }),
+    );
     const got = chat.agent.turns.at(-1)!.page!;
     expect(got.excerpt!.length).toBeLessThanOrEqual(4000);
     expect(got.selection!.length).toBeLessThanOrEqual(4000);
@@ -157,10 +179,18 @@ describe("what the user sees of tools", () => {
       name: "tasks.changed",
       data: { ids: ["t1"] },
     });
-    const [workflow] = itemsOf(r, "workflow") as unknown as { workflow: { tasks: { title: string }[]; summary: unknown } }[];
-    expect(workflow!.workflow.tasks.map((t) => t.title)).toEqual(["Added 'Buy milk' · due tomorrow 17:00", "2 tasks"]);
+    const [workflow] = itemsOf(r, "workflow") as unknown as {
+      workflow: { tasks: { title: string }[]; summary: unknown };
+    }[];
+    expect(workflow!.workflow.tasks.map((t) => t.title)).toEqual([
+      "Added 'Buy milk' · due tomorrow 17:00",
+      "2 tasks",
+    ]);
     expect(workflow!.workflow.summary).toEqual({ title: "2 steps" });
-    const [widget] = itemsOf(r, "widget") as unknown as { widget: { type: string; children: { key: string }[] }; copy_text: string }[];
+    const [widget] = itemsOf(r, "widget") as unknown as {
+      widget: { type: string; children: { key: string }[] };
+      copy_text: string;
+    }[];
     expect(widget!.widget.type).toBe("ListView");
     expect(widget!.widget.children.map((c) => c.key)).toEqual(["t1", "t2"]);
     expect(widget!.copy_text).toBe("- [ ] Buy milk\n- [ ] Call mum");
@@ -192,18 +222,33 @@ describe("cancellation", () => {
     });
     const reader = res.body!.getReader();
     let seen = "";
-    while (!seen.includes("Here is the first part")) seen += new TextDecoder().decode((await reader.read()).value);
+    while (!seen.includes("Here is the first part"))
+      seen += new TextDecoder().decode((await reader.read()).value);
     controller.abort();
     await sawAbort;
 
     const expectSaved = async () => {
       const stored = await storedItems(token, threadId);
-      expect(stored.slice(-3).map((i) => i.type)).toEqual(["user_message", "assistant_message", "sdk_hidden_context"]);
+      expect(stored.slice(-3).map((i) => i.type)).toEqual([
+        "user_message",
+        "assistant_message",
+        "sdk_hidden_context",
+      ]);
       return stored;
     };
-    await expect.poll(() => expectSaved().then(() => true).catch(() => false), { timeout: 5000 }).toBe(true);
+    await expect
+      .poll(
+        () =>
+          expectSaved()
+            .then(() => true)
+            .catch(() => false),
+        { timeout: 5000 },
+      )
+      .toBe(true);
     const stored = await expectSaved();
-    expect((stored.at(-2) as { content: { text: string }[] }).content[0]!.text).toBe("Here is the first part");
+    expect((stored.at(-2) as { content: { text: string }[] }).content[0]!.text).toBe(
+      "Here is the first part",
+    );
 
     chat.agent.script = () => say("OK, stopping.");
     await chat.post(token, addMessage(threadId, "never mind"));
@@ -230,7 +275,8 @@ describe("failures", () => {
       allow_retry: true,
     });
     const threadId = createdThreadId(r);
-    const thread = (await chat.post(token, { type: "threads.get_by_id", params: { thread_id: threadId } })).json as {
+    const thread = (await chat.post(token, { type: "threads.get_by_id", params: { thread_id: threadId } }))
+      .json as {
       title: string;
       items: { data: { type: string; workflow?: { tasks: { status_indicator: string }[] } }[] };
     };
@@ -266,7 +312,9 @@ describe("rate limit", () => {
       expect(third.status).toBe(200);
       expect(third.shapes).toEqual(["thread.item.done(user_message)", "stream_options", "error"]);
       expect(third.events.at(-1)).toMatchObject({ type: "error", code: "custom", allow_retry: true });
-      expect((third.events.at(-1) as { message: string }).message).toMatch(/2 messages in the last minute.*Wait a minute/);
+      expect((third.events.at(-1) as { message: string }).message).toMatch(
+        /2 messages in the last minute.*Wait a minute/,
+      );
       expect(limited.agent.turns.map((t) => t.message)).toEqual(["one", "two"]);
       // Reads are not turns; other users have their own budget.
       expect((await limited.post(alice, { type: "threads.list", params: {} })).status).toBe(200);
