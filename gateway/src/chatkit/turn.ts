@@ -336,37 +336,33 @@ export async function* respond(
   const cut = input ? recent.findIndex((i) => i.id === input.id) : -1;
   const earlier = cut >= 0 ? recent.slice(0, cut) : recent;
   const message = input ? userMessageText(input) : "(Continue.)";
-  try {
-    if (ctx.turnLimited) {
-      throw new StreamError(
-        `You've sent ${ctx.turnsPerMinute} messages in the last minute, the most Margin takes. Wait a minute, then retry.`,
-        true,
-      );
-    }
-    if (ctx.page && !samePage(lastPage(recent), ctx.page))
-      yield hidden(thread.id, { kind: "page", page: ctx.page });
+  if (ctx.turnLimited) {
+    throw new StreamError(
+      `You've sent ${ctx.turnsPerMinute} messages in the last minute, the most Margin takes. Wait a minute, then retry.`,
+      true,
+    );
+  }
+  if (ctx.page && !samePage(lastPage(recent), ctx.page))
+    yield hidden(thread.id, { kind: "page", page: ctx.page });
 
-    const translator = createTranslator(ctx, thread);
-    const pending = pendingCard(thread);
-    if (pending && input) {
-      const reply = agent.readConfirmationReply(message);
-      yield* resolveCard(
-        ctx,
-        thread,
-        pending,
-        reply === "yes" ? "confirmed" : reply === "no" ? "cancelled" : "expired",
-      );
-      if (reply === "yes") {
-        yield* translator.run(
-          agent.runConfirmed({ user: ctx.user, confirmation: pending.confirmation, signal: ctx.signal }),
-        );
-        return;
-      }
-      if (reply === "no") {
-        yield done(assistantMessage(thread.id, "OK, I won't do that. Nothing was changed."));
-        return;
-      }
-    }
+  const translator = createTranslator(ctx, thread);
+  const pending = pendingCard(thread);
+  const reply = pending && input ? agent.readConfirmationReply(message) : undefined;
+  if (pending && input) {
+    yield* resolveCard(
+      ctx,
+      thread,
+      pending,
+      reply === "yes" ? "confirmed" : reply === "no" ? "cancelled" : "expired",
+    );
+  }
+  if (pending && reply === "yes") {
+    yield* translator.run(
+      agent.runConfirmed({ user: ctx.user, confirmation: pending.confirmation, signal: ctx.signal }),
+    );
+  } else if (pending && reply === "no") {
+    yield done(assistantMessage(thread.id, "OK, I won't do that. Nothing was changed."));
+  } else {
     yield* translator.run(
       agent.runTurn({
         user: ctx.user,
@@ -376,7 +372,10 @@ export async function* respond(
         signal: ctx.signal,
       }),
     );
-  } finally {
-    if (!thread.title && input && !ctx.signal.aborted) thread.title = titleFrom(message);
+  }
+  // The first exchange that got an answer names the thread after what the user first asked.
+  if (!thread.title) {
+    const first = earlier.find((i): i is UserMessageItem => i.type === "user_message");
+    thread.title = titleFrom(first ? userMessageText(first) : message);
   }
 }
