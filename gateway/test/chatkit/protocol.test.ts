@@ -84,7 +84,7 @@ async function storeSetupItem(sse: string, type: string, threadId: string) {
   const event = readSseFile(sse).find(
     (e) => e.type === "thread.item.done" && (e.item as { type: string }).type === type,
   )!;
-  const item = { ...(event.item as Record<string, unknown>), thread_id: threadId };
+  const item: Record<string, unknown> = { ...(event.item as Record<string, unknown>), thread_id: threadId };
   const ourId = `${type}_${Date.now()}`;
   ids.set(item.id as string, ourId);
   await createChatStore(database.db, userId).addThreadItem(
@@ -139,7 +139,7 @@ describe("replaying the reference server's fixtures", () => {
       const res = await chat.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title }) });
       tasks.push((await res.json()).task);
     }
-    tasks.forEach((t, i) => ids.set(`task_${i + 1}`, t.id));
+    for (const [i, t] of tasks.entries()) ids.set(`task_${i + 1}`, t.id);
     const listed = await (await chat.api("/api/tasks", token)).json();
     const { ours, fixture } = await replayStream(3, () => [
       { type: "tool.started", callId: "l", tool: "list_tasks", args: {}, label: "Looking at your tasks" },
@@ -159,7 +159,7 @@ describe("replaying the reference server's fixtures", () => {
     ids.set("thr_00000007", (ours.events[0] as { thread: { id: string } }).thread.id);
     ids.set(
       "msg_00000009",
-      ours.events.find((e) => eventShape(e) === "thread.item.done(widget)")!.item!.id as string,
+      (ours.events.find((e) => eventShape(e) === "thread.item.done(widget)")!.item as { id: string }).id,
     );
 
     // Step 4: the reference answers with `widget.root.updated` (not persisted); we persist the change, as the
