@@ -195,6 +195,35 @@ describe("margin CLI", () => {
     expect(unknown.stderr).toMatch(/nobody@example.com/);
   });
 
+  it("says in one line which Node and pnpm to use, before anything else runs", async () => {
+    const checkNode = fileURLToPath(new URL("../bin/check-node.js", import.meta.url));
+    const asIf = async (nodeVersion: string, extra: Record<string, string> = {}) => {
+      const script = `Object.defineProperty(process.versions, "node", { value: "${nodeVersion}" }); await import(${JSON.stringify(checkNode)});`;
+      try {
+        await run(process.execPath, ["--input-type=module", "-e", script], { env: { ...env, ...extra } });
+        return { code: 0, stderr: "" };
+      } catch (err) {
+        return err as { code: number; stderr: string };
+      }
+    };
+    const old = await asIf("20.20.2");
+    expect(old.code).toBe(1);
+    expect(old.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/Node 20\.20\.2 is not supported.*Node 22/),
+    ]);
+    expect((await asIf("22.18.0")).code).toBe(0);
+    const npmInstall = await asIf("22.20.0", {
+      npm_lifecycle_event: "preinstall",
+      npm_config_user_agent: "npm/10.9.2 node/v22.20.0 linux x64",
+    });
+    expect(npmInstall.stderr).toMatch(/install with pnpm 12 \(found npm\/10\.9\.2\)/);
+    const pnpmInstall = await asIf("22.20.0", {
+      npm_lifecycle_event: "preinstall",
+      npm_config_user_agent: "pnpm/12.21.0 npm/? node/v22.20.0 linux x64",
+    });
+    expect(pnpmInstall.code).toBe(0);
+  });
+
   it("takes the password from MARGIN_PASSWORD or a prompt, never needs it on the command line", async () => {
     const created = await margin(["user", "create", "--email", "Quiet@Example.com", "--tz", "Asia/Tokyo"], {
       MARGIN_PASSWORD: "long-enough-pw",
