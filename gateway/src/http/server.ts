@@ -22,7 +22,15 @@ export type GatewayOptions = Pick<
   | "writeRateLimitPerMinute"
   | "chatTurnsPerMinute"
   | "chatRetentionDays"
-> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number; chatAgent?: ChatAgent };
+> &
+  Partial<Pick<Config, "chatkitDomainKey">> & {
+    logger: Logger;
+    sseHeartbeatMs?: number;
+    mcpTimeoutMs?: number;
+    /** The built ChatKit shell page (tests build their own). */
+    panelDir?: string;
+    chatAgent?: ChatAgent;
+  };
 
 export type Gateway = {
   app: ReturnType<typeof createGatewayApp>;
@@ -74,6 +82,8 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
     sseHeartbeatMs: opts.sseHeartbeatMs,
     chatkit: chatkit?.router,
+    chatkitDomainKey: opts.chatkitDomainKey,
+    panelDir: opts.panelDir,
   });
   return {
     app,
