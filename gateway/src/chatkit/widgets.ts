@@ -10,7 +10,7 @@ import type { WidgetComponent, WidgetRoot } from "./types.ts";
 export const taskViewSchema = z.object({
   id: z.string(),
   title: z.string(),
-  status: z.enum(["pending", "completed"]),
+  status: z.enum(["pending", "completed", "deleted"]),
   priority: z.string().optional(),
   due: z
     .object({ at: z.string(), date: z.string(), time: z.string().nullish(), date_only: z.boolean() })
@@ -71,7 +71,7 @@ const action = (type: string, payload: Record<string, unknown>, streaming: boole
 
 /** One row: checkbox (sync toggle), title, due badge, delete (or undo once deleted). */
 export function taskRow(task: TaskRow, zone: string, now?: Date): WidgetComponent {
-  const deleted = Boolean(task.deleted_at);
+  const deleted = task.status === "deleted" || Boolean(task.deleted_at);
   const done = task.status === "completed";
   const due = task.due ? dueLabel(task.due, zone, now) : undefined;
   const children: WidgetComponent[] = [
