@@ -16,6 +16,7 @@ import { errorHandler, sendError } from "./errors.ts";
 import { homePage } from "./home-page.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
+import { createPanelPageRouter } from "./panel-page.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
 
 export type GatewayDeps = {
@@ -31,6 +32,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writeRateLimitPerMinute: number;
   sseHeartbeatMs?: number;
+  chatkitDomainKey?: string;
+  panelDir?: string;
 };
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -73,6 +76,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
 
+  app.use(
+    createPanelPageRouter({
+      publicUrl: deps.publicUrl,
+      extensionOrigins: deps.extensionOrigins,
+      chatkitDomainKey: deps.chatkitDomainKey,
+      dir: deps.panelDir,
+    }),
+  );
   app.use(createAuthRouter(deps.auth));
   app.use(
     createMcpProxyRouter({
