@@ -113,6 +113,7 @@ const EnvSchema = z.object({
   MCP_ALLOWED_HOSTS: list,
   MCP_ALLOWED_ORIGINS: list,
   EXTENSION_ORIGINS: list,
+  CHATKIT_DOMAIN_KEY: optional(z.string()),
   MARGIN_USER_ID: optional(z.string().min(1)),
   MARGIN_TZ: optional(timeZone),
   LOG_LEVEL: z.preprocess(
@@ -122,6 +123,8 @@ const EnvSchema = z.object({
   WRITE_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(120)),
   TRUST_PROXY: trustProxy,
   ALLOWED_HOSTS: list,
+  CHAT_TURNS_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(20)),
+  CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(90)),
 });
 
 export type Config = {
@@ -140,6 +143,8 @@ export type Config = {
   mcpAllowedHosts: string[];
   mcpAllowedOrigins: string[];
   extensionOrigins: string[];
+  /** ChatKit's domain key for the shell page; unset on localhost means a placeholder (http/panel-page.ts). */
+  chatkitDomainKey: string | undefined;
   stdioUser: { id: string; tz: string } | undefined;
   logLevel: string;
   writeRateLimitPerMinute: number;
@@ -147,6 +152,10 @@ export type Config = {
   trustProxy: TrustProxy;
   /** Host names the gateway answers besides PUBLIC_URL's (DNS-rebinding defence). */
   allowedHosts: string[];
+  /** Chat turns (messages the model answers) per user per minute. */
+  chatTurnsPerMinute: number;
+  /** Chat threads idle this many days are deleted; 0 keeps them. */
+  chatRetentionDays: number;
 };
 
 type Env = Record<string, string | undefined>;
@@ -185,11 +194,14 @@ export function loadConfig(env: Env = process.env): Config {
     // A browser on the server's own origin is not a rebinding attack.
     mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
     extensionOrigins: e.EXTENSION_ORIGINS,
+    chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ ?? "UTC" } : undefined,
     logLevel: e.LOG_LEVEL,
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     allowedHosts: e.ALLOWED_HOSTS.map((h) => h.toLowerCase()),
+    chatTurnsPerMinute: e.CHAT_TURNS_PER_MINUTE,
+    chatRetentionDays: e.CHAT_RETENTION_DAYS,
   };
 }
 

@@ -15,9 +15,11 @@ import { changesHandler } from "../sync/sse.ts";
 import type { StreamRegistry } from "../sync/streams.ts";
 import type { TaskServiceClient } from "../task-service/client.ts";
 import { errorHandler, sendError } from "./errors.ts";
+import { homePage } from "./home-page.ts";
 import { allowedOrigins, hostAndOriginAllowlist } from "./host-origin.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
+import { createPanelPageRouter } from "./panel-page.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
 import type { WriteBudget } from "./write-budget.ts";
 
@@ -39,6 +41,10 @@ export type GatewayDeps = {
   allowedHosts: string[];
   sseHeartbeatMs?: number;
   sseMaxBufferedBytes?: number;
+  /** `POST /chatkit` (chatkit/router.ts); mounted after the JSON body parser. */
+  chatkit?: RequestHandler;
+  chatkitDomainKey?: string;
+  panelDir?: string;
 };
 
 /** No route takes more than this; each route's own parser sets a tighter limit. */
@@ -80,6 +86,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   });
   app.get("/readyz", readiness(deps));
   app.get("/metrics", deps.metrics.handler);
+  app.get("/", homePage);
 
   // DNS rebinding: only this gateway's Host names; browsers only from its own pages and the extension.
   const hostOrigin = {
@@ -98,6 +105,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
 
+  app.use(
+    createPanelPageRouter({
+      publicUrl: deps.publicUrl,
+      extensionOrigins: deps.extensionOrigins,
+      chatkitDomainKey: deps.chatkitDomainKey,
+      dir: deps.panelDir,
+    }),
+  );
   app.use(
     createAuthRouter(deps.auth, { publicUrl: deps.publicUrl, throttle: deps.throttle, logger: deps.logger }),
   );
@@ -123,6 +138,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(createTasksRouter(deps.tasks, { limitWrites: deps.writes.perRequest }));
+  if (deps.chatkit) app.use(deps.chatkit);
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));
   app.use(errorHandler(deps.logger));

@@ -1,7 +1,11 @@
 import type { Server } from "node:http";
+import type { ChatAgent } from "../agent/contract.ts";
 import { type Auth, createAuth } from "../auth/auth.ts";
+import { requireSession } from "../auth/current-user.ts";
 import { createAuthChanges } from "../auth/session-events.ts";
 import { createAuthThrottle, type ThrottleLimits } from "../auth/throttle.ts";
+import { startRetentionSweep } from "../chatkit/retention.ts";
+import { createChatKitRouter } from "../chatkit/router.ts";
 import { type Config, originsOf } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -22,16 +26,22 @@ export type GatewayOptions = Pick<
   | "writeRateLimitPerMinute"
   | "trustProxy"
   | "allowedHosts"
-> & {
-  logger: Logger;
-  sseHeartbeatMs?: number;
-  sseMaxBufferedBytes?: number;
-  /** Open change streams per user; past it the oldest closes (default 20). */
-  maxStreamsPerUser?: number;
-  /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
-  throttle?: Partial<ThrottleLimits>;
-  mcpTimeoutMs?: number;
-};
+  | "chatTurnsPerMinute"
+  | "chatRetentionDays"
+> &
+  Partial<Pick<Config, "chatkitDomainKey">> & {
+    logger: Logger;
+    sseHeartbeatMs?: number;
+    sseMaxBufferedBytes?: number;
+    /** Open change streams per user; past it the oldest closes (default 20). */
+    maxStreamsPerUser?: number;
+    /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
+    throttle?: Partial<ThrottleLimits>;
+    mcpTimeoutMs?: number;
+    /** The built ChatKit shell page (tests build their own). */
+    panelDir?: string;
+    chatAgent?: ChatAgent;
+  };
 
 export type Gateway = {
   app: ReturnType<typeof createGatewayApp>;
@@ -64,6 +74,17 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     trustedOrigins: [...originsOf(opts.publicUrl.origin), ...opts.extensionOrigins],
     logger: opts.logger.child({ component: "auth" }),
   });
+  const chatkit = opts.chatAgent
+    ? createChatKitRouter({
+        db: database.db,
+        agent: opts.chatAgent,
+        tasks,
+        logger: opts.logger,
+        signedIn: requireSession(auth),
+        turnsPerMinute: opts.chatTurnsPerMinute,
+      })
+    : undefined;
+  const retention = startRetentionSweep(database.db, opts.chatRetentionDays, opts.logger);
   const app = createGatewayApp({
     auth,
     database,
@@ -82,12 +103,18 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     allowedHosts: opts.allowedHosts,
     sseHeartbeatMs: opts.sseHeartbeatMs,
     sseMaxBufferedBytes: opts.sseMaxBufferedBytes,
+    chatkit: chatkit?.router,
+    chatkitDomainKey: opts.chatkitDomainKey,
+    panelDir: opts.panelDir,
   });
   return {
     app,
     auth,
     async close() {
       streams.close();
+      retention.stop();
+      chatkit?.close();
+      await opts.chatAgent?.close();
       await feed.close();
       await authChanges.close();
       await tasks.close();

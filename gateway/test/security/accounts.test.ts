@@ -26,7 +26,11 @@ describe("sign-up does not reveal which emails have accounts", () => {
   it("answers a taken email exactly like a new one: 200, no session, the same shape", async () => {
     await signUp(gw.baseUrl, "taken@example.com");
     const shape = async (email: string) => {
-      const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", { email, password: "another-password", name: "x" });
+      const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", {
+        email,
+        password: "another-password",
+        name: "x",
+      });
       const body = await res.json();
       return {
         status: res.status,
@@ -64,7 +68,9 @@ describe("one error shape", () => {
   });
 
   it("keeps the device grant's OAuth errors as RFC 8628 says", async () => {
-    const code = await (await postJson(gw.baseUrl, "/api/auth/device/code", { client_id: "margin-extension" })).json();
+    const code = await (
+      await postJson(gw.baseUrl, "/api/auth/device/code", { client_id: "margin-extension" })
+    ).json();
     const poll = await postJson(gw.baseUrl, "/api/auth/device/token", {
       grant_type: "urn:ietf:params:oauth:grant-type:device_code",
       device_code: code.device_code,
@@ -106,11 +112,14 @@ describe("API keys expire and show their last use", () => {
     const token = await signUp(gw.baseUrl, "last-use@example.com");
     const { key, id } = await createApiKey(gw.auth, database.db, { email: "last-use@example.com" });
     const listed = async () =>
-      ((await (await fetch(`${gw.baseUrl}/api/auth/api-key/list`, { headers: bearer(token) })).json()).apiKeys as {
-        id: string;
-        lastRequest: string | null;
-        expiresAt: string | null;
-      }[]).find((k) => k.id === id)!;
+      (
+        (await (await fetch(`${gw.baseUrl}/api/auth/api-key/list`, { headers: bearer(token) })).json())
+          .apiKeys as {
+          id: string;
+          lastRequest: string | null;
+          expiresAt: string | null;
+        }[]
+      ).find((k) => k.id === id)!;
     expect((await listed()).lastRequest).toBeNull();
     const ping = () =>
       fetch(`${gw.baseUrl}/mcp`, {
@@ -128,7 +137,10 @@ describe("API keys expire and show their last use", () => {
     expect(new Date(used.lastRequest!).getTime()).toBeGreaterThanOrEqual(before - 1000);
     expect(used.expiresAt).not.toBeNull();
 
-    await database.db.update(apikey).set({ expiresAt: new Date(Date.now() - 1000) }).where(eq(apikey.id, id));
+    await database.db
+      .update(apikey)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(eq(apikey.id, id));
     expect((await ping()).status).toBe(401);
   });
 });

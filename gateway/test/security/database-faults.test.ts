@@ -91,105 +91,111 @@ describe.skipIf(testDbKind === "pglite")("when the database fails", () => {
   });
 });
 
-describe.skipIf(testDbKind === "pglite")("fault run: Postgres connections terminated while requests flow", () => {
-  it("never answers 401 to a valid token, and logs no token, key or task text", async () => {
-    const database = await createTestDatabase();
-    const lines: string[] = [];
-    const logger = createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } });
-    // The MCP server with the capturing logger, so its log is checked too.
-    const http = createHttpServer();
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
-    http.on(
-      "request",
-      createMcpHttpApp({
-        repo: createTaskRepository(database.db),
-        tokenSecret: TEST_SECRET,
-        mcpUrl,
-        authorizationServer: new URL("http://127.0.0.1:8787"),
-        allowedHosts: ["127.0.0.1", "localhost"],
-        allowedOrigins: [],
-        logger: logger.child({ service: "mcp" }),
-      }),
-    );
-    const gw = await startGatewayHarness(database, {
-      logger: logger.child({ service: "gateway" }),
-      mcp: {
-        url: mcpUrl,
-        token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
-        connect: async () => {
-          throw new Error("unused");
+describe.skipIf(testDbKind === "pglite")(
+  "fault run: Postgres connections terminated while requests flow",
+  () => {
+    it("never answers 401 to a valid token, and logs no token, key or task text", async () => {
+      const database = await createTestDatabase();
+      const lines: string[] = [];
+      const logger = createLogger("debug", {
+        destination: { write: (line: string) => void lines.push(line) },
+      });
+      // The MCP server with the capturing logger, so its log is checked too.
+      const http = createHttpServer();
+      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+      const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+      http.on(
+        "request",
+        createMcpHttpApp({
+          repo: createTaskRepository(database.db),
+          tokenSecret: TEST_SECRET,
+          mcpUrl,
+          authorizationServer: new URL("http://127.0.0.1:8787"),
+          allowedHosts: ["127.0.0.1", "localhost"],
+          allowedOrigins: [],
+          logger: logger.child({ service: "mcp" }),
+        }),
+      );
+      const gw = await startGatewayHarness(database, {
+        logger: logger.child({ service: "gateway" }),
+        mcp: {
+          url: mcpUrl,
+          token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
+          connect: async () => {
+            throw new Error("unused");
+          },
+          close: async () => {},
         },
-        close: async () => {},
-      },
-    });
-    const admin = postgres(database.url!, { max: 1, onnotice: () => {} });
-    const secrets: string[] = [];
-    try {
-      const token = await signUp(gw.baseUrl, "fault@example.com");
-      const { key } = await createApiKey(gw.auth, database.db, { email: "fault@example.com" });
-      secrets.push(token, decodeURIComponent(token).split(".")[0]!, key);
-      const stream = readSse(await gw.api("/api/changes", token));
-      await stream.waitFor((events) => events.some((e) => e.event === "ready"));
+      });
+      const admin = postgres(database.url!, { max: 1, onnotice: () => {} });
+      const secrets: string[] = [];
+      try {
+        const token = await signUp(gw.baseUrl, "fault@example.com");
+        const { key } = await createApiKey(gw.auth, database.db, { email: "fault@example.com" });
+        secrets.push(token, decodeURIComponent(token).split(".")[0]!, key);
+        const stream = readSse(await gw.api("/api/changes", token));
+        await stream.waitFor((events) => events.some((e) => e.event === "ready"));
 
-      const statuses: number[] = [];
-      let stop = false;
-      const flow = async (i: number) => {
-        for (let n = 0; !stop; n++) {
-          const title = `secret-title-${i}-${n}-${Math.random().toString(36).slice(2)}`;
-          const notes = `secret-notes-${i}-${n}`;
-          secrets.push(title, notes);
-          const requests = [
-            gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title, notes }) }),
-            gw.api(`/api/tasks?query=${encodeURIComponent(title)}`, token),
-            fetch(`${gw.baseUrl}/mcp`, {
-              method: "POST",
-              headers: {
-                "content-type": "application/json",
-                accept: "application/json, text/event-stream",
-                authorization: `Bearer ${key}`,
-              },
-              body: JSON.stringify({
-                jsonrpc: "2.0",
-                id: n,
-                method: "tools/call",
-                params: { name: "add_task", arguments: { title: `${title}-mcp`, notes } },
+        const statuses: number[] = [];
+        let stop = false;
+        const flow = async (i: number) => {
+          for (let n = 0; !stop; n++) {
+            const title = `secret-title-${i}-${n}-${Math.random().toString(36).slice(2)}`;
+            const notes = `secret-notes-${i}-${n}`;
+            secrets.push(title, notes);
+            const requests = [
+              gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title, notes }) }),
+              gw.api(`/api/tasks?query=${encodeURIComponent(title)}`, token),
+              fetch(`${gw.baseUrl}/mcp`, {
+                method: "POST",
+                headers: {
+                  "content-type": "application/json",
+                  accept: "application/json, text/event-stream",
+                  authorization: `Bearer ${key}`,
+                },
+                body: JSON.stringify({
+                  jsonrpc: "2.0",
+                  id: n,
+                  method: "tools/call",
+                  params: { name: "add_task", arguments: { title: `${title}-mcp`, notes } },
+                }),
               }),
-            }),
-            fetch(`${gw.baseUrl}/api/auth/get-session`, { headers: bearer(token) }),
-          ];
-          for (const res of await Promise.all(requests)) {
-            statuses.push(res.status);
-            await res.arrayBuffer();
+              fetch(`${gw.baseUrl}/api/auth/get-session`, { headers: bearer(token) }),
+            ];
+            for (const res of await Promise.all(requests)) {
+              statuses.push(res.status);
+              await res.arrayBuffer();
+            }
           }
-        }
-      };
-      const flows = [0, 1, 2].map(flow);
-      for (let round = 0; round < 8; round++) {
-        await new Promise((resolve) => setTimeout(resolve, 150));
-        // Established connections only: postgres.js rejects unhandled if one dies inside its own start-up
-        // type query (a postgres.js defect, reported), which would crash any process.
-        await admin`select pg_terminate_backend(pid) from pg_stat_activity
+        };
+        const flows = [0, 1, 2].map(flow);
+        for (let round = 0; round < 8; round++) {
+          await new Promise((resolve) => setTimeout(resolve, 150));
+          // Established connections only: postgres.js rejects unhandled if one dies inside its own start-up
+          // type query (a postgres.js defect, reported), which would crash any process.
+          await admin`select pg_terminate_backend(pid) from pg_stat_activity
           where datname = current_database() and pid <> pg_backend_pid()
             and backend_start < now() - interval '500 milliseconds'`;
-      }
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      stop = true;
-      await Promise.all(flows);
-      await stream.close();
+        }
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        stop = true;
+        await Promise.all(flows);
+        await stream.close();
 
-      expect(statuses.length).toBeGreaterThan(20);
-      expect(statuses.filter((s) => s === 401)).toEqual([]);
-      // The token still works afterwards.
-      expect((await gw.api("/api/tasks", token)).status).toBe(200);
-      const log = lines.join("\n");
-      expect(log.length).toBeGreaterThan(0);
-      for (const secret of secrets) expect(log.includes(secret), `log holds ${secret.slice(0, 20)}…`).toBe(false);
-    } finally {
-      await admin.end();
-      await gw.close();
-      await new Promise((resolve) => http.close(resolve));
-      await database.destroy();
-    }
-  });
-});
+        expect(statuses.length).toBeGreaterThan(20);
+        expect(statuses.filter((s) => s === 401)).toEqual([]);
+        // The token still works afterwards.
+        expect((await gw.api("/api/tasks", token)).status).toBe(200);
+        const log = lines.join("\n");
+        expect(log.length).toBeGreaterThan(0);
+        for (const secret of secrets)
+          expect(log.includes(secret), `log holds ${secret.slice(0, 20)}…`).toBe(false);
+      } finally {
+        await admin.end();
+        await gw.close();
+        await new Promise((resolve) => http.close(resolve));
+        await database.destroy();
+      }
+    });
+  },
+);

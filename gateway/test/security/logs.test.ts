@@ -38,7 +38,11 @@ describe("logs", () => {
       detail: `Key (token)=(${token}) already exists.`,
       parameters: [token],
     });
-    const err = new DrizzleQueryError('select * from "session" where "token" = $1', [token, "Buy milk"], cause);
+    const err = new DrizzleQueryError(
+      'select * from "session" where "token" = $1',
+      [token, "Buy milk"],
+      cause,
+    );
     const out = JSON.stringify(serializeError(err));
     expect(out).toContain('where \\"token\\" = $1');
     expect(out).toContain("22P02");
@@ -46,7 +50,9 @@ describe("logs", () => {
     expect(out).not.toContain("Buy milk");
 
     const written: string[] = [];
-    const logger = createLogger("info", { destination: { write: (line: string) => void written.push(line) } });
+    const logger = createLogger("info", {
+      destination: { write: (line: string) => void written.push(line) },
+    });
     logger.error({ err, tool: "add_task" }, "tool failed");
     expect(written.join("")).not.toContain(token);
     expect(written.join("")).not.toContain("Buy milk");

@@ -42,11 +42,19 @@ describe("one write budget for REST and /mcp", () => {
     const token = await signUp(gw.baseUrl, "budget@example.com");
     const { key } = await createApiKey(gw.auth, database.db, { email: "budget@example.com" });
     for (let i = 0; i < 2; i++) {
-      const res = await gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title: `rest ${i}` }) });
+      const res = await gw.api("/api/tasks", token, {
+        method: "POST",
+        body: JSON.stringify({ title: `rest ${i}` }),
+      });
       expect(res.status).toBe(201);
     }
     // Reads spend nothing.
-    const list = { jsonrpc: "2.0", id: 99, method: "tools/call", params: { name: "list_tasks", arguments: {} } };
+    const list = {
+      jsonrpc: "2.0",
+      id: 99,
+      method: "tools/call",
+      params: { name: "list_tasks", arguments: {} },
+    };
     for (let i = 0; i < 5; i++) expect((await rpc(key, list)).status).toBe(200);
     // 2 REST + 3 in one batch = 5 of 6.
     const batch = await rpc(key, [addTask(1), addTask(2), addTask(3)]);
@@ -58,7 +66,10 @@ describe("one write budget for REST and /mcp", () => {
     expect((await over.json()).error.code).toBe("rate_limited");
     // One more single call fits; then REST is refused too.
     expect((await rpc(key, addTask(6))).status).toBe(200);
-    const rest = await gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title: "late" }) });
+    const rest = await gw.api("/api/tasks", token, {
+      method: "POST",
+      body: JSON.stringify({ title: "late" }),
+    });
     expect(rest.status).toBe(429);
     const titles = ((await (await gw.api("/api/tasks?limit=50", token)).json()).tasks as { title: string }[])
       .map((t) => t.title)

@@ -16,7 +16,11 @@ beforeAll(async () => {
   database = await createTestDatabase();
   // Two gateway instances on one database: a session ended on one closes streams held by the other.
   a = await startGatewayHarness(database);
-  b = await startGatewayHarness(database, { mcp: a.mcp, maxStreamsPerUser: 3, sseMaxBufferedBytes: 32 * 1024 });
+  b = await startGatewayHarness(database, {
+    mcp: a.mcp,
+    maxStreamsPerUser: 3,
+    sseMaxBufferedBytes: 32 * 1024,
+  });
 });
 afterAll(async () => {
   await b?.close();
@@ -60,9 +64,9 @@ describe("streams end with their session, on every instance", () => {
       await fetch(`${a.baseUrl}/api/auth/list-sessions`, { headers: bearer(laptop) })
     ).json()) as { id: string; current: boolean }[];
     const other = sessions.find((s) => !s.current)!;
-    expect((await postJson(a.baseUrl, "/api/auth/revoke-session", { id: other.id }, bearer(laptop))).status).toBe(
-      200,
-    );
+    expect(
+      (await postJson(a.baseUrl, "/api/auth/revoke-session", { id: other.id }, bearer(laptop))).status,
+    ).toBe(200);
     await closedWith(phoneStream, "signed_out");
   });
 

@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ChatAgent } from "../../src/agent/contract.ts";
 import type { Auth } from "../../src/auth/auth.ts";
 import { createGateway, type GatewayOptions } from "../../src/http/server.ts";
 import type { Logger } from "../../src/logger.ts";
@@ -26,6 +27,11 @@ export async function startGatewayHarness(
     sseHeartbeatMs?: number;
     mcp?: McpHttpHarness;
     logger?: Logger;
+    chatAgent?: ChatAgent;
+    chatTurnsPerMinute?: number;
+    chatRetentionDays?: number;
+    extensionOrigins?: string[];
+    panelDir?: string;
   } & Partial<Omit<GatewayOptions, "logger">> = {},
 ): Promise<GatewayHarness> {
   const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
@@ -39,11 +45,15 @@ export async function startGatewayHarness(
     mcpUrl: mcp.url,
     mcpTokenSecret: TEST_SECRET,
     betterAuthSecret: "gateway-test-secret-".padEnd(48, "x"),
-    extensionOrigins: [EXTENSION_ORIGIN],
+    extensionOrigins: opts.extensionOrigins ?? [EXTENSION_ORIGIN],
+    panelDir: opts.panelDir,
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute ?? 10_000,
     logger: opts.logger ?? silentLogger,
     sseHeartbeatMs: opts.sseHeartbeatMs,
     mcpTimeoutMs: 3000,
+    chatAgent: opts.chatAgent,
+    chatTurnsPerMinute: opts.chatTurnsPerMinute ?? 10_000,
+    chatRetentionDays: opts.chatRetentionDays ?? 0,
     trustProxy: false,
     allowedHosts: [],
     // Suites sign many users up from one address; the security suite sets the production limits.
