@@ -4,10 +4,13 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { createApiKey, createUser } from "../../src/auth/accounts.ts";
 import type { Database } from "../../src/db/connect.ts";
 import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
+import type { TestDatabase } from "../support/database.ts";
+import { startGatewayHarness } from "../support/gateway.ts";
 import { silentLogger, TEST_SECRET } from "../support/mcp.ts";
 
 const gatewayDir = fileURLToPath(new URL("../../", import.meta.url));
@@ -91,6 +94,56 @@ const shut = (server: Server) =>
     server.close(() => resolve());
   });
 
+/** A loopback proxy to `target` that adds `authorization` and passes everything else (Host, Origin) unchanged. */
+function addAuthorization(proxy: Server, target: URL, authorization: () => string) {
+  proxy.on("request", (req, res) => {
+    const upstream = request(
+      {
+        host: target.hostname,
+        port: target.port,
+        method: req.method,
+        path: req.url,
+        headers: { ...req.headers, authorization: authorization() },
+        timeout: 10_000,
+      },
+      (up) => {
+        res.writeHead(up.statusCode ?? 502, up.headers);
+        up.pipe(res);
+      },
+    );
+    upstream.on("timeout", () => upstream.destroy(new Error("upstream timeout")));
+    upstream.on("error", () => {
+      if (!res.headersSent) res.writeHead(502);
+      res.end();
+    });
+    req.pipe(upstream);
+  });
+}
+
+/**
+ * The whole gateway (its `/mcp` proxy in front of the real MCP server) behind a loopback proxy that adds a
+ * user's personal API key, as Claude Desktop or Cursor would send it. The proxy's URL is the gateway's
+ * PUBLIC_URL, so the gateway's Host and Origin allowlists judge exactly what the peer sent.
+ */
+export async function startGatewayPeer(database: TestDatabase): Promise<PeerServer> {
+  const proxy = createServer();
+  const url = await listen(proxy);
+  const gw = await startGatewayHarness(database, { publicUrl: new URL(url.origin) });
+  const gatewayUrl = new URL("/mcp", gw.baseUrl);
+  await createUser(gw.auth, { email: "peer@example.com", password: "correct-horse-battery" });
+  const { key } = await createApiKey(gw.auth, database.db, { email: "peer@example.com", name: "peer" });
+  addAuthorization(proxy, gatewayUrl, () => `Bearer ${key}`);
+  return {
+    url,
+    appUrl: gatewayUrl,
+    token: async () => key,
+    close: async () => {
+      await shut(proxy);
+      await gw.close();
+    },
+  };
+}
+
 /**
  * The real MCP HTTP app behind a loopback proxy that adds `Authorization: Bearer <token for userId>` — peers
  * such as the conformance harness send none. Everything else (Host and Origin included) passes unchanged, so
@@ -116,28 +169,7 @@ export async function startPeerServer(database: Database, userId: string): Promi
   );
   const token = (user: string) => signMcpToken(TEST_SECRET, { userId: user, audience: url.href, ttl: "10m" });
   const bearer = `Bearer ${await token(userId)}`;
-  proxy.on("request", (req, res) => {
-    const upstream = request(
-      {
-        host: appUrl.hostname,
-        port: appUrl.port,
-        method: req.method,
-        path: req.url,
-        headers: { ...req.headers, authorization: bearer },
-        timeout: 10_000,
-      },
-      (up) => {
-        res.writeHead(up.statusCode ?? 502, up.headers);
-        up.pipe(res);
-      },
-    );
-    upstream.on("timeout", () => upstream.destroy(new Error("upstream timeout")));
-    upstream.on("error", () => {
-      if (!res.headersSent) res.writeHead(502);
-      res.end();
-    });
-    req.pipe(upstream);
-  });
+  addAuthorization(proxy, appUrl, () => bearer);
   return {
     url,
     appUrl,

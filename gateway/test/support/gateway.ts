@@ -39,7 +39,10 @@ export async function startGatewayHarness(
   server.listen(0, "127.0.0.1");
   await once(server, "listening");
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const { mcp: _mcp, ...options } = opts;
+  // Options left undefined keep the harness's defaults below.
+  const options = Object.fromEntries(
+    Object.entries(opts).filter(([name, value]) => name !== "mcp" && value !== undefined),
+  ) as Partial<GatewayOptions>;
   const gateway = await createGateway(database, {
     publicUrl: new URL(baseUrl),
     mcpUrl: mcp.url,
