@@ -292,7 +292,9 @@ describe("margin CLI", { timeout: 120_000 }, () => {
       headers: { "content-type": "application/json", origin: base },
       body: JSON.stringify({ email: "ctrl-c@example.com", password: "long-enough-pw", name: "C" }),
     });
-    const token = signUp.headers.get("set-auth-token")!;
+    expect(signUp.status).toBe(200);
+    // Sign-up opens no session (it answers alike for taken emails): sign in for the token.
+    const token = (await signInAt(base, "ctrl-c@example.com", "long-enough-pw"))!;
     const stream = await fetch(`${base}/api/changes`, { headers: { authorization: `Bearer ${token}` } });
     expect(stream.status).toBe(200);
     // A tab that opened a connection and is slowly sending its request holds the server open until cut.
@@ -321,7 +323,8 @@ describe("margin CLI", { timeout: 120_000 }, () => {
         headers: { "content-type": "application/json", origin: base },
         body: JSON.stringify({ email: "start@example.com", password: "long-enough-pw", name: "S" }),
       });
-      const token = signUp.headers.get("set-auth-token");
+      expect(signUp.status).toBe(200);
+      const token = await signInAt(base, "start@example.com", "long-enough-pw");
       expect(token).toBeTruthy();
       const created = await fetch(`${base}/api/tasks`, {
         method: "POST",
@@ -335,3 +338,12 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     }
   });
 });
+
+async function signInAt(base: string, email: string, password: string) {
+  const res = await fetch(`${base}/api/auth/sign-in/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email, password }),
+  });
+  return res.headers.get("set-auth-token");
+}

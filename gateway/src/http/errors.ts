@@ -1,6 +1,7 @@
 import type { ErrorRequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
+import { AuthUnavailableError, sendAuthUnavailable } from "../auth/current-user.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 
 /** An error answered as `{ error: { code, message } }` with its HTTP status. */
@@ -31,6 +32,28 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   throw new HttpError(400, "invalid_request", message);
 }
 
+const CONNECTION_CODES = new Set([
+  "ECONNREFUSED",
+  "ECONNRESET",
+  "EPIPE",
+  "ETIMEDOUT",
+  "CONNECTION_CLOSED",
+  "CONNECTION_ENDED",
+  "CONNECTION_DESTROYED",
+  "CONNECT_TIMEOUT",
+  "53300", // too many connections
+  "55000", // database not accepting connections
+]);
+
+/** A database that dropped or refused the connection (SQLSTATE class 08, 57P0x shutdowns, or the socket). */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && (CONNECTION_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
+  }
+  return false;
+}
+
 /** Last handler: every failure answers JSON with a fitting status, and only real faults are logged as errors. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -39,6 +62,10 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return;
     }
     if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+    if (err instanceof AuthUnavailableError) {
+      (req.log ?? logger).warn({ err }, "session store unavailable");
+      return sendAuthUnavailable(res, err);
+    }
     if (err instanceof TaskServiceError) {
       (req.log ?? logger).warn({ err }, "task service call failed");
       return err.unavailable
@@ -52,6 +79,16 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       return sendError(res, 400, "invalid_json", "The request body is not valid JSON.");
     if (typeof err?.status === "number" && err.status >= 400 && err.status < 500) {
       return sendError(res, err.status, "bad_request", String(err.message ?? "Bad request"));
+    }
+    if (isDatabaseUnavailable(err)) {
+      (req.log ?? logger).warn({ err }, "database unavailable");
+      res.set("Retry-After", "2");
+      return sendError(
+        res,
+        503,
+        "database_unavailable",
+        "The database is unavailable for a moment; retry shortly.",
+      );
     }
     (req.log ?? logger).error({ err }, "request failed");
     sendError(res, 500, "internal", "Something went wrong on our side.");
