@@ -1,4 +1,5 @@
 #!/usr/bin/env node
-import { main } from "../src/cli.ts";
+import "./check-node.js";
 
+const { main } = await import("../src/cli.ts");
 await main(process.argv.slice(2));

@@ -1,5 +1,6 @@
+import type { Server } from "node:http";
 import { parseArgs } from "node:util";
-import { AccountError, createApiKey, createUser } from "./auth/accounts.ts";
+import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import { type Config, ConfigError, isTimeZone, loadConfig } from "./config.ts";
 import type { Database } from "./db/connect.ts";
@@ -11,6 +12,7 @@ import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
 import { createTaskRepository } from "./tasks/repository.ts";
+import { NoPasswordError, readPassword } from "./terminal.ts";
 
 const USAGE = `Usage: margin <command> [options]
 
@@ -21,7 +23,11 @@ Commands:
   migrate                       apply database migrations
   mcp-token --user-id U [--tz Z] [--ttl 10m]
                                 print a signed MCP token for a user
-  user create --email E --password P [--name N] [--tz Z]
+  user create --email E [--name N] [--tz Z]
+                                create an account; the password is asked at the terminal
+                                (or read from MARGIN_PASSWORD; --password P also works but shells keep it)
+  user show --email E           print an account's id, email and time zone (the id is what
+                                mcp-token --user-id and MARGIN_USER_ID take)
   api-key create --email E [--name N]
                                 print a new personal API key (shown once)
 
@@ -38,11 +44,14 @@ const commands: Record<string, Command> = {
     parseArgs({ args, options: { "no-extension": { type: "boolean" } } });
     const logger = createLogger(config.logLevel);
     const database = await openDatabase(config);
-    const mcp = await startMcpHttp(config, database, logger.child({ service: "mcp" }));
-    const gateway = await startGateway(config, database, logger.child({ service: "gateway" }));
+    const mcp = await listening(startMcpHttp(config, database, logger.child({ service: "mcp" })), config);
+    const gateway = await listening(
+      startGateway(config, database, logger.child({ service: "gateway" })),
+      config,
+    );
     if (config.database.kind === "pglite")
       logger.info({ dir: config.database.dir }, "embedded database (PGlite)");
-    onShutdown(async () => {
+    onShutdown([gateway.server, mcp], async () => {
       await gateway.close();
       await new Promise((resolve) => mcp.close(resolve));
       await database.close();
@@ -52,8 +61,8 @@ const commands: Record<string, Command> = {
   async gateway(_args, config) {
     const logger = createLogger(config.logLevel, { name: "margin-gateway" });
     const database = await openDatabase(config);
-    const gateway = await startGateway(config, database, logger);
-    onShutdown(async () => {
+    const gateway = await listening(startGateway(config, database, logger), config);
+    onShutdown([gateway.server], async () => {
       await gateway.close();
       await database.close();
     });
@@ -69,16 +78,29 @@ const commands: Record<string, Command> = {
         tz: { type: "string" },
       },
     });
-    if (!values.email || !values.password) throw new UsageError("user create needs --email and --password");
+    if (!values.email) throw new UsageError("user create needs --email");
+    const password = values.password ?? (await readPassword(`Password for ${values.email}: `));
     await withAuth(config, async (auth) => {
       const user = await createUser(auth, {
         email: values.email!,
-        password: values.password!,
+        password,
         name: values.name,
         timezone: values.tz,
       });
       console.log(JSON.stringify({ id: user.id, email: user.email, timezone: user.timezone }));
     });
+  },
+
+  async "user show"(args, config) {
+    const { values } = parseArgs({ args, options: { email: { type: "string" } } });
+    if (!values.email) throw new UsageError("user show needs --email");
+    const database = await openDatabase(config);
+    try {
+      const found = await findUser(database.db, values.email);
+      console.log(JSON.stringify(found));
+    } finally {
+      await database.close();
+    }
   },
 
   async "api-key create"(args, config) {
@@ -105,7 +127,7 @@ const commands: Record<string, Command> = {
       const logger = createLogger(config.logLevel, { name: "margin-mcp", fd: 2 });
       const database = await openDatabase(config);
       const close = await serveStdio(createTaskRepository(database.db), config.stdioUser, logger);
-      onShutdown(async () => {
+      onShutdown([], async () => {
         await close();
         await database.close();
       });
@@ -113,8 +135,8 @@ const commands: Record<string, Command> = {
     }
     const logger = createLogger(config.logLevel, { name: "margin-mcp" });
     const database = await openDatabase(config);
-    const server = await startMcpHttp(config, database, logger);
-    onShutdown(async () => {
+    const server = await listening(startMcpHttp(config, database, logger), config);
+    onShutdown([server], async () => {
       await new Promise((resolve) => server.close(resolve));
       await database.close();
     });
@@ -163,11 +185,40 @@ async function withAuth(
   }
 }
 
-function onShutdown(close: () => Promise<void>) {
+/** A port another process holds: one line naming the variable to change, not a stack trace. */
+class PortInUseError extends Error {
+  override name = "PortInUseError";
+}
+
+/** Awaits a server start, turning EADDRINUSE into a message that names PORT or MCP_PORT. */
+async function listening<T>(starting: Promise<T>, config: Config): Promise<T> {
+  try {
+    return await starting;
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code !== "EADDRINUSE") throw err;
+    const variable = e.port === config.mcpPort ? "MCP_PORT" : "PORT";
+    throw new PortInUseError(
+      `port ${e.port} is already in use (${variable}). Stop what is using it, or set ${variable} to a free port.`,
+    );
+  }
+}
+
+/** Open connections (live streams, browser tabs, chat runs) get this long before they are cut. */
+const SHUTDOWN_GRACE_MS = 1000;
+
+/**
+ * Stops cleanly on SIGINT/SIGTERM: servers stop accepting, live streams end, and whatever is still connected
+ * after a short grace is cut, so a browser tab or a stream never holds the process (and the data directory).
+ */
+function onShutdown(servers: Server[], close: () => Promise<void>) {
   let closing = false;
   const stop = (signal: string) => {
     if (closing) return;
     closing = true;
+    setTimeout(() => {
+      for (const server of servers) server.closeAllConnections();
+    }, SHUTDOWN_GRACE_MS).unref();
     close().then(
       () => process.exit(0),
       (err) => {
@@ -201,6 +252,8 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof ConfigError ||
       err instanceof DataDirLockedError ||
       err instanceof AccountError ||
+      err instanceof NoPasswordError ||
+      err instanceof PortInUseError ||
       isArgError(err)
     ) {
       console.error(`margin: ${err instanceof Error ? err.message : err}`);

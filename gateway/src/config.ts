@@ -51,6 +51,7 @@ const EnvSchema = z.object({
   MCP_ALLOWED_HOSTS: list,
   MCP_ALLOWED_ORIGINS: list,
   EXTENSION_ORIGINS: list,
+  CHATKIT_DOMAIN_KEY: optional(z.string()),
   MARGIN_USER_ID: optional(z.string().min(1)),
   MARGIN_TZ: optional(timeZone),
   LOG_LEVEL: z.preprocess(
@@ -76,6 +77,8 @@ export type Config = {
   mcpAllowedHosts: string[];
   mcpAllowedOrigins: string[];
   extensionOrigins: string[];
+  /** ChatKit's domain key for the shell page; unset on localhost means a placeholder (http/panel-page.ts). */
+  chatkitDomainKey: string | undefined;
   stdioUser: { id: string; tz: string } | undefined;
   logLevel: string;
   writeRateLimitPerMinute: number;
@@ -117,6 +120,7 @@ export function loadConfig(env: Env = process.env): Config {
     // A browser on the server's own origin is not a rebinding attack.
     mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
     extensionOrigins: e.EXTENSION_ORIGINS,
+    chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ ?? "UTC" } : undefined,
     logLevel: e.LOG_LEVEL,
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,

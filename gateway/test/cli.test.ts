@@ -1,5 +1,8 @@
 import { execFile, spawn } from "node:child_process";
+import { once } from "node:events";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:http";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -70,13 +73,15 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
     child.once("exit", (code) => reject(new Error(`margin ${args.join(" ")} exited with ${code}`)));
   });
   return {
-    async stop() {
-      child.kill("SIGTERM");
+    async stop(signal: NodeJS.Signals = "SIGTERM") {
+      child.kill(signal);
       if (child.exitCode === null) await new Promise((resolve) => child.once("exit", resolve));
       return child.exitCode;
     },
   };
 }
+
+const freePort = () => 20000 + Math.floor(Math.random() * 20000);
 
 describe("margin CLI", () => {
   it("prints a signed MCP token for a user and zone", async () => {
@@ -188,6 +193,115 @@ describe("margin CLI", () => {
     expect(key.stderr).toMatch(/shown only once/);
     const unknown = await fails(["api-key", "create", "--email", "nobody@example.com"]);
     expect(unknown.stderr).toMatch(/nobody@example.com/);
+  });
+
+  it("says in one line which Node and pnpm to use, before anything else runs", async () => {
+    const checkNode = fileURLToPath(new URL("../bin/check-node.js", import.meta.url));
+    const asIf = async (nodeVersion: string, extra: Record<string, string> = {}) => {
+      const script = `Object.defineProperty(process.versions, "node", { value: "${nodeVersion}" }); await import(${JSON.stringify(checkNode)});`;
+      try {
+        await run(process.execPath, ["--input-type=module", "-e", script], { env: { ...env, ...extra } });
+        return { code: 0, stderr: "" };
+      } catch (err) {
+        return err as { code: number; stderr: string };
+      }
+    };
+    const old = await asIf("20.20.2");
+    expect(old.code).toBe(1);
+    expect(old.stderr.trim().split("\n")).toEqual([
+      expect.stringMatching(/Node 20\.20\.2 is not supported.*Node 22/),
+    ]);
+    expect((await asIf("22.18.0")).code).toBe(0);
+    const npmInstall = await asIf("22.20.0", {
+      npm_lifecycle_event: "preinstall",
+      npm_config_user_agent: "npm/10.9.2 node/v22.20.0 linux x64",
+    });
+    expect(npmInstall.stderr).toMatch(/install with pnpm 12 \(found npm\/10\.9\.2\)/);
+    const pnpmInstall = await asIf("22.20.0", {
+      npm_lifecycle_event: "preinstall",
+      npm_config_user_agent: "pnpm/12.21.0 npm/? node/v22.20.0 linux x64",
+    });
+    expect(pnpmInstall.code).toBe(0);
+  });
+
+  it("takes the password from MARGIN_PASSWORD or a prompt, never needs it on the command line", async () => {
+    const created = await margin(["user", "create", "--email", "Quiet@Example.com", "--tz", "Asia/Tokyo"], {
+      MARGIN_PASSWORD: "long-enough-pw",
+    });
+    const shown = JSON.parse((await margin(["user", "show", "--email", "quiet@example.com"])).stdout);
+    expect(shown).toMatchObject({ id: JSON.parse(created.stdout).id, timezone: "Asia/Tokyo" });
+
+    // At a terminal it asks, and does not echo what is typed.
+    const prompted = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const command = [process.execPath, bin, "user", "create", "--email", "typed@example.com"].join(" ");
+      const child = spawn("script", ["-qec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+      let out = "";
+      child.stdout.on("data", (chunk: Buffer) => {
+        const asked = out.includes("Password for typed@example.com");
+        out += chunk;
+        if (!asked && out.includes("Password for typed@example.com")) child.stdin.write("typed-secret-pw\r");
+      });
+      child.once("exit", (code) => resolve({ code, out }));
+    });
+    expect(prompted.code).toBe(0);
+    expect(prompted.out).not.toContain("typed-secret-pw");
+    expect(JSON.parse((await margin(["user", "show", "--email", "typed@example.com"])).stdout)).toMatchObject(
+      {
+        email: "typed@example.com",
+      },
+    );
+
+    const noTerminal = await fails(["user", "create", "--email", "nobody-typed@example.com"]);
+    expect(noTerminal.stderr).toMatch(/MARGIN_PASSWORD/);
+    const unknown = await fails(["user", "show", "--email", "ghost@example.com"]);
+    expect(unknown.stderr).toMatch(/No user with the email ghost@example.com/);
+  });
+
+  it("names the variable to change when a port is taken, in one line", async () => {
+    const blocker = createServer().listen(0, "127.0.0.1");
+    await once(blocker, "listening");
+    const taken = (blocker.address() as AddressInfo).port;
+    try {
+      const result = await fails(["mcp"], {
+        MCP_PORT: String(taken),
+        MCP_URL: `http://127.0.0.1:${taken}/mcp`,
+        LOG_LEVEL: "silent",
+      });
+      expect(result.code).toBe(1);
+      expect(result.stderr.trim()).toBe(
+        `margin: port ${taken} is already in use (MCP_PORT). Stop what is using it, or set MCP_PORT to a free port.`,
+      );
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it("stops within 2 s on Ctrl-C even with a live stream and a browser's open connection", async () => {
+    const port = freePort();
+    const startEnv = {
+      ...env,
+      PORT: String(port),
+      MCP_PORT: String(port + 1),
+      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
+    };
+    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
+    const base = `http://127.0.0.1:${port}`;
+    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: base },
+      body: JSON.stringify({ email: "ctrl-c@example.com", password: "long-enough-pw", name: "C" }),
+    });
+    const token = signUp.headers.get("set-auth-token")!;
+    const stream = await fetch(`${base}/api/changes`, { headers: { authorization: `Bearer ${token}` } });
+    expect(stream.status).toBe(200);
+    // A tab that opened a connection and is slowly sending its request holds the server open until cut.
+    const tab = connect(port, "127.0.0.1");
+    await once(tab, "connect");
+    tab.write("GET /device HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    tab.on("error", () => {});
+    const started = performance.now();
+    expect(await server.stop("SIGINT")).toBe(0);
+    expect(performance.now() - started).toBeLessThan(2000);
   });
 
   it("runs MCP server and gateway together with `start`, and stops cleanly", async () => {

@@ -45,6 +45,42 @@ export async function createUser(auth: Auth, input: NewUser): Promise<CurrentUse
   }
 }
 
+export type AccountSummary = {
+  id: string;
+  email: string;
+  name: string;
+  timezone: string;
+  created_at: string;
+};
+
+/** An account by email, for the operator (`margin user show`). */
+export async function findUser(database: Database["db"], email: string): Promise<AccountSummary> {
+  const normalized = email.trim().toLowerCase();
+  const [found] = await database
+    .select({
+      id: user.id,
+      email: user.email,
+      name: user.name,
+      timezone: user.timezone,
+      createdAt: user.createdAt,
+    })
+    .from(user)
+    .where(eq(user.email, normalized))
+    .limit(1);
+  if (!found)
+    throw new AccountError(
+      "no_such_user",
+      `No user with the email ${normalized}. Create one with \`margin user create\`.`,
+    );
+  return {
+    id: found.id,
+    email: found.email,
+    name: found.name,
+    timezone: found.timezone ?? "UTC",
+    created_at: found.createdAt.toISOString(),
+  };
+}
+
 export type NewApiKey = { id: string; key: string; name: string | null; start: string | null };
 
 /** Creates a personal API key for an existing user. The key is returned once and stored only as a hash. */
@@ -53,13 +89,7 @@ export async function createApiKey(
   database: Database["db"],
   input: { email: string; name?: string },
 ): Promise<NewApiKey> {
-  const email = input.email.trim().toLowerCase();
-  const [owner] = await database.select({ id: user.id }).from(user).where(eq(user.email, email)).limit(1);
-  if (!owner)
-    throw new AccountError(
-      "no_such_user",
-      `No user with the email ${email}. Create one with \`margin user create\`.`,
-    );
+  const owner = await findUser(database, input.email);
   try {
     // No headers: a trusted server call, which may name the owning user (gateway-recipes A7).
     const created = await auth.api.createApiKey({ body: { userId: owner.id, name: input.name } });

@@ -15,6 +15,7 @@ import type { TaskServiceClient } from "../task-service/client.ts";
 import { errorHandler, sendError } from "./errors.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
+import { createPanelPageRouter } from "./panel-page.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
 
 export type GatewayDeps = {
@@ -30,6 +31,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writeRateLimitPerMinute: number;
   sseHeartbeatMs?: number;
+  chatkitDomainKey?: string;
+  panelDir?: string;
 };
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -71,6 +74,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
 
+  app.use(
+    createPanelPageRouter({
+      publicUrl: deps.publicUrl,
+      extensionOrigins: deps.extensionOrigins,
+      chatkitDomainKey: deps.chatkitDomainKey,
+      dir: deps.panelDir,
+    }),
+  );
   app.use(createAuthRouter(deps.auth));
   app.use(
     createMcpProxyRouter({

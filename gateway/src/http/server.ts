@@ -16,7 +16,14 @@ export type GatewayOptions = Pick<
   | "betterAuthSecret"
   | "extensionOrigins"
   | "writeRateLimitPerMinute"
-> & { logger: Logger; sseHeartbeatMs?: number; mcpTimeoutMs?: number };
+> &
+  Partial<Pick<Config, "chatkitDomainKey">> & {
+    logger: Logger;
+    sseHeartbeatMs?: number;
+    mcpTimeoutMs?: number;
+    /** The built ChatKit shell page (tests build their own). */
+    panelDir?: string;
+  };
 
 export type Gateway = {
   app: ReturnType<typeof createGatewayApp>;
@@ -56,6 +63,8 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     extensionOrigins: opts.extensionOrigins,
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
     sseHeartbeatMs: opts.sseHeartbeatMs,
+    chatkitDomainKey: opts.chatkitDomainKey,
+    panelDir: opts.panelDir,
   });
   return {
     app,

@@ -26,6 +26,8 @@ export async function startGatewayHarness(
     sseHeartbeatMs?: number;
     mcp?: McpHttpHarness;
     logger?: Logger;
+    extensionOrigins?: string[];
+    panelDir?: string;
   } = {},
 ): Promise<GatewayHarness> {
   const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
@@ -38,7 +40,8 @@ export async function startGatewayHarness(
     mcpUrl: mcp.url,
     mcpTokenSecret: TEST_SECRET,
     betterAuthSecret: "gateway-test-secret-".padEnd(48, "x"),
-    extensionOrigins: [EXTENSION_ORIGIN],
+    extensionOrigins: opts.extensionOrigins ?? [EXTENSION_ORIGIN],
+    panelDir: opts.panelDir,
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute ?? 10_000,
     logger: opts.logger ?? silentLogger,
     sseHeartbeatMs: opts.sseHeartbeatMs,

@@ -1,0 +1,51 @@
+import type { PageContext } from "./protocol.ts";
+
+type Fetch = (input: RequestInfo | URL, init?: RequestInit) => Promise<Response>;
+
+// The requests that can start a model turn: the page the user is on travels with them (metadata.page).
+const TURN_REQUESTS = new Set([
+  "threads.create",
+  "threads.add_user_message",
+  "threads.add_client_tool_output",
+  "threads.add_structured_input",
+  "threads.retry_after_item",
+  "threads.custom_action",
+]);
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Adds `metadata.page` to a ChatKit request body that can start a turn; other bodies pass unchanged. */
+export function withPageContext(body: string, page: PageContext | null): string {
+  if (!page) return body;
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (!isRecord(request) || typeof request.type !== "string" || !TURN_REQUESTS.has(request.type)) return body;
+  const metadata = isRecord(request.metadata) ? request.metadata : {};
+  return JSON.stringify({ ...request, metadata: { ...metadata, page } });
+}
+
+/**
+ * The `api.fetch` given to ChatKit: every request carries the panel's bearer token, turns carry the page
+ * context, and a 401 is reported so the panel can sign in again.
+ */
+export function createChatKitFetch(opts: {
+  session(): { token: string | null; page: PageContext | null };
+  onUnauthorized(): void;
+  fetch?: Fetch;
+}): Fetch {
+  const base = opts.fetch ?? ((input, init) => fetch(input, init));
+  return async (input, init = {}) => {
+    const { token, page } = opts.session();
+    const headers = new Headers(init.headers);
+    if (token) headers.set("authorization", `Bearer ${token}`);
+    const body = typeof init.body === "string" ? withPageContext(init.body, page) : init.body;
+    const response = await base(input, { ...init, headers, body });
+    if (response.status === 401) opts.onUnauthorized();
+    return response;
+  };
+}
