@@ -70,8 +70,7 @@ export function QuickAdd({ connection }: { connection: Connection | null }) {
       {chipShown && (
         <span className="chip" data-testid="due-chip">
           <span>
-            <span aria-hidden="true">📅 </span>
-            <span className="visually-hidden">Due </span>
+            <span className="muted">Due </span>
             {preview.text}
           </span>
           <button

@@ -101,7 +101,7 @@ export function TaskItem({ task, now, tz, focused, onToggle, onDelete, onSave }:
               onClick={() => setEditing(true)}
               aria-label={`Edit "${task.title}"`}
             >
-              ✎
+              <EditIcon />
             </button>
             <button
               type="button"
@@ -109,7 +109,7 @@ export function TaskItem({ task, now, tz, focused, onToggle, onDelete, onSave }:
               onClick={() => onDelete(task)}
               aria-label={`Delete "${task.title}"`}
             >
-              🗑
+              <TrashIcon />
             </button>
           </div>
         </>
@@ -199,5 +199,32 @@ function TaskEditor({
         </button>
       </div>
     </form>
+  );
+}
+
+// Drawn inline: emoji glyphs depend on fonts the machine may lack.
+const iconProps = {
+  viewBox: "0 0 24 24",
+  fill: "none",
+  stroke: "currentColor",
+  strokeWidth: 2,
+  strokeLinecap: "round",
+  strokeLinejoin: "round",
+} as const;
+
+function EditIcon() {
+  return (
+    <svg {...iconProps} aria-hidden="true">
+      <path d="M4 20h4L19 9l-4-4L4 16v4z" />
+      <path d="M13.5 6.5l4 4" />
+    </svg>
+  );
+}
+
+function TrashIcon() {
+  return (
+    <svg {...iconProps} aria-hidden="true">
+      <path d="M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3" />
+    </svg>
   );
 }
