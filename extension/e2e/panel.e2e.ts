@@ -99,6 +99,22 @@ describe("the side panel against the real stack", () => {
     await panel.close();
   });
 
+  it("quick-add previews the due date as a chip, and Enter saves the task with it", async () => {
+    const panel = await openPanel(a.browser);
+    await panel.getByTestId("quick-add").fill("Call mom tomorrow 5pm");
+    const chip = panel.getByTestId("due-chip");
+    await chip.waitFor();
+    expect(await chip.textContent()).toMatch(/17:00|5:00/);
+    await panel.getByTestId("quick-add").press("Enter");
+    const task = await until(
+      async () => (await listTasks()).find((t) => t.title === "Call mom"),
+      "the quick-added task",
+    );
+    expect(task.due).toMatchObject({ date_only: false, time: "17:00" });
+    expect(await panel.getByTestId("quick-add").inputValue()).toBe("");
+    await panel.close();
+  });
+
   it("completes, edits and deletes with undo, and reflects changes made elsewhere", async () => {
     const panel = await openPanel(a.browser);
     await panel.getByTestId("filter-all").click();

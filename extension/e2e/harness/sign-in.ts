@@ -1,5 +1,4 @@
 import type { Page } from "playwright-core";
-import { expect } from "vitest";
 import type { ExtensionBrowser } from "./browser.ts";
 
 export const TEST_PASSWORD = "correct horse battery";
@@ -22,7 +21,8 @@ export async function signInThroughPanel(
   const code = (await panel.getByTestId("device-code").textContent({ timeout: 30_000 }))?.trim();
   const approval = await approvalOpened;
   await approval.waitForLoadState();
-  expect(new URL(approval.url()).searchParams.get("user_code")).toBe(code);
+  const shown = new URL(approval.url()).searchParams.get("user_code");
+  if (shown !== code) throw new Error(`the approval page shows code ${shown}, the panel ${code}`);
   await approval.locator("#email").fill(opts.email);
   await approval.locator("#password").fill(password);
   await approval

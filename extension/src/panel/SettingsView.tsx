@@ -21,10 +21,12 @@ export function GatewayField({
   settings,
   onSaved,
   disabled,
+  hint,
 }: {
   settings: Settings;
   onSaved: (url: string) => void;
   disabled?: boolean;
+  hint?: string;
 }) {
   const [value, setValue] = useState(settings.gatewayUrl);
   const [error, setError] = useState<string | null>(null);
@@ -65,6 +67,7 @@ export function GatewayField({
           Save
         </button>
       </div>
+      {hint && <p className="muted small">{hint}</p>}
       {error && (
         <p id="gateway-url-error" className="error-text" role="alert">
           {error}
@@ -105,8 +108,12 @@ export function SettingsView({ settings, session }: { settings: Settings; sessio
           Sign out
         </button>
       </div>
-      <GatewayField settings={settings} onSaved={() => {}} disabled />
-      <p className="muted small">Sign out to connect to another server.</p>
+      <GatewayField
+        settings={settings}
+        onSaved={() => {}}
+        disabled
+        hint="Sign out to connect to another server."
+      />
       <div className="field">
         <span className="field-label">Time zone</span>
         <p data-testid="account-timezone">

@@ -1,5 +1,5 @@
 import type { Task } from "../api/schemas.ts";
-import { localDate } from "../tasks/views.ts";
+import { cachedFormat, localDate } from "../tasks/views.ts";
 
 /** "Today 17:00", "Tomorrow", "Tue, Dec 1 09:30" in the user's zone. */
 export function formatDue(task: Task, now: Date, tz: string): string {
@@ -16,7 +16,7 @@ export function formatDue(task: Task, now: Date, tz: string): string {
         ? "Tomorrow"
         : day === yesterday
           ? "Yesterday"
-          : new Intl.DateTimeFormat(undefined, {
+          : cachedFormat(undefined, {
               weekday: "short",
               month: "short",
               day: "numeric",
@@ -24,11 +24,7 @@ export function formatDue(task: Task, now: Date, tz: string): string {
               ...(day.slice(0, 4) !== today.slice(0, 4) ? { year: "numeric" } : {}),
             }).format(task.due.date_only ? new Date(`${day}T12:00:00Z`) : at);
   if (task.due.date_only) return dayText;
-  const time = new Intl.DateTimeFormat(undefined, {
-    hour: "numeric",
-    minute: "2-digit",
-    timeZone: tz,
-  }).format(at);
+  const time = cachedFormat(undefined, { hour: "numeric", minute: "2-digit", timeZone: tz }).format(at);
   return `${dayText} ${time}`;
 }
 

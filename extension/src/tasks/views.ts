@@ -2,15 +2,27 @@ import type { Task } from "../api/schemas.ts";
 
 export type TaskFilter = "today" | "upcoming" | "all" | "done";
 
+// Building an Intl.DateTimeFormat costs far more than using one; a list of 500 tasks formats thousands of dates.
+const formatters = new Map<string, Intl.DateTimeFormat>();
+export function cachedFormat(
+  locale: string | undefined,
+  opts: Intl.DateTimeFormatOptions,
+): Intl.DateTimeFormat {
+  const key = `${locale ?? ""}|${JSON.stringify(opts)}`;
+  let f = formatters.get(key);
+  if (!f) {
+    f = new Intl.DateTimeFormat(locale, opts);
+    formatters.set(key, f);
+  }
+  return f;
+}
+
 /** The calendar date (YYYY-MM-DD) of an instant in a zone. */
 export function localDate(at: Date, tz: string): string {
   // en-CA formats as YYYY-MM-DD.
-  return new Intl.DateTimeFormat("en-CA", {
-    timeZone: tz,
-    year: "numeric",
-    month: "2-digit",
-    day: "2-digit",
-  }).format(at);
+  return cachedFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(
+    at,
+  );
 }
 
 /** The day a task is due on, in the user's zone (date-only dues keep their calendar date). */
