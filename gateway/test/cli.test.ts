@@ -133,9 +133,9 @@ describe("margin CLI", () => {
     const client = new Client({ name: "cli-test", version: "1.0.0" });
     await client.connect(transport);
     try {
-      const added = await call(client, "add_task", { title: "from stdio", due: "2026-12-24T18:00" });
+      const added = await call(client, "add_task", { title: "from stdio", due: "2099-12-24T18:00" });
       expect(added.structuredContent.task.due).toMatchObject({
-        at: "2026-12-24T17:00:00.000Z",
+        at: "2099-12-24T17:00:00.000Z",
         tz: "Europe/Berlin",
       });
       const listed = await call(client, "list_tasks");

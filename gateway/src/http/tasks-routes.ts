@@ -2,8 +2,9 @@ import { type RequestHandler, Router } from "express";
 import { z } from "zod";
 import { currentUser } from "../auth/current-user.ts";
 import { PRIORITIES } from "../db/task-schema.ts";
+import { text } from "../mcp-server/schemas.ts";
 import type { TaskServiceClient, ToolResult } from "../task-service/client.ts";
-import { describeDue, parseDue } from "../tasks/due.ts";
+import { type Due, describeDue, extractDueFromTitle, parseNewDue } from "../tasks/due.ts";
 import { TaskError } from "../tasks/errors.ts";
 import { HttpError, parseInput } from "./errors.ts";
 
@@ -19,7 +20,7 @@ const fields = {
   labels: z.array(z.string()).optional(),
   source: source.optional(),
 };
-const NewTaskBody = z.object(fields).strict();
+const NewTaskBody = z.object({ ...fields, extract_due: z.boolean().optional() }).strict();
 const TaskPatchBody = z
   .object({
     ...fields,
@@ -43,9 +44,14 @@ const IdempotencyKey = z
   .max(200, "Idempotency-Key: at most 200 characters")
   .regex(/^[\x21-\x7e]+$/, "Idempotency-Key: printable ASCII without spaces")
   .optional();
-const PreviewQuery = z.object({
-  due: z.string().trim().min(1, "due: give a phrase such as 'tomorrow 5pm'").max(200),
-});
+// The same text checks as add_task's, so a preview refuses what creating the task would refuse.
+const PreviewQuery = z
+  .object({
+    due: text("due", 200).trim().min(1, "due: give a phrase such as 'tomorrow 5pm'").optional(),
+    title: text("title", 500).trim().min(1, "title: give the text typed in quick-add").optional(),
+  })
+  .strict()
+  .refine((q) => (q.due === undefined) !== (q.title === undefined), "Give either due or title.");
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const TOOL_ERROR_STATUS: Record<string, number> = { not_found: 404, invalid_input: 400 };
@@ -69,7 +75,7 @@ export function createTasksRouter(tasks: TaskServiceClient, opts: { limitWrites:
     const key = parseInput(IdempotencyKey, req.get("idempotency-key"));
     const result = await call(res, "add_task", { ...body, ...(key ? { idempotency_key: key } : {}) });
     if (!result.created) res.set("Idempotent-Replayed", "true");
-    res.status(result.created ? 201 : 200).json({ task: result.task });
+    res.status(result.created ? 201 : 200).json({ task: result.task, extracted: result.extracted });
   });
 
   router.patch("/api/tasks/:id", opts.limitWrites, async (req, res) => {
@@ -91,21 +97,19 @@ export function createTasksRouter(tasks: TaskServiceClient, opts: { limitWrites:
     res.json(oneTask(await call(res, "delete_task", { task_id: req.params.id })));
   });
 
-  // What the quick-add box will store for a phrase, in the user's zone, without creating anything.
+  // What quick-add will store, in the user's zone, without creating anything: a due phrase (`due`), or what
+  // `extract_due` takes from a typed title (`title`). It refuses exactly what creating the task would refuse.
   router.get("/api/dates/preview", (req, res) => {
-    const { due } = parseInput(PreviewQuery, req.query);
+    const query = parseInput(PreviewQuery, req.query);
     const user = currentUser(res);
+    const opts = { now: new Date(), tz: user.timezone };
     try {
-      const parsed = parseDue(due, { now: new Date(), tz: user.timezone });
+      if (query.due !== undefined) return void res.json({ due: previewOf(parseNewDue(query.due, opts)) });
+      const found = extractDueFromTitle(query.title!, opts);
       res.json({
-        due: {
-          at: parsed.at.toISOString(),
-          date_only: parsed.dateOnly,
-          tz: parsed.tz,
-          phrase: parsed.phrase,
-          rrule: parsed.recurrence,
-          text: describeDue(parsed),
-        },
+        title: found?.title ?? query.title,
+        extracted: found && { phrase: found.due.phrase, title_before: query.title },
+        due: found && previewOf(found.due),
       });
     } catch (err) {
       if (err instanceof TaskError) throw new HttpError(422, "unrecognised_date", err.message);
@@ -128,6 +132,17 @@ function structured(result: ToolResult): Record<string, unknown> {
     throw new HttpError(status, error?.code ?? "invalid_input", message);
   }
   return result.structuredContent ?? {};
+}
+
+function previewOf(due: Due) {
+  return {
+    at: due.at.toISOString(),
+    date_only: due.dateOnly,
+    tz: due.tz,
+    phrase: due.phrase,
+    rrule: due.recurrence,
+    text: describeDue(due),
+  };
 }
 
 function oneTask(result: Record<string, unknown>) {

@@ -16,8 +16,8 @@ export type McpServerOptions = {
 export const SERVER_INFO = { name: "margin-tasks", version: "0.1.0" };
 
 const INSTRUCTIONS =
-  "Margin holds the user's task list. Use list_tasks to find a task's id before changing it. " +
-  "Dates are understood in the user's time zone.";
+  "Margin holds the user's task list. Find a task's id with list_tasks before changing it; its first 8 " +
+  "characters are enough. Dates are read and shown in the user's time zone.";
 
 // One validator for every server: the SDK otherwise builds a fresh Ajv instance (with all its formats) inside
 // each `new McpServer`, about half a millisecond per stateless request. The server only uses it to check

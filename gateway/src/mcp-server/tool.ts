@@ -3,8 +3,9 @@ import { type AnySchema, objectFromShape } from "@modelcontextprotocol/sdk/serve
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import { localParts } from "../tasks/due.ts";
 import { TaskError } from "../tasks/errors.ts";
-import type { UserTasks } from "../tasks/repository.ts";
+import { SHORT_ID_LENGTH, type UserTasks } from "../tasks/repository.ts";
 import type { TaskView } from "../tasks/view.ts";
 
 export type ToolContext = { tasks: UserTasks };
@@ -69,7 +70,7 @@ export function registerTool(
       description: tool.description,
       inputSchema: schemas.input,
       outputSchema: schemas.output,
-      annotations: { title: tool.title, ...tool.annotations },
+      annotations: tool.annotations,
     },
     (args: Record<string, unknown>, extra: ToolExtra) =>
       runTool(tool, args, () => resolveTasks(extra), onFault),
@@ -101,16 +102,28 @@ function toolError(code: string, message: string): CallToolResult {
   };
 }
 
-/** One line per task for tool texts: enough for a model to answer and to act on the id. */
+const TITLE_IN_TEXT = 80;
+
+/**
+ * One line per task for tool texts, compact (a model reads every line of every list): the short id tools accept,
+ * the title (clipped; the full one is in structuredContent), and only what differs from a plain pending task.
+ * Dates and times are in the user's zone, which the text names once (see `zoneNote`).
+ */
 export function describeTask(task: TaskView): string {
-  const parts = [`"${task.title}"`, `id ${task.id}`];
-  if (task.status === "completed") parts.push("completed");
+  const title = task.title.length > TITLE_IN_TEXT ? `${task.title.slice(0, TITLE_IN_TEXT - 1)}…` : task.title;
+  const parts = [`${task.id.slice(0, SHORT_ID_LENGTH)} "${title}"`];
+  if (task.status !== "pending") parts.push(task.status === "completed" ? "done" : "in trash");
   if (task.due) {
     const when = task.due.time ? `${task.due.date} ${task.due.time}` : task.due.date;
-    parts.push(`due ${when} (${task.due.tz})${task.due.repeat ? `, repeats ${task.due.repeat}` : ""}`);
+    parts.push(`due ${when}${task.due.repeat ? `, repeats ${task.due.repeat}` : ""}`);
   }
-  if (task.priority !== "medium") parts.push(`${task.priority} priority`);
+  if (task.priority !== "medium") parts.push(task.priority);
   if (task.labels.length) parts.push(task.labels.map((l) => `#${l}`).join(" "));
-  if (task.deleted_at) parts.push("deleted");
   return parts.join(" · ");
+}
+
+/** Names the user's zone and today's date once per answer, so "today" and the times above are unambiguous. */
+export function zoneNote(tasks: UserTasks): string {
+  const { date, weekday } = localParts({ at: tasks.clock(), tz: tasks.owner.tz });
+  return `Today is ${weekday.slice(0, 3)} ${date}; times are ${tasks.owner.tz}.`;
 }

@@ -1,3 +1,4 @@
+import { Temporal } from "temporal-polyfill";
 import { InvalidTaskInputError } from "./errors.ts";
 
 /** Opaque keyset-pagination cursors: the sort key of the last task on a page, tagged with the list's order. */
@@ -21,9 +22,20 @@ export function decodeCursor(cursor: string, kind: string): (string | number)[] 
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
-// Cursor parts reach SQL casts, so only well-formed instants, numbers and uuids pass.
+// Cursor parts reach SQL casts, so only values Postgres takes pass: real instants (Date.parse would accept
+// 2026-02-30, which Postgres refuses), finite numbers and uuids.
 function isKeyPart(v: unknown): boolean {
   if (typeof v === "number") return Number.isFinite(v);
   if (typeof v !== "string") return false;
-  return v === "infinity" || UUID.test(v) || (/^\d{4}-\d{2}-\d{2}T/.test(v) && !Number.isNaN(Date.parse(v)));
+  return v === "infinity" || UUID.test(v) || isInstant(v);
+}
+
+function isInstant(v: string): boolean {
+  if (!/^[1-9]\d{3}-\d{2}-\d{2}T[\d:.]+Z$/.test(v)) return false; // Postgres has no year 0
+  try {
+    Temporal.Instant.from(v);
+    return true;
+  } catch {
+    return false;
+  }
 }

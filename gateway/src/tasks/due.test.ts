@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { dayBounds, describeDue, extractDueFromTitle, localParts, parseDue } from "./due.ts";
+import { dayBounds, describeDue, extractDueFromTitle, localParts, parseDue, parseNewDue } from "./due.ts";
 import { InvalidTaskInputError } from "./errors.ts";
 
 const BERLIN = "Europe/Berlin";
@@ -135,6 +135,54 @@ describe("parseDue", () => {
   });
 });
 
+describe("phrases that cannot be honoured", () => {
+  const berlin = { now: BERLIN_SPRING, tz: BERLIN };
+
+  it.each([
+    ["0000-01-01", /years 1900 to 9999/],
+    ["1899-12-31", /years 1900 to 9999/],
+    ["+275760-09-14T00:00:00Z", /years 1900 to 9999/],
+    ["-000001-01-01", /years 1900 to 9999/],
+    ["12026-01-01", /years 1900 to 9999/],
+    ["every 0 days", /never repeats/],
+    ["every 0 weeks", /never repeats/],
+    ["every 5000 days", /at most every 1000 days/],
+    ["tomorrow 5", /Only part of "tomorrow 5" reads as a date/],
+    ["friday 10 or 11", /Only part/],
+  ])("refuses %j", (phrase, message) => {
+    expect(() => parseDue(phrase, berlin)).toThrow(message);
+  });
+
+  it("keeps a large interval as an exact rule", () => {
+    expect(parseDue("every 1000 days", berlin).recurrence).toContain("FREQ=DAILY;INTERVAL=1000");
+    expect(parseDue("every 52 weeks", berlin).recurrence).toContain("FREQ=WEEKLY;INTERVAL=52");
+  });
+
+  it("reads 'last friday' as the past, not the next friday", () => {
+    expect(localParts(parseDue("last friday", berlin)).date).toBe("2026-03-27");
+  });
+});
+
+describe("parseNewDue", () => {
+  const berlin = { now: BERLIN_SPRING, tz: BERLIN }; // Sat 2026-03-28 21:00 in Berlin
+
+  it.each(["yesterday", "2 weeks ago", "last friday", "2026-03-27", "2026-03-27T23:59"])(
+    "refuses %j: a new task due in the past",
+    (phrase) => {
+      expect(() => parseNewDue(phrase, berlin)).toThrow(/is in the past .*must be today or later/);
+    },
+  );
+
+  it.each(["today", "tonight", "today 9am", "2026-03-28", "2026-03-28T00:00", "in 1 hour", "every day"])(
+    "accepts %j: today, even earlier today, is not the past",
+    (phrase) => {
+      expect(parseNewDue(phrase, berlin).at.getTime()).toBeGreaterThanOrEqual(
+        dayBounds(BERLIN_SPRING, BERLIN).todayStart.getTime(),
+      );
+    },
+  );
+});
+
 describe("extractDueFromTitle", () => {
   const berlin = { now: BERLIN_SPRING, tz: BERLIN };
 
@@ -204,6 +252,13 @@ describe("extractDueFromTitle", () => {
   ])("no false positive for %j", (title) => {
     expect(extractDueFromTitle(title, berlin)).toBeNull();
   });
+
+  it.each(["Meeting notes from 2 weeks ago", "what happened yesterday", "recap of last friday"])(
+    "takes no past phrase from %j",
+    (title) => {
+      expect(extractDueFromTitle(title, berlin)).toBeNull();
+    },
+  );
 
   it("keeps the words when the title is nothing but a date", () => {
     expect(extractDueFromTitle("tomorrow 5pm", berlin)?.title).toBe("tomorrow 5pm");

@@ -34,6 +34,12 @@ function startOfDay(date: Temporal.PlainDate, tz: string): Date {
   return new Date(date.toZonedDateTime(tz).epochMilliseconds);
 }
 
+/** The years a due may fall in: Postgres stores neither year 0 nor years past 294276, and JS dates end in 275760. */
+const FIRST_YEAR = 1900;
+const LAST_YEAR = 9999;
+// ISO-looking text with a sign or more than four year digits ("+275760-09-14T00:00:00Z", "-000001-01-01").
+const EXTENDED_ISO = /^[+-]\d{4,6}-|^\d{5,}-\d{2}-\d{2}/;
+
 function invalidDue(phrase: string): InvalidTaskInputError {
   return new InvalidTaskInputError(
     `Could not understand the due date "${phrase}". Try "tomorrow 5pm", "next friday", "in 2 hours", "jan 27 9:30am", an ISO date like 2026-12-01, or "every monday at 9".`,
@@ -68,10 +74,13 @@ function offsetMinutes(tz: string, at: Date): number {
   return zoned(at, tz).offsetNanoseconds / 60e9;
 }
 
+// Words that point back in time: with them chrono must not move the date forward ("last friday" is not next one).
+const POINTS_BACK = /\b(?:last|ago|previous|past|yesterday)\b/i;
+
 function chronoParse(text: string, opts: Opts): chrono.ParsedResult[] {
   // chrono ignores IANA names and would use the *process* zone: give it the offset at `now`, re-resolve below
   const ref = { instant: opts.now, timezone: offsetMinutes(opts.tz, opts.now) };
-  return chrono.casual.parse(text, ref, { forwardDate: true });
+  return chrono.casual.parse(text, ref, { forwardDate: !POINTS_BACK.test(text) });
 }
 
 function dueFromChrono(r: chrono.ParsedResult, tz: string): Pick<Due, "at" | "dateOnly"> {
@@ -105,17 +114,60 @@ function dueFromRecurrence(rec: NonNullable<ReturnType<typeof parseRecurrence>>,
   return { at: rec.first, dateOnly: rec.dateOnly, tz, phrase: rec.text.trim(), recurrence: rec.rule };
 }
 
-/** Parse a due phrase (natural language or ISO) in the user's zone. Throws InvalidTaskInputError when nothing date-like is found. */
+function outOfRange(phrase: string): InvalidTaskInputError {
+  return new InvalidTaskInputError(
+    `"${phrase}" is outside the dates a task can have (years ${FIRST_YEAR} to ${LAST_YEAR}). Give a date in that range.`,
+  );
+}
+
+function inRange(due: Due): Due {
+  const year = due.at.getUTCFullYear(); // NaN for an invalid date, which fails both tests below
+  if (!(year >= FIRST_YEAR && year <= LAST_YEAR)) throw outOfRange(due.phrase);
+  return due;
+}
+
+/**
+ * Parse a due phrase (natural language or ISO) in the user's zone. Throws InvalidTaskInputError when the phrase
+ * is not a date, is only partly one ("+275760-09-14T00:00:00Z" must not become "00:00 today"), or falls outside
+ * the years a task can have.
+ */
 export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
   const text = phrase.trim();
   if (!text) throw invalidDue(phrase);
+  if (EXTENDED_ISO.test(text)) throw outOfRange(text);
   const iso = parseIso(text, opts.tz);
-  if (iso) return { ...iso, tz: opts.tz, phrase: text, recurrence: null };
+  if (iso) return inRange({ ...iso, tz: opts.tz, phrase: text, recurrence: null });
   const rec = parseRecurrence(text, opts);
-  if (rec) return { ...dueFromRecurrence(rec, opts.tz), phrase: text };
+  if (rec) return inRange({ ...dueFromRecurrence(rec, opts.tz), phrase: text });
   const [r] = chronoParse(text, opts);
   if (!r) throw invalidDue(text);
-  return { ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: text, recurrence: null };
+  // Numbers or a repeat word left over mean chrono read only part of the phrase, i.e. guessed.
+  const rest = `${text.slice(0, r.index)} ${text.slice(r.index + r.text.length)}`;
+  if (/\d|\b(?:every|each)\b/i.test(rest)) {
+    throw new InvalidTaskInputError(
+      `Only part of "${text}" reads as a date ("${r.text.trim()}"), so it was not used. Write the whole due as one phrase, e.g. "tomorrow 5pm", "2026-12-01T17:00" or "every 2 weeks".`,
+    );
+  }
+  return inRange({ ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: text, recurrence: null });
+}
+
+/**
+ * A due for a new task: as `parseDue`, and not in the past. "Today" and earlier today are fine (a task to do
+ * now); "yesterday" or "2 weeks ago" are refused, since a new task due then is almost surely a misreading.
+ */
+export function parseNewDue(phrase: string, opts: { now: Date; tz: string }): Due {
+  const due = parseDue(phrase, opts);
+  if (isPast(due, opts)) {
+    throw new InvalidTaskInputError(
+      `"${due.phrase}" is in the past (${describeDue(due)}); a new task's due must be today or later. Give a future date, or leave due out.`,
+    );
+  }
+  return due;
+}
+
+/** Before the start of today in the user's zone. */
+function isPast(due: Due, opts: Opts): boolean {
+  return due.at.getTime() < dayBounds(opts.now, opts.tz).todayStart.getTime();
 }
 
 /** Casual chrono matches bare words ("sat", "march", "now"); in a title only trust ones with real date info. */
@@ -139,7 +191,11 @@ function stripSpan(title: string, start: number, end: number): string {
     .replace(/^[\s,;:\-–—]+|[\s,;:\-–—]+$/g, "");
 }
 
-/** Find a due phrase inside a task title ("call mom tomorrow 5pm", "standup every weekday at 9:30"); returns the title with the phrase removed, or null when the title holds no date. */
+/**
+ * Find a due phrase inside a task title ("call mom tomorrow 5pm", "standup every weekday at 9:30"); returns the
+ * title with the phrase removed, or null when the title holds no date for a new task (none, or one in the past:
+ * "Meeting notes from 2 weeks ago" is about the past, not due then).
+ */
 export function extractDueFromTitle(
   title: string,
   opts: { now: Date; tz: string },
@@ -155,6 +211,8 @@ export function extractDueFromTitle(
     const due: Due = { ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: r.text.trim(), recurrence: null };
     found = { start: r.index, end: r.index + r.text.length, due };
   }
+  if (isPast(found.due, opts)) return null;
+  inRange(found.due);
   const rest = stripSpan(title, found.start, found.end);
   // a title that is only a date ("tomorrow 5pm") keeps its words rather than becoming empty
   return { title: rest || title.trim(), due: found.due };

@@ -1,6 +1,7 @@
 // Recurrence phrases ("every monday at 9") -> RFC 5545 rules stored as "DTSTART;TZID=<IANA>:...\nRRULE:...".
 import { RRuleTemporal } from "rrule-temporal";
 import { Temporal } from "temporal-polyfill";
+import { InvalidTaskInputError } from "./errors.ts";
 
 type Weekday = "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
 type Freq = "DAILY" | "WEEKLY" | "MONTHLY" | "YEARLY";
@@ -16,10 +17,12 @@ const TIME_AT = String.raw`(?:at|@)\s*(\d{1,2}(?::\d{2})?\s*(?:[ap]\.?m\.?)?|noo
 // without "at", a bare number is not a time ("every 2 weeks 3 tasks"): require a colon or am/pm
 const TIME_BARE = String.raw`(\d{1,2}:\d{2}\s*(?:[ap]\.?m\.?)?|\d{1,2}\s*[ap]\.?m\.?|noon|midnight)`;
 const END = String.raw`(?![\w.])`;
+/** The largest "every N <unit>" kept as a repeat; any N up to it is an exact RRULE INTERVAL. */
+const MAX_INTERVAL = 1000;
 
 // "every <n|other> <unit>", "every 15th", "every mon, wed and fri"
 const EVERY = new RegExp(
-  String.raw`\bevery\s+(?:(?:(other|second|\d{1,3})(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST}))|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?)${END}`,
+  String.raw`\bevery\s+(?:(?:(other|second|\d+)(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST}))|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?)${END}`,
   "gi",
 );
 // adverbs also work as adjectives ("daily standup"), so they only count at the end or before a time
@@ -66,8 +69,16 @@ function specFromEvery(m: RegExpExecArray): Spec | null {
     return d >= 1 && d <= 31 ? { ...base, freq: "MONTHLY", byMonthDay: d } : null;
   }
   const interval = every === "other" || every === "second" ? 2 : Number(every ?? 1);
-  if (interval < 1) return null;
   const u = unit?.toLowerCase();
+  // An interval that cannot be honoured is refused, not read as a one-off date ("every 0 days" as today).
+  if (interval < 1 || interval > MAX_INTERVAL) {
+    const what = `every ${every} ${u ?? "week"}s`;
+    throw new InvalidTaskInputError(
+      interval < 1
+        ? `"${what}" never repeats. Use a number from 1, e.g. "every 2 ${u ?? "week"}s".`
+        : `"${what}" is too far apart to repeat: at most every ${MAX_INTERVAL} ${u ?? "week"}s.`,
+    );
+  }
   if (u === "day") return { ...base, freq: "DAILY", interval };
   if (u === "week") return { ...base, interval };
   if (u === "month") return { ...base, freq: "MONTHLY", interval };

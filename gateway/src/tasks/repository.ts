@@ -4,7 +4,7 @@ import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from "drizz
 import type { Db } from "../db/connect.ts";
 import { type ChangeOp, dueSortKey, type Priority, type TaskRow, tasks } from "../db/task-schema.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
-import { type Due, dayBounds, extractDueFromTitle, parseDue } from "./due.ts";
+import { type Due, dayBounds, extractDueFromTitle, parseDue, parseNewDue } from "./due.ts";
 import { InvalidTaskInputError, TaskNotFoundError } from "./errors.ts";
 import { nextOccurrence } from "./recurrence.ts";
 import { toTaskView } from "./view.ts";
@@ -12,10 +12,13 @@ import { toTaskView } from "./view.ts";
 export type TaskSource = { url?: string | null; title?: string | null; excerpt?: string | null };
 
 export type NewTask = {
+  /** Stored as given (trimmed), unless `extractDue` asks to take a date phrase out of it. */
   title: string;
   notes?: string;
-  /** Natural language or ISO; when absent, a due phrase inside the title is used (and removed from it). */
+  /** Natural language or ISO, today or later. */
   due?: string | null;
+  /** Take a due phrase out of the title (quick-add); the result says what was taken. Not with `due`. */
+  extractDue?: boolean;
   priority?: Priority;
   labels?: string[];
   source?: TaskSource | null;
@@ -42,9 +45,24 @@ export type ListFilter = {
 };
 
 export type TaskOwner = { id: string; tz: string };
+/** What `extractDue` took out of a title, so it can be shown and undone. */
+export type Extracted = { phrase: string; titleBefore: string };
 export type Clock = () => Date;
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** The fewest leading hex digits of an id that tools accept in its place (what their texts print). */
+export const SHORT_ID_LENGTH = 8;
+
+/**
+ * The uuid range a task id or id prefix stands for: a full id is a range of one. Lists print ids as their first
+ * 8 hex digits (a full uuid costs a model ~20 tokens); every lookup by range is still filtered by the user.
+ */
+function idRange(ref: string): { low: string; high: string } {
+  const hex = ref.trim().toLowerCase().replaceAll("-", "");
+  if (!new RegExp(`^[0-9a-f]{${SHORT_ID_LENGTH},32}$`).test(hex)) throw new TaskNotFoundError(ref);
+  const uuid = (h: string) =>
+    `${h.slice(0, 8)}-${h.slice(8, 12)}-${h.slice(12, 16)}-${h.slice(16, 20)}-${h.slice(20)}`;
+  return { low: uuid(hex.padEnd(32, "0")), high: uuid(hex.padEnd(32, "f")) };
+}
 
 /**
  * The task store, reachable only through `forUser`: every query it runs is filtered by that user's id,
@@ -77,10 +95,12 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
     applies: (row: TaskRow) => boolean,
     set: (row: TaskRow) => Partial<TaskRow>,
   ): Promise<{ task: TaskRow; changed: boolean }> {
-    if (!UUID.test(id)) throw new TaskNotFoundError(id);
+    const range = idRange(id);
     const attempt = async (on: Db, lock: boolean) => {
-      const [found] = await run(on, lock ? TASK_VERSION_FOR_UPDATE : TASK_VERSION, { user: owner.id, id });
-      if (!found) throw new TaskNotFoundError(id);
+      const found = oneTask(
+        id,
+        await run(on, lock ? TASK_VERSION_FOR_UPDATE : TASK_VERSION, { user: owner.id, ...range }),
+      );
       const current = fromDriverRow(found);
       if (!applies(current)) return { task: current, changed: false };
       const row: TaskRow = { ...current, ...set(current), updatedAt: clock() };
@@ -89,7 +109,7 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
         user: owner.id,
         version: found.at(-1),
         op,
-        snapshot: JSON.stringify(toTaskView(row)),
+        snapshot: JSON.stringify(toTaskView(row, owner.tz)),
       });
       return (await run(on, UPDATE_TASK, values)).length ? { task: row, changed: true } : undefined;
     };
@@ -100,16 +120,28 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
 
   return {
     owner,
+    clock,
 
-    async add(input: NewTask): Promise<{ task: TaskRow; created: boolean }> {
+    async add(input: NewTask): Promise<{ task: TaskRow; created: boolean; extracted: Extracted | null }> {
       const now = clock();
-      let title = input.title.trim();
+      const typed = input.title.trim();
+      let title = typed;
       let due: Due | null = null;
-      if (input.due != null && input.due.trim() !== "") {
-        due = parseDue(input.due, { now, tz: owner.tz });
-      } else if (input.due === undefined) {
-        const found = extractDueFromTitle(title, { now, tz: owner.tz });
-        if (found?.title) ({ title, due } = found);
+      let extracted: Extracted | null = null;
+      const hasDue = input.due != null && input.due.trim() !== "";
+      if (hasDue && input.extractDue) {
+        throw new InvalidTaskInputError(
+          "Pass either due or extract_due, not both: extract_due takes the due from the title.",
+        );
+      }
+      if (hasDue) {
+        due = parseNewDue(input.due!, { now, tz: owner.tz });
+      } else if (input.extractDue) {
+        const found = extractDueFromTitle(typed, { now, tz: owner.tz });
+        if (found) {
+          ({ title, due } = found);
+          extracted = { phrase: found.due.phrase, titleBefore: typed };
+        }
       }
       if (!title) throw new InvalidTaskInputError("The title is empty. Give the task a short title.");
       const row: TaskRow = {
@@ -133,22 +165,20 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       // (whose snapshot is built here from the very values inserted) commit together or not at all. Every
       // column is given, so the stored row is exactly `row`.
       const values = driverValues(row);
-      values.snapshot = JSON.stringify(toTaskView(row));
-      if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true };
+      values.snapshot = JSON.stringify(toTaskView(row, owner.tz));
+      if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true, extracted };
       // The key was used before (a retry, possibly a concurrent one, which the insert waited for): answer
       // with the task it made.
       const [existing] = (
         await run(db, TASK_BY_IDEMPOTENCY_KEY, { user: owner.id, key: input.idempotencyKey })
       ).map(fromDriverRow);
       if (!existing) throw new Error("idempotency conflict without an existing task");
-      return { task: existing, created: false };
+      return { task: existing, created: false, extracted: null };
     },
 
+    /** One of the user's tasks by id or unambiguous id prefix. */
     async get(id: string): Promise<TaskRow> {
-      if (!UUID.test(id)) throw new TaskNotFoundError(id);
-      const [found] = await run(db, TASK_VERSION, { user: owner.id, id });
-      if (!found) throw new TaskNotFoundError(id);
-      return fromDriverRow(found);
+      return fromDriverRow(oneTask(id, await run(db, TASK_VERSION, { user: owner.id, ...idRange(id) })));
     },
 
     async list(filter: ListFilter = {}): Promise<{ tasks: TaskRow[]; nextCursor: string | null }> {
@@ -259,6 +289,18 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       );
     },
   };
+}
+
+/** The one row an id or prefix found, or why not. */
+function oneTask(ref: string, rows: unknown[][]): unknown[] {
+  const [first, second] = rows;
+  if (!first) throw new TaskNotFoundError(ref);
+  if (second) {
+    throw new InvalidTaskInputError(
+      `More than one task id starts with "${ref}". Pass more of the id, or the full id from list_tasks.`,
+    );
+  }
+  return first;
 }
 
 function dueColumns(due: Due | null) {
@@ -397,9 +439,13 @@ const ADD_TASK = prepared(
   returning task_id`,
 );
 
-/** A task with its row version (`xmin`, last column), which UPDATE_TASK checks. */
+/**
+ * A task with its row version (`xmin`, last column), which UPDATE_TASK checks, by id range (a full id or a
+ * prefix, see idRange); a second row means the prefix is ambiguous.
+ */
 const selectTaskVersion = sql`select ${TASK_COLUMNS}, xmin::text from tasks
-  where user_id = ${p("user")} and id = ${p("id")}`;
+  where user_id = ${p("user")} and id between ${p("low")}::uuid and ${p("high")}::uuid
+  order by id limit 2`;
 const TASK_VERSION = prepared("margin_task_version", selectTaskVersion);
 const TASK_VERSION_FOR_UPDATE = prepared(
   "margin_task_version_for_update",

@@ -8,7 +8,8 @@ export type TaskView = {
   id: string;
   title: string;
   notes: string;
-  status: "pending" | "completed";
+  /** "deleted" while the task is in the trash, whatever it was before (restore brings that back). */
+  status: "pending" | "completed" | "deleted";
   priority: "low" | "medium" | "high";
   due: {
     at: string;
@@ -16,6 +17,7 @@ export type TaskView = {
     date: string;
     time: string | null;
     date_only: boolean;
+    /** The zone `date` and `time` are shown in: the user's current zone. */
     tz: string;
     phrase: string | null;
     repeat: string | null;
@@ -29,14 +31,18 @@ export type TaskView = {
   deleted_at: string | null;
 };
 
-export function toTaskView(row: TaskRow): TaskView {
+/**
+ * A task as `tz` (the user's current zone) sees it: a timed due shows its local date and time there, so a list
+ * never mixes zones after the user moves. A date-only due keeps its calendar date, which is what it means.
+ */
+export function toTaskView(row: TaskRow, tz: string): TaskView {
   return {
     id: row.id,
     title: row.title,
     notes: row.notes,
-    status: row.status,
+    status: row.deletedAt ? "deleted" : row.status,
     priority: row.priority,
-    due: row.dueAt ? dueView(row, row.dueAt) : null,
+    due: row.dueAt ? dueView(row, row.dueAt, tz) : null,
     labels: row.labels,
     source:
       row.sourceUrl || row.sourceTitle || row.sourceExcerpt
@@ -57,9 +63,9 @@ const localPartsAt = memoize((key) => {
 });
 const describeRule = memoize(describeRecurrence);
 
-function dueView(row: TaskRow, at: Date): NonNullable<TaskView["due"]> {
-  const tz = row.dueTz ?? "UTC";
-  const local = localPartsAt(`${tz} ${at.getTime()}`);
+function dueView(row: TaskRow, at: Date, tz: string): NonNullable<TaskView["due"]> {
+  // A date-only due is midnight of its date in the zone it was set in; that zone gives the date back.
+  const local = localPartsAt(`${row.dueDateOnly ? (row.dueTz ?? tz) : tz} ${at.getTime()}`);
   return {
     at: at.toISOString(),
     date: local.date,

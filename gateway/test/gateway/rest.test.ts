@@ -23,12 +23,12 @@ describe("REST /api/tasks", () => {
   it("round-trips every route", async () => {
     const created = await gw.api("/api/tasks", token, {
       method: "POST",
-      body: json({ title: "Write report", due: "2026-12-01T09:00", priority: "high", labels: ["work"] }),
+      body: json({ title: "Write report", due: "2099-12-01T09:00", priority: "high", labels: ["work"] }),
     });
     expect(created.status).toBe(201);
     const { task } = await created.json();
     // The user's zone from sign-up reached the MCP server through the signed token.
-    expect(task.due).toMatchObject({ at: "2026-12-01T14:00:00.000Z", tz: "America/New_York" });
+    expect(task.due).toMatchObject({ at: "2099-12-01T14:00:00.000Z", tz: "America/New_York" });
 
     const listed = await (await gw.api("/api/tasks?status=pending&limit=10", token)).json();
     expect(listed.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);

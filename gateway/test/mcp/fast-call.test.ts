@@ -35,7 +35,7 @@ beforeAll(async () => {
     source: { url: "https://example.com/a?b=1", title: "An article", excerpt: "It begins…" },
     idempotencyKey: "capture-1",
   });
-  await add("dateOnly", { title: "pay rent", due: "2026-12-01" });
+  await add("dateOnly", { title: "pay rent", due: "2099-12-01" });
   await add("done", { title: "done already" });
   await tasks.complete(ids.done!);
   await add("trashed", { title: "trashed" });

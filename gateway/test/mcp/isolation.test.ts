@@ -1,4 +1,5 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { call, type McpHttpHarness, startMcpHttpHarness, textOf } from "../support/mcp.ts";
@@ -46,7 +47,9 @@ describe("user isolation", () => {
       ["complete_task", { task_id: aliceTaskIds.pending }],
       ["reopen_task", { task_id: aliceTaskIds.completed }],
       ["update_task", { task_id: aliceTaskIds.pending, title: "pwned" }],
-      ["set_priority", { task_id: aliceTaskIds.pending, priority: "high" }],
+      ["update_task", { task_id: aliceTaskIds.pending, priority: "high" }],
+      ["complete_task", { task_id: aliceTaskIds.pending.slice(0, 8) }],
+      ["update_task", { task_id: aliceTaskIds.pending.slice(0, 8), title: "pwned" }],
       ["delete_task", { task_id: aliceTaskIds.pending }],
       ["restore_task", { task_id: aliceTaskIds.deleted }],
     ];
@@ -56,7 +59,7 @@ describe("user isolation", () => {
       expect(theirs.isError, name).toBe(true);
       expect(theirs.structuredContent.error.code).toBe("not_found");
       // Same words as for an id that does not exist: no hint that the task is there.
-      expect(textOf(theirs).replace(String(args.task_id), "ID")).toBe(
+      expect(textOf(theirs).replace(String(args.task_id), "ID"), name).toBe(
         textOf(unknown).replace(UNKNOWN_ID, "ID"),
       );
       expect(textOf(theirs)).not.toContain("alice");
@@ -70,6 +73,24 @@ describe("user isolation", () => {
     ]);
     const trash = await call(alice, "list_tasks", { status: "deleted" });
     expect(trash.structuredContent.tasks.map((t: { id: string }) => t.id)).toEqual([aliceTaskIds.deleted]);
+  });
+
+  it("resolves a short id among the caller's own tasks only", async () => {
+    // Two users' tasks, and two of carol's, share a prefix: ids are random, so the test places them.
+    const prefix = "abcdef01";
+    const insert = (id: string, user: string, title: string) =>
+      database.db.execute(
+        sql`insert into tasks (id, user_id, title, position) values (${id}::uuid, ${user}, ${title}, 1)`,
+      );
+    await insert(`${prefix}-0000-4000-8000-000000000001`, "alice", "alice twin");
+    await insert(`${prefix}-0000-4000-8000-000000000002`, "bob", "bob twin");
+    const mine = await call(bob, "complete_task", { task_id: prefix });
+    expect(mine.structuredContent.task).toMatchObject({ title: "bob twin", status: "completed" });
+    await insert(`${prefix}-0000-4000-8000-000000000003`, "bob", "bob twin 2");
+    const ambiguous = await call(bob, "reopen_task", { task_id: prefix });
+    expect(ambiguous.isError).toBe(true);
+    expect(textOf(ambiguous)).toMatch(/More than one task/);
+    expect(textOf(ambiguous)).not.toContain("alice");
   });
 
   it("keeps idempotency keys per user: the same key makes a separate task for each", async () => {

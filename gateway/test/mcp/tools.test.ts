@@ -51,14 +51,60 @@ describe("add_task", () => {
       tz: BERLIN,
       time: "17:00",
     });
-    expect(textOf(result)).toContain(task.id);
-    expect(textOf(result)).toMatch(/update_task|complete_task/);
+    // The text names the task by the short id every tool accepts, and the zone its times are in.
+    expect(textOf(result)).toContain(task.id.slice(0, 8));
+    expect(textOf(result)).toContain("17:00");
+    expect(textOf(result)).toContain(BERLIN);
+    expect(result.structuredContent.extracted).toBeNull();
   });
 
-  it("takes the due date from the title and removes it there", async () => {
-    const result = await call(client, "add_task", { title: "call mom tomorrow 5pm" });
+  it("keeps a title exactly as typed unless asked to extract a due from it", async () => {
+    for (const title of [
+      "Meeting notes from 2 weeks ago",
+      "Book flights for march 3 trip",
+      "call mom tomorrow 5pm",
+    ]) {
+      const result = await call(client, "add_task", { title });
+      expect(result.structuredContent).toMatchObject({ task: { title, due: null }, extracted: null });
+    }
+  });
+
+  it("with extract_due, takes the due phrase from the title and says what it took", async () => {
+    const result = await call(client, "add_task", { title: "call mom tomorrow 5pm", extract_due: true });
     expect(result.structuredContent.task.title).toBe("call mom");
     expect(result.structuredContent.task.due.at).toBe("2026-03-29T15:00:00.000Z");
+    expect(result.structuredContent.extracted).toEqual({
+      phrase: "tomorrow 5pm",
+      title_before: "call mom tomorrow 5pm",
+    });
+    expect(textOf(result)).toContain('"tomorrow 5pm"');
+    // A phrase about the past is not a due: the title stays whole and undated.
+    const past = await call(client, "add_task", {
+      title: "Meeting notes from 2 weeks ago",
+      extract_due: true,
+    });
+    expect(past.structuredContent).toMatchObject({
+      task: { title: "Meeting notes from 2 weeks ago", due: null },
+      extracted: null,
+    });
+    const both = await call(client, "add_task", { title: "x friday", due: "monday", extract_due: true });
+    expect(both.isError).toBe(true);
+    expect(textOf(both)).toMatch(/either due or extract_due/);
+  });
+
+  it("refuses a due in the past with a message that says so; today and earlier today are fine", async () => {
+    for (const due of ["yesterday", "2 weeks ago", "2026-03-27", "last friday"]) {
+      const result = await call(client, "add_task", { title: "late", due });
+      expect(result.isError, due).toBe(true);
+      expect(textOf(result), due).toMatch(/in the past/);
+      expect(result.structuredContent.error.code).toBe("invalid_input");
+    }
+    for (const due of ["today", "today 9am", "2026-03-28T08:00", "tonight"]) {
+      const result = await call(client, "add_task", { title: "now", due });
+      expect(result.isError, due).toBeFalsy();
+      expect(result.structuredContent.task.due.date, due).toBe("2026-03-28");
+    }
+    expect((await call(client, "list_tasks", { query: "late" })).structuredContent.tasks).toEqual([]);
   });
 
   it("keeps a date-only due as a date", async () => {
@@ -199,7 +245,7 @@ describe("list_tasks", () => {
   });
 });
 
-describe("complete, reopen, update, set_priority, delete, restore", () => {
+describe("complete, reopen, update, delete, restore", () => {
   it("completes and reopens a task, idempotently", async () => {
     const { task } = (await call(client, "add_task", { title: "ship it" })).structuredContent;
     const done = await call(client, "complete_task", { task_id: task.id });
@@ -262,26 +308,51 @@ describe("complete, reopen, update, set_priority, delete, restore", () => {
     expect(textOf(nothing)).toMatch(/Nothing to change/);
   });
 
-  it("sets the priority", async () => {
+  it("sets the priority with update_task", async () => {
     const { task } = (await call(client, "add_task", { title: "p" })).structuredContent;
-    const result = await call(client, "set_priority", { task_id: task.id, priority: "low" });
+    const result = await call(client, "update_task", { task_id: task.id, priority: "low" });
     expect(result.structuredContent.task.priority).toBe("low");
-    const bad = await call(client, "set_priority", { task_id: task.id, priority: "urgent" });
+    expect(textOf(result)).toContain("low");
+    const bad = await call(client, "update_task", { task_id: task.id, priority: "urgent" });
     expect(bad.isError).toBe(true);
+  });
+
+  it("accepts the short id the texts print, or any longer prefix, in every tool", async () => {
+    const { task } = (await call(client, "add_task", { title: "short" })).structuredContent;
+    const short = task.id.slice(0, 8);
+    expect(textOf(await call(client, "list_tasks"))).toContain(`${short} "short"`);
+    expect((await call(client, "complete_task", { task_id: short })).structuredContent.changed).toBe(true);
+    expect(
+      (await call(client, "reopen_task", { task_id: task.id.slice(0, 13) })).structuredContent.changed,
+    ).toBe(true);
+    const updated = await call(client, "update_task", { task_id: short.toUpperCase(), title: "shorter" });
+    expect(updated.structuredContent.task).toMatchObject({ id: task.id, title: "shorter" });
+    expect((await call(client, "delete_task", { task_id: short })).structuredContent.changed).toBe(true);
+    expect((await call(client, "restore_task", { task_id: short })).structuredContent.changed).toBe(true);
+    const tooShort = await call(client, "complete_task", { task_id: task.id.slice(0, 7) });
+    expect(tooShort.isError).toBe(true);
+    expect(tooShort.structuredContent.error.code).toBe("not_found");
   });
 
   it("soft-deletes into the trash and restores", async () => {
     const { task } = (await call(client, "add_task", { title: "oops" })).structuredContent;
     const deleted = await call(client, "delete_task", { task_id: task.id });
+    expect(deleted.structuredContent.task).toMatchObject({ status: "deleted" });
     expect(deleted.structuredContent.task.deleted_at).not.toBeNull();
-    expect(textOf(deleted)).toMatch(/restore_task/);
+    expect(textOf(deleted)).toMatch(/restored/);
     expect((await call(client, "list_tasks", { status: "all" })).structuredContent.tasks).toHaveLength(0);
     const trash = await call(client, "list_tasks", { status: "deleted" });
-    expect(trash.structuredContent.tasks.map((t: { id: string }) => t.id)).toEqual([task.id]);
+    expect(
+      trash.structuredContent.tasks.map((t: { id: string; status: string }) => [t.id, t.status]),
+    ).toEqual([[task.id, "deleted"]]);
     const blocked = await call(client, "update_task", { task_id: task.id, title: "edited in the trash" });
     expect(blocked.structuredContent.changed).toBe(false);
     const restored = await call(client, "restore_task", { task_id: task.id });
-    expect(restored.structuredContent.task).toMatchObject({ deleted_at: null, title: "oops" });
+    expect(restored.structuredContent.task).toMatchObject({
+      deleted_at: null,
+      title: "oops",
+      status: "pending",
+    });
     expect((await call(client, "list_tasks")).structuredContent.tasks).toHaveLength(1);
   });
 
@@ -294,6 +365,6 @@ describe("complete, reopen, update, set_priority, delete, restore", () => {
     }
     const malformed = await call(client, "complete_task", { task_id: "not-an-id" });
     expect(malformed.isError).toBe(true);
-    expect(textOf(malformed)).toMatch(/task id/);
+    expect(textOf(malformed)).toMatch(/list_tasks/);
   });
 });

@@ -60,12 +60,12 @@ describe("MCP Inspector CLI", () => {
       "--tool-arg",
       "title=from the inspector",
       "--tool-arg",
-      "due=2026-12-01",
+      "due=2099-12-01",
     ]);
     expect(added.isError).toBeFalsy();
     expect(added.structuredContent).toMatchObject({
       created: true,
-      task: { title: "from the inspector", status: "pending", due: { date: "2026-12-01" } },
+      task: { title: "from the inspector", status: "pending", due: { date: "2099-12-01" } },
     });
     const listed = await inspectJson(["--method", "tools/call", "--tool-name", "list_tasks"]);
     expect(listed.structuredContent.tasks).toEqual([

@@ -66,7 +66,7 @@ describe("change log", () => {
     expect(stored).toMatchObject({ title: "water the plants", priority: "high", labels: ["home"] });
     const log = await changesOf("race-user");
     expect(log).toHaveLength(1 + completions + 3);
-    expect(log.at(-1)!.task).toEqual(toTaskView(stored));
+    expect(log.at(-1)!.task).toEqual(toTaskView(stored, "UTC"));
     // Each completion moved the task on by one more day than the one before it.
     const dues = log
       .filter((c) => c.op === "completed")

@@ -5,20 +5,19 @@ import { defineTool, describeTask } from "../tool.ts";
 export const completeTask = defineTool({
   name: "complete_task",
   title: "Complete task",
-  description:
-    "Mark a task done. A repeating task moves to its next occurrence instead and stays open. Undo with reopen_task.",
+  description: "Mark a task done; a repeating one moves to its next occurrence instead. Undo: reopen_task.",
   inputSchema: { task_id: taskId },
   outputSchema: oneTaskOutput,
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async execute({ task_id }, { tasks }) {
     const result = await tasks.complete(task_id);
-    const task = toTaskView(result.task);
+    const task = toTaskView(result.task, tasks.owner.tz);
     const text = result.nextDue
-      ? `Done for this time; it repeats, next due ${task.due?.date}${task.due?.time ? ` ${task.due.time}` : ""}: ${describeTask(task)}.`
+      ? `Done for this time; it repeats, next occurrence: ${describeTask(task)}.`
       : result.changed
         ? `Completed ${describeTask(task)}. reopen_task undoes it.`
-        : task.deleted_at
-          ? `That task is deleted: ${describeTask(task)}. Restore it with restore_task first.`
+        : task.status === "deleted"
+          ? `That task is in the trash: ${describeTask(task)}. Restore it with restore_task first.`
           : `Already completed: ${describeTask(task)}.`;
     return { text, structured: { task, changed: result.changed } };
   },

@@ -5,7 +5,6 @@ import { deleteTask } from "./delete-task.ts";
 import { listTasks } from "./list-tasks.ts";
 import { reopenTask } from "./reopen-task.ts";
 import { restoreTask } from "./restore-task.ts";
-import { setPriority } from "./set-priority.ts";
 import { updateTask } from "./update-task.ts";
 
 export const tools = [
@@ -14,7 +13,6 @@ export const tools = [
   completeTask,
   reopenTask,
   updateTask,
-  setPriority,
   deleteTask,
   restoreTask,
 ] as unknown as ToolDefinition[];

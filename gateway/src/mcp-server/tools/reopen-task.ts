@@ -11,7 +11,7 @@ export const reopenTask = defineTool({
   annotations: { readOnlyHint: false, destructiveHint: false, idempotentHint: true, openWorldHint: false },
   async execute({ task_id }, { tasks }) {
     const result = await tasks.reopen(task_id);
-    const task = toTaskView(result.task);
+    const task = toTaskView(result.task, tasks.owner.tz);
     const text = result.changed
       ? `Reopened ${describeTask(task)}.`
       : `Not completed, nothing to reopen: ${describeTask(task)}.`;
