@@ -1,14 +1,14 @@
 import type { z } from "zod";
 import { ApiError, GatewayUnreachableError } from "./errors.ts";
 import {
-  type DuePreview,
-  duePreviewSchema,
   errorBodySchema,
   type NewTask,
   oneTaskSchema,
   type Task,
   type TaskPatch,
+  type TitlePreview,
   taskPageSchema,
+  titlePreviewSchema,
 } from "./schemas.ts";
 
 /** Where and as whom to call the gateway. */
@@ -112,12 +112,9 @@ export function tasksApi(conn: Connection) {
       call(conn, `/api/tasks/${encodeURIComponent(id)}`, oneTaskSchema, { method: "DELETE" }).then(
         (r) => r.task,
       ),
-    async previewDue(phrase: string, signal?: AbortSignal): Promise<DuePreview> {
-      const r = await call(conn, `/api/dates/preview?due=${encodeURIComponent(phrase)}`, duePreviewSchema, {
-        signal,
-      });
-      return r.due;
-    },
+    /** What `extract_due` would take from a typed line (quick-add's chip). */
+    previewTitle: (title: string, signal?: AbortSignal): Promise<TitlePreview> =>
+      call(conn, `/api/dates/preview?title=${encodeURIComponent(title)}`, titlePreviewSchema, { signal }),
   };
 }
 

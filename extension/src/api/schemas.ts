@@ -43,7 +43,7 @@ export const changeSchema = z.object({
 });
 export type Change = z.infer<typeof changeSchema>;
 
-export const duePreviewSchema = z.object({
+const duePreviewSchema = z.object({
   due: z.object({
     at: z.string(),
     date_only: z.boolean(),
@@ -53,7 +53,14 @@ export const duePreviewSchema = z.object({
     text: z.string(),
   }),
 });
-export type DuePreview = z.infer<typeof duePreviewSchema>["due"];
+
+/** What quick-add would store for a typed line: the title without its date phrase, and the due (or none). */
+export const titlePreviewSchema = z.object({
+  title: z.string(),
+  extracted: z.object({ phrase: z.string().nullable(), title_before: z.string() }).nullable(),
+  due: duePreviewSchema.shape.due.nullable(),
+});
+export type TitlePreview = z.infer<typeof titlePreviewSchema>;
 
 export const errorBodySchema = z.object({
   error: z.object({ code: z.string(), message: z.string() }),
@@ -67,7 +74,7 @@ export type NewTask = {
   priority?: Priority;
   labels?: string[];
   source?: { url?: string; title?: string; excerpt?: string };
-  /** Quick-add: find a date in the title ("call mom tomorrow 5pm"); captures keep page titles verbatim. */
+  /** Quick-add: move a date phrase from the title to the due ("call mom tomorrow 5pm"). Captures leave it off. */
   extract_due?: boolean;
 };
 

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { Connection } from "../api/client.ts";
 import { tasksApi } from "../api/client.ts";
-import type { DuePreview } from "../api/schemas.ts";
+import type { TitlePreview } from "../api/schemas.ts";
 import { sendMessage } from "../messaging/protocol.ts";
 import { useToasts } from "./Toasts.tsx";
 
@@ -10,7 +10,7 @@ const PREVIEW_DELAY_MS = 250;
 /** Type a task; a date in it shows as a chip (removable) before Enter saves it. */
 export function QuickAdd({ connection }: { connection: Connection | null }) {
   const [text, setText] = useState("");
-  const [preview, setPreview] = useState<DuePreview | null>(null);
+  const [preview, setPreview] = useState<TitlePreview | null>(null);
   const [dismissed, setDismissed] = useState<string | null>(null);
   const toasts = useToasts();
   const inputRef = useRef<HTMLInputElement>(null);
@@ -22,8 +22,11 @@ export function QuickAdd({ connection }: { connection: Connection | null }) {
     const ctrl = new AbortController();
     const timer = setTimeout(() => {
       tasksApi(connection)
-        .previewDue(phrase, ctrl.signal)
-        .then(setPreview, () => setPreview(null));
+        .previewTitle(phrase, ctrl.signal)
+        .then(
+          (p) => setPreview(p.due ? p : null),
+          () => setPreview(null),
+        );
     }, PREVIEW_DELAY_MS);
     return () => {
       clearTimeout(timer);
@@ -37,7 +40,8 @@ export function QuickAdd({ connection }: { connection: Connection | null }) {
     const title = text.trim();
     if (!title) return;
     try {
-      await sendMessage("addTask", { task: { title } });
+      // With the chip removed, the date words stay in the title and no due is taken from them.
+      await sendMessage("addTask", { task: { title, extract_due: !!chipShown } });
       setText("");
       setPreview(null);
       setDismissed(null);
@@ -71,7 +75,7 @@ export function QuickAdd({ connection }: { connection: Connection | null }) {
         <span className="chip" data-testid="due-chip">
           <span>
             <span className="muted">Due </span>
-            {preview.text}
+            {preview.due?.text}
           </span>
           <button
             type="button"
