@@ -125,16 +125,12 @@ describe("the side panel against the real stack", () => {
     const row = panel.locator(`[data-task-id="${created.task.id}"]`);
     await row.waitFor();
 
+    // The toast appears once the server confirmed the change; its Undo reverts it there.
     await row.getByRole("checkbox").click();
-    await until(
-      async () => (await listTasks()).find((t) => t.id === created.task.id)?.status === "completed",
-      "completion",
-    );
-    await panel
-      .getByTestId("toast")
-      .filter({ hasText: "Completed" })
-      .getByRole("button", { name: "Undo" })
-      .click();
+    const completedToast = panel.getByTestId("toast").filter({ hasText: "Completed" });
+    await completedToast.waitFor();
+    expect((await listTasks()).find((t) => t.id === created.task.id)?.status).toBe("completed");
+    await completedToast.getByRole("button", { name: "Undo" }).click();
     await until(
       async () => (await listTasks()).find((t) => t.id === created.task.id)?.status === "pending",
       "undo",
@@ -151,12 +147,10 @@ describe("the side panel against the real stack", () => {
     }, "the inline edit");
 
     await row.getByRole("button", { name: /^Delete/ }).click();
-    await until(async () => !(await listTasks()).some((t) => t.id === created.task.id), "deletion");
-    await panel
-      .getByTestId("toast")
-      .filter({ hasText: "Deleted" })
-      .getByRole("button", { name: "Undo" })
-      .click();
+    const deletedToast = panel.getByTestId("toast").filter({ hasText: "Deleted" });
+    await deletedToast.waitFor();
+    expect((await listTasks()).some((t) => t.id === created.task.id)).toBe(false);
+    await deletedToast.getByRole("button", { name: "Undo" }).click();
     await until(async () => (await listTasks()).some((t) => t.id === created.task.id), "restore");
     await row.waitFor();
     await panel.close();

@@ -84,6 +84,7 @@ export function followChanges(opts: ChangeStreamOptions) {
           } else if (event.event === "change") {
             const parsed = changeSchema.safeParse(JSON.parse(event.data));
             if (parsed.success) batch.push(parsed.data);
+            else console.warn("Margin: a change the panel does not understand", parsed.error.issues);
             if (event.id !== undefined) batchId = event.id;
           } else if (event.event === "shutdown") {
             attempt.abort();

@@ -5,7 +5,7 @@ export const taskSchema = z.object({
   id: z.string(),
   title: z.string(),
   notes: z.string(),
-  status: z.enum(["pending", "completed"]),
+  status: z.enum(["pending", "completed", "deleted"]),
   priority: z.enum(["low", "medium", "high"]),
   due: z
     .object({

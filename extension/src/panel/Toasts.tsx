@@ -6,7 +6,7 @@ type ToastApi = { show: (text: string, opts?: { undo?: () => void; kind?: Toast[
 const ToastContext = createContext<ToastApi>({ show: () => {} });
 export const useToasts = () => useContext(ToastContext);
 
-const TOAST_MS = 6000;
+const TOAST_MS = 10_000;
 
 /** Short confirmations with Undo ("Completed", "Deleted", "Saved"); announced to screen readers. */
 export function ToastProvider({ children }: { children: ReactNode }) {
