@@ -5,6 +5,7 @@ import {
   api,
   openPanel,
   type SignedInPanel,
+  signInThroughPanel,
   startSignedIn,
   startTestPages,
   tabIdOf,
@@ -169,6 +170,7 @@ describe("the side panel against the real stack", () => {
       "two pending captures",
     );
     await panel.getByTestId("outbox-pending").first().getByText("pending").waitFor();
+    await panel.getByTestId("offline-banner").waitFor({ timeout: 30_000 });
 
     await env.stack.start();
     // The outbox's backoff alarm sends them; nothing is clicked.
@@ -202,6 +204,37 @@ describe("the side panel against the real stack", () => {
       60_000,
     );
     await panel.close();
+  });
+
+  it("an expired session says so, keeps captures, and sends them after signing in again", async () => {
+    const d = await env.addProfile();
+    // The session ends elsewhere (signed out on the server, or expired).
+    await fetch(`${env.stack.gatewayUrl}/api/auth/sign-out`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${d.token}`,
+        "content-type": "application/json",
+        origin: env.stack.gatewayUrl,
+      },
+      body: "{}",
+    });
+    await d.panel.getByTestId("quick-add").fill("Captured after expiry");
+    await d.panel.getByTestId("quick-add").press("Enter");
+    await d.panel.getByTestId("session-expired").waitFor({ timeout: 30_000 });
+    const kept = await d.browser.worker.evaluate(
+      async () => (await chrome.storage.local.get("outbox")).outbox,
+    );
+    expect(JSON.stringify(kept)).toContain("Captured after expiry");
+
+    await signInThroughPanel(d.browser, d.panel, {
+      gatewayUrl: env.stack.gatewayUrl,
+      email: "reader@example.com",
+      createAccount: false,
+    });
+    await until(
+      async () => (await listTasks()).some((t) => t.title === "Captured after expiry"),
+      "the kept capture",
+    );
   });
 
   it("signing out revokes the session on the server", async () => {

@@ -13,9 +13,11 @@ export async function signInThroughPanel(
   opts: { gatewayUrl: string; email: string; password?: string; createAccount?: boolean },
 ): Promise<string> {
   const password = opts.password ?? TEST_PASSWORD;
-  await panel.getByTestId("gateway-url").fill(opts.gatewayUrl);
-  await panel.getByRole("button", { name: "Save" }).click();
-  await panel.locator("button:disabled", { hasText: "Save" }).waitFor();
+  if ((await panel.getByTestId("gateway-url").inputValue()) !== opts.gatewayUrl) {
+    await panel.getByTestId("gateway-url").fill(opts.gatewayUrl);
+    await panel.getByRole("button", { name: "Save" }).click();
+    await panel.locator("button:disabled", { hasText: "Save" }).waitFor();
+  }
   const approvalOpened = browser.context.waitForEvent("page", { timeout: 30_000 });
   await panel.getByTestId("sign-in-button").click();
   const code = (await panel.getByTestId("device-code").textContent({ timeout: 30_000 }))?.trim();
@@ -23,11 +25,15 @@ export async function signInThroughPanel(
   await approval.waitForLoadState();
   const shown = new URL(approval.url()).searchParams.get("user_code");
   if (shown !== code) throw new Error(`the approval page shows code ${shown}, the panel ${code}`);
-  await approval.locator("#email").fill(opts.email);
-  await approval.locator("#password").fill(password);
-  await approval
-    .locator(`button[data-action="${opts.createAccount === false ? "sign-in" : "sign-up"}"]`)
-    .click();
+  // The approval page remembers its own sign-in (a cookie on the gateway's origin): then it asks only to approve.
+  await approval.locator("#signed-out:visible, #signed-in:visible").first().waitFor({ timeout: 30_000 });
+  if (await approval.locator("#signed-out").isVisible()) {
+    await approval.locator("#email").fill(opts.email);
+    await approval.locator("#password").fill(password);
+    await approval
+      .locator(`button[data-action="${opts.createAccount === false ? "sign-in" : "sign-up"}"]`)
+      .click();
+  }
   await approval.locator('button[data-action="approve"]').click({ timeout: 30_000 });
   await approval.locator("#status", { hasText: "Approved" }).waitFor({ timeout: 30_000 });
   await approval.close();
