@@ -5,6 +5,7 @@ import { MENU_SAVE_PAGE, MENU_SAVE_SELECTION } from "../capture/menus.ts";
 import { outboxItem } from "../outbox/outbox.ts";
 import { makeTask } from "../test-support/tasks.ts";
 import { startBackground } from "./main.ts";
+import { focusTaskItem } from "./open-panel.ts";
 
 type Listener = (...args: never[]) => unknown;
 
@@ -53,6 +54,7 @@ function stubBrowser() {
 /** The gateway: records task POSTs, answers like the real one. */
 function stubGateway() {
   const posts: { body: Record<string, unknown>; key: string | null }[] = [];
+  const others: string[] = [];
   let down = false;
   vi.stubGlobal("fetch", async (url: string, init: RequestInit = {}) => {
     if (down) throw new TypeError("Failed to fetch");
@@ -63,10 +65,15 @@ function stubGateway() {
       return Response.json({ task: makeTask({ title: body.title }) }, { status: 201 });
     }
     if (url.includes("/api/tasks?")) return Response.json({ tasks: [], next_cursor: null });
+    if (/\/api\/tasks\/[^/]+(\/complete)?$/.test(url)) {
+      others.push(`${init.method} ${new URL(url).pathname}`);
+      return Response.json({ task: makeTask(), changed: true });
+    }
     return Response.json({ error: { code: "not_found", message: "no" } }, { status: 404 });
   });
   return {
     posts,
+    others,
     setDown: (d: boolean) => {
       down = d;
     },
@@ -171,5 +178,32 @@ describe("background: capture from anywhere", () => {
     await vi.waitFor(() => expect(gw.posts).toHaveLength(1));
     expect(gw.posts[0]!.body).toEqual({ title: "Settings", notes: "chrome://settings/" });
     expect(b.executed).toEqual([]);
+  });
+
+  it("reminder buttons: Complete completes the task, Snooze 1 h reminds again an hour later", async () => {
+    const b = stubBrowser();
+    const gw = stubGateway();
+    startBackground();
+    b.listeners.notificationButton!("reminder:task-1" as never, 0 as never);
+    await vi.waitFor(() => expect(gw.others).toContain("POST /api/tasks/task-1/complete"));
+    const before = Date.now();
+    b.listeners.notificationButton!("reminder:task-2" as never, 1 as never);
+    await vi.waitFor(async () => expect(await fakeBrowser.alarms.get("reminder:task-2")).toBeTruthy());
+    const alarm = await fakeBrowser.alarms.get("reminder:task-2");
+    expect(alarm!.scheduledTime - before).toBeGreaterThanOrEqual(3_600_000 - 1000);
+    expect(gw.others).not.toContain("POST /api/tasks/task-2/complete");
+  });
+
+  it("Undo on a capture notification deletes the task; clicking a reminder opens the panel on its task", async () => {
+    const b = stubBrowser();
+    const gw = stubGateway();
+    const open = vi.spyOn(fakeBrowser.sidePanel, "open").mockResolvedValue(undefined as never);
+    vi.spyOn(fakeBrowser.windows, "getLastFocused").mockResolvedValue({ id: 5 } as never);
+    startBackground();
+    b.listeners.notificationButton!("capture:task-3" as never, 0 as never);
+    await vi.waitFor(() => expect(gw.others).toContain("DELETE /api/tasks/task-3"));
+    b.listeners.notificationClick!("reminder:task-4" as never);
+    await vi.waitFor(() => expect(open).toHaveBeenCalledWith({ windowId: 5 }));
+    expect(await focusTaskItem.getValue()).toBe("task-4");
   });
 });
