@@ -13,6 +13,7 @@ import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
 import type { TaskServiceClient } from "../task-service/client.ts";
 import { errorHandler, sendError } from "./errors.ts";
+import { homePage } from "./home-page.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
 import { createPanelPageRouter } from "./panel-page.ts";
@@ -31,6 +32,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writeRateLimitPerMinute: number;
   sseHeartbeatMs?: number;
+  /** `POST /chatkit` (chatkit/router.ts); mounted after the JSON body parser. */
+  chatkit?: RequestHandler;
   chatkitDomainKey?: string;
   panelDir?: string;
 };
@@ -63,6 +66,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   });
   app.get("/readyz", readiness(deps));
   app.get("/metrics", deps.metrics.handler);
+  app.get("/", homePage);
 
   // Browsers may call only from the extension and the gateway's own pages; bearer tokens, so no cookies.
   const allowedOrigins = new Set([deps.publicUrl.origin, ...deps.extensionOrigins]);
@@ -97,6 +101,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
   app.get("/api/changes", changesHandler(deps.feed, { heartbeatMs: deps.sseHeartbeatMs }));
   app.use(createTasksRouter(deps.tasks, { limitWrites: writeLimit(deps.writeRateLimitPerMinute) }));
+  if (deps.chatkit) app.use(deps.chatkit);
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));
   app.use(errorHandler(deps.logger));
