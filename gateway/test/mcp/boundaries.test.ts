@@ -148,7 +148,7 @@ describe("Host checks", () => {
     for (const [configured, other] of [
       ["localhost", "127.0.0.1"],
       ["127.0.0.1", "localhost"],
-    ]) {
+    ] as const) {
       const server = createServer();
       await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
       const port = String((server.address() as AddressInfo).port);
