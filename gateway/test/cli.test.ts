@@ -91,7 +91,8 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
 
 const freePort = () => 20000 + Math.floor(Math.random() * 20000);
 
-describe("margin CLI", () => {
+// Each test starts real `margin` processes (TypeScript load, migrations): slow on a busy machine.
+describe("margin CLI", { timeout: 120_000 }, () => {
   it("prints a signed MCP token for a user and zone", async () => {
     const { stdout } = await margin([
       "mcp-token",

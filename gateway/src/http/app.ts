@@ -13,6 +13,7 @@ import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
 import type { TaskServiceClient } from "../task-service/client.ts";
 import { errorHandler, sendError } from "./errors.ts";
+import { homePage } from "./home-page.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
 import { createPanelPageRouter } from "./panel-page.ts";
@@ -63,6 +64,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   });
   app.get("/readyz", readiness(deps));
   app.get("/metrics", deps.metrics.handler);
+  app.get("/", homePage);
 
   // Browsers may call only from the extension and the gateway's own pages; bearer tokens, so no cookies.
   const allowedOrigins = new Set([deps.publicUrl.origin, ...deps.extensionOrigins]);

@@ -17,6 +17,19 @@ afterAll(async () => {
 });
 
 describe("operations", () => {
+  it("answers / with a page that says what this server is and where to sign in", async () => {
+    const home = await gw.api("/", undefined);
+    expect(home.status).toBe(200);
+    expect(home.headers.get("content-type")).toMatch(/^text\/html/);
+    const html = await home.text();
+    expect(html).toContain("Margin gateway");
+    expect(html).toContain('href="/device"');
+    // Every link stays on this server.
+    expect([...html.matchAll(/href="([^"]+)"/g)].map((m) => m[1]).filter((h) => !h?.startsWith("/"))).toEqual(
+      [],
+    );
+  });
+
   it("reports health and readiness", async () => {
     expect(await (await gw.api("/healthz", undefined)).json()).toEqual({ status: "ok" });
     const ready = await gw.api("/readyz", undefined);
