@@ -59,6 +59,8 @@ const EnvSchema = z.object({
     z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
   ),
   WRITE_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(120)),
+  CHAT_TURNS_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(20)),
+  CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(90)),
 });
 
 export type Config = {
@@ -83,6 +85,10 @@ export type Config = {
   stdioUser: { id: string; tz: string | undefined } | undefined;
   logLevel: string;
   writeRateLimitPerMinute: number;
+  /** Chat turns (messages the model answers) per user per minute. */
+  chatTurnsPerMinute: number;
+  /** Chat threads idle this many days are deleted; 0 keeps them. */
+  chatRetentionDays: number;
 };
 
 type Env = Record<string, string | undefined>;
@@ -125,6 +131,8 @@ export function loadConfig(env: Env = process.env): Config {
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ } : undefined,
     logLevel: e.LOG_LEVEL,
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,
+    chatTurnsPerMinute: e.CHAT_TURNS_PER_MINUTE,
+    chatRetentionDays: e.CHAT_RETENTION_DAYS,
   };
 }
 

@@ -1,2 +1,3 @@
 export * from "./auth-schema.ts";
+export * from "./chat-schema.ts";
 export * from "./task-schema.ts";

@@ -32,6 +32,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writeRateLimitPerMinute: number;
   sseHeartbeatMs?: number;
+  /** `POST /chatkit` (chatkit/router.ts); mounted after the JSON body parser. */
+  chatkit?: RequestHandler;
   chatkitDomainKey?: string;
   panelDir?: string;
 };
@@ -99,6 +101,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
   app.get("/api/changes", changesHandler(deps.feed, { heartbeatMs: deps.sseHeartbeatMs }));
   app.use(createTasksRouter(deps.tasks, { limitWrites: writeLimit(deps.writeRateLimitPerMinute) }));
+  if (deps.chatkit) app.use(deps.chatkit);
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));
   app.use(errorHandler(deps.logger));

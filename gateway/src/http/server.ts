@@ -1,5 +1,9 @@
 import type { Server } from "node:http";
+import type { ChatAgent } from "../agent/contract.ts";
 import { type Auth, createAuth } from "../auth/auth.ts";
+import { requireSession } from "../auth/current-user.ts";
+import { startRetentionSweep } from "../chatkit/retention.ts";
+import { createChatKitRouter } from "../chatkit/router.ts";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -16,6 +20,8 @@ export type GatewayOptions = Pick<
   | "betterAuthSecret"
   | "extensionOrigins"
   | "writeRateLimitPerMinute"
+  | "chatTurnsPerMinute"
+  | "chatRetentionDays"
 > &
   Partial<Pick<Config, "chatkitDomainKey">> & {
     logger: Logger;
@@ -23,6 +29,7 @@ export type GatewayOptions = Pick<
     mcpTimeoutMs?: number;
     /** The built ChatKit shell page (tests build their own). */
     panelDir?: string;
+    chatAgent?: ChatAgent;
   };
 
 export type Gateway = {
@@ -50,6 +57,17 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     trustedOrigins: [opts.publicUrl.origin, ...opts.extensionOrigins],
     logger: opts.logger.child({ component: "auth" }),
   });
+  const chatkit = opts.chatAgent
+    ? createChatKitRouter({
+        db: database.db,
+        agent: opts.chatAgent,
+        tasks,
+        logger: opts.logger,
+        signedIn: requireSession(auth),
+        turnsPerMinute: opts.chatTurnsPerMinute,
+      })
+    : undefined;
+  const retention = startRetentionSweep(database.db, opts.chatRetentionDays, opts.logger);
   const app = createGatewayApp({
     auth,
     database,
@@ -63,6 +81,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     extensionOrigins: opts.extensionOrigins,
     writeRateLimitPerMinute: opts.writeRateLimitPerMinute,
     sseHeartbeatMs: opts.sseHeartbeatMs,
+    chatkit: chatkit?.router,
     chatkitDomainKey: opts.chatkitDomainKey,
     panelDir: opts.panelDir,
   });
@@ -70,6 +89,9 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     app,
     auth,
     async close() {
+      retention.stop();
+      chatkit?.close();
+      await opts.chatAgent?.close();
       await feed.close();
       await tasks.close();
     },

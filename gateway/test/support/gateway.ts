@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import type { ChatAgent } from "../../src/agent/contract.ts";
 import type { Auth } from "../../src/auth/auth.ts";
 import { createGateway } from "../../src/http/server.ts";
 import type { Logger } from "../../src/logger.ts";
@@ -26,6 +27,9 @@ export async function startGatewayHarness(
     sseHeartbeatMs?: number;
     mcp?: McpHttpHarness;
     logger?: Logger;
+    chatAgent?: ChatAgent;
+    chatTurnsPerMinute?: number;
+    chatRetentionDays?: number;
     extensionOrigins?: string[];
     panelDir?: string;
   } = {},
@@ -46,6 +50,9 @@ export async function startGatewayHarness(
     logger: opts.logger ?? silentLogger,
     sseHeartbeatMs: opts.sseHeartbeatMs,
     mcpTimeoutMs: 3000,
+    chatAgent: opts.chatAgent,
+    chatTurnsPerMinute: opts.chatTurnsPerMinute ?? 10_000,
+    chatRetentionDays: opts.chatRetentionDays ?? 0,
   });
   server.on("request", gateway.app);
   return {

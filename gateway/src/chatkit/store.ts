@@ -1,0 +1,271 @@
+import { randomBytes } from "node:crypto";
+import { and, asc, desc, eq, gt, inArray, lt, notInArray, sql } from "drizzle-orm";
+import { chatItems, chatThreads } from "../db/chat-schema.ts";
+import type { Db } from "../db/connect.ts";
+import { ChatKitError } from "./errors.ts";
+import {
+  HIDDEN_ITEM_TYPES,
+  type Page,
+  type ThreadItem,
+  type ThreadMetadata,
+  type ThreadStatus,
+} from "./types.ts";
+
+export const DEFAULT_PAGE_SIZE = 20;
+const MAX_PAGE_SIZE = 100;
+
+const ID_PREFIXES = {
+  thread: "thr",
+  message: "msg",
+  tool_call: "tc",
+  task: "tsk",
+  workflow: "wf",
+  hidden_context: "ctx",
+  sdk_hidden_context: "shcx",
+} as const;
+export type IdKind = keyof typeof ID_PREFIXES;
+
+/** `thr_…`, `msg_…` as the reference server does, with 96 random bits: ids are unguessable and global. */
+export const generateId = (kind: IdKind) => `${ID_PREFIXES[kind]}_${randomBytes(12).toString("hex")}`;
+
+export const clampLimit = (limit: number | null | undefined) =>
+  !limit || limit < 1 ? DEFAULT_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
+
+type ThreadRow = typeof chatThreads.$inferSelect;
+
+function toThreadMetadata(row: ThreadRow): ThreadMetadata {
+  return {
+    id: row.id,
+    title: row.title,
+    created_at: row.createdAt.toISOString(),
+    status: row.status as ThreadStatus,
+    allowed_image_domains: row.allowedImageDomains,
+    metadata: row.metadata,
+  };
+}
+
+const threadColumns = (userId: string, thread: ThreadMetadata) => ({
+  id: thread.id,
+  userId,
+  title: thread.title ?? null,
+  status: thread.status,
+  allowedImageDomains: thread.allowed_image_domains ?? null,
+  metadata: thread.metadata,
+  createdAt: new Date(thread.created_at),
+});
+
+/**
+ * Threads and items of ONE user (reference/chatkit.md §2.8). Every statement filters by that user, so another
+ * user's thread or item id behaves exactly like an id that does not exist.
+ */
+export function createChatStore(db: Db, userId: string) {
+  const ownThread = (threadId: string) => and(eq(chatThreads.id, threadId), eq(chatThreads.userId, userId));
+  const ownItem = (threadId: string, itemId: string) =>
+    and(eq(chatItems.id, itemId), eq(chatItems.threadId, threadId), eq(chatItems.userId, userId));
+
+  async function itemSeq(threadId: string, itemId: string): Promise<number> {
+    const [row] = await db.select({ seq: chatItems.seq }).from(chatItems).where(ownItem(threadId, itemId));
+    if (!row) throw ChatKitError.notFound("item");
+    return row.seq;
+  }
+
+  return {
+    userId,
+
+    async loadThread(threadId: string): Promise<ThreadMetadata> {
+      const [row] = await db.select().from(chatThreads).where(ownThread(threadId));
+      if (!row) throw ChatKitError.notFound("thread");
+      return toThreadMetadata(row);
+    },
+
+    /** Insert or update (title, status, metadata); never moves a thread to another user. */
+    async saveThread(thread: ThreadMetadata): Promise<void> {
+      const values = threadColumns(userId, thread);
+      const saved = await db
+        .insert(chatThreads)
+        .values(values)
+        .onConflictDoUpdate({
+          target: chatThreads.id,
+          set: {
+            title: values.title,
+            status: values.status,
+            allowedImageDomains: values.allowedImageDomains,
+            metadata: values.metadata,
+            updatedAt: sql`now()`,
+          },
+          setWhere: eq(chatThreads.userId, userId),
+        })
+        .returning({ id: chatThreads.id });
+      if (saved.length === 0) throw ChatKitError.notFound("thread");
+    },
+
+    async loadThreads(limit: number, after: string | null | undefined, order: "asc" | "desc") {
+      let cursor: number | undefined;
+      if (after) {
+        const [row] = await db.select({ seq: chatThreads.seq }).from(chatThreads).where(ownThread(after));
+        if (!row) throw ChatKitError.notFound("thread");
+        cursor = row.seq;
+      }
+      const rows = await db
+        .select()
+        .from(chatThreads)
+        .where(
+          and(
+            eq(chatThreads.userId, userId),
+            cursor === undefined
+              ? undefined
+              : order === "asc"
+                ? gt(chatThreads.seq, cursor)
+                : lt(chatThreads.seq, cursor),
+          ),
+        )
+        .orderBy(order === "asc" ? asc(chatThreads.seq) : desc(chatThreads.seq))
+        .limit(limit + 1);
+      return toPage(rows.map(toThreadMetadata), limit);
+    },
+
+    async deleteThread(threadId: string): Promise<void> {
+      const deleted = await db
+        .delete(chatThreads)
+        .where(ownThread(threadId))
+        .returning({ id: chatThreads.id });
+      if (deleted.length === 0) throw ChatKitError.notFound("thread");
+    },
+
+    /**
+     * A page of a thread's items by insertion order; `after` is the last item id of the previous page.
+     * `visibleOnly` leaves hidden context out in SQL, so pages the client sees are full.
+     */
+    async loadThreadItems(
+      threadId: string,
+      opts: { after?: string | null; limit: number; order: "asc" | "desc"; visibleOnly?: boolean },
+    ): Promise<Page<ThreadItem>> {
+      const cursor = opts.after ? await itemSeq(threadId, opts.after) : undefined;
+      const rows = await db
+        .select({ data: chatItems.data })
+        .from(chatItems)
+        .where(
+          and(
+            eq(chatItems.threadId, threadId),
+            eq(chatItems.userId, userId),
+            opts.visibleOnly ? notInArray(chatItems.type, [...HIDDEN_ITEM_TYPES]) : undefined,
+            cursor === undefined
+              ? undefined
+              : opts.order === "asc"
+                ? gt(chatItems.seq, cursor)
+                : lt(chatItems.seq, cursor),
+          ),
+        )
+        .orderBy(opts.order === "asc" ? asc(chatItems.seq) : desc(chatItems.seq))
+        .limit(opts.limit + 1);
+      return toPage(
+        rows.map((r) => r.data as ThreadItem),
+        opts.limit,
+      );
+    },
+
+    /** Appends an item and marks the thread active, in one statement that also proves the thread is ours. */
+    async addThreadItem(threadId: string, item: ThreadItem): Promise<void> {
+      const inserted = await db.execute(sql`
+        with thread as (
+          update ${chatThreads} set updated_at = now()
+          where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
+          returning id
+        )
+        insert into ${chatItems} (id, thread_id, user_id, type, data, created_at)
+        select ${item.id}, thread.id, ${userId}, ${item.type}, ${JSON.stringify(item)}::jsonb, ${item.created_at}::timestamptz
+        from thread
+        on conflict (id) do nothing
+        returning id`);
+      if (rowCount(inserted) === 0) {
+        // Either the thread is not ours, or the item exists already (a replay): only the first is an error.
+        await this.loadThread(threadId);
+      }
+    },
+
+    /** Insert or replace an item by id (widgets that changed, answered inputs). */
+    async saveItem(threadId: string, item: ThreadItem): Promise<void> {
+      const saved = await db.execute(sql`
+        with thread as (
+          update ${chatThreads} set updated_at = now()
+          where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
+          returning id
+        )
+        insert into ${chatItems} (id, thread_id, user_id, type, data, created_at)
+        select ${item.id}, thread.id, ${userId}, ${item.type}, ${JSON.stringify(item)}::jsonb, ${item.created_at}::timestamptz
+        from thread
+        on conflict (id) do update set type = excluded.type, data = excluded.data
+          where ${chatItems.threadId} = excluded.thread_id and ${chatItems.userId} = excluded.user_id
+        returning id`);
+      if (rowCount(saved) === 0) throw ChatKitError.notFound("item");
+    },
+
+    async loadItem(threadId: string, itemId: string): Promise<ThreadItem> {
+      const [row] = await db
+        .select({ data: chatItems.data })
+        .from(chatItems)
+        .where(ownItem(threadId, itemId));
+      if (!row) throw ChatKitError.notFound("item");
+      return row.data as ThreadItem;
+    },
+
+    async deleteThreadItem(threadId: string, itemId: string): Promise<void> {
+      await db.delete(chatItems).where(ownItem(threadId, itemId));
+    },
+
+    /** Deletes every item newer than `itemId` (retry); returns how many went. */
+    async deleteItemsAfter(threadId: string, itemId: string): Promise<number> {
+      const seq = await itemSeq(threadId, itemId);
+      const deleted = await db
+        .delete(chatItems)
+        .where(and(eq(chatItems.threadId, threadId), eq(chatItems.userId, userId), gt(chatItems.seq, seq)))
+        .returning({ id: chatItems.id });
+      return deleted.length;
+    },
+
+    /** Records thumbs up/down on items of the thread; all of them must exist. */
+    async setFeedback(threadId: string, itemIds: string[], kind: "positive" | "negative"): Promise<void> {
+      await this.loadThread(threadId);
+      if (itemIds.length === 0) return;
+      const updated = await db
+        .update(chatItems)
+        .set({ feedback: kind })
+        .where(
+          and(eq(chatItems.threadId, threadId), eq(chatItems.userId, userId), inArray(chatItems.id, itemIds)),
+        )
+        .returning({ id: chatItems.id });
+      if (updated.length !== new Set(itemIds).size) throw ChatKitError.notFound("item");
+    },
+
+    async feedbackOf(threadId: string, itemId: string): Promise<string | null> {
+      const [row] = await db
+        .select({ feedback: chatItems.feedback })
+        .from(chatItems)
+        .where(ownItem(threadId, itemId));
+      return row?.feedback ?? null;
+    },
+  };
+}
+
+export type ChatStore = ReturnType<typeof createChatStore>;
+
+function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
+  const hasMore = rows.length > limit;
+  const data = hasMore ? rows.slice(0, limit) : rows;
+  return hasMore ? { data, has_more: true, after: data.at(-1)!.id } : { data, has_more: false };
+}
+
+/** postgres.js returns the rows; PGlite a result with `rows`. */
+function rowCount(result: unknown): number {
+  if (Array.isArray(result)) return result.length;
+  return (result as { rows?: unknown[] }).rows?.length ?? 0;
+}
+
+/** Deletes threads (and their items) idle for longer than `days`; returns how many. */
+export async function deleteIdleThreads(db: Db, days: number): Promise<number> {
+  const deleted = await db
+    .delete(chatThreads)
+    .where(lt(chatThreads.updatedAt, sql`now() - make_interval(days => ${days})`))
+    .returning({ id: chatThreads.id });
+  return deleted.length;
+}

@@ -1,0 +1,183 @@
+import { AgentTurnError } from "../agent/contract.ts";
+import type { Logger } from "../logger.ts";
+import { TaskServiceError } from "../task-service/errors.ts";
+import { ChatKitError, StreamError } from "./errors.ts";
+import type { ChatStore } from "./store.ts";
+import { generateId } from "./store.ts";
+import type { Thread, ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent } from "./types.ts";
+
+export type StreamContext = { store: ChatStore; signal: AbortSignal; log: Logger };
+
+const CANCELLED_NOTE = "The user cancelled the stream. Stop responding to the prior request.";
+
+/** The thread as clients see it: `metadata` is server-private and never sent (`server.py:_to_thread_response`). */
+export function toThreadResponse(thread: ThreadMetadata, items: ThreadItem[] = [], hasMore = false): Thread {
+  return {
+    title: thread.title,
+    id: thread.id,
+    created_at: thread.created_at,
+    status: thread.status,
+    allowed_image_domains: thread.allowed_image_domains,
+    metadata: {},
+    items: { data: items, has_more: hasMore },
+  };
+}
+
+const visibleState = (t: ThreadMetadata) => JSON.stringify([t.title, t.status, t.allowed_image_domains]);
+const fullState = (t: ThreadMetadata) =>
+  JSON.stringify([t.title, t.status, t.allowed_image_domains, t.metadata]);
+
+/**
+ * The stream loop of `server.py:_process_events`: `stream_options` first; persistence driven by the events
+ * (`done` → add, `replaced` → save, `removed` → delete); hidden items stored but not sent; the thread saved
+ * whenever the responder changed it (`thread.updated` only when a client-visible field changed); a failure
+ * becomes one `error` event; a disconnect aborts the responder and keeps what the user already saw.
+ */
+export async function* processEvents(
+  ctx: StreamContext,
+  thread: ThreadMetadata,
+  respond: () => AsyncIterable<ThreadStreamEvent>,
+): AsyncGenerator<ThreadStreamEvent> {
+  yield { type: "stream_options", stream_options: { allow_cancel: true } };
+  let visible = visibleState(thread);
+  let full = fullState(thread);
+  const pending = new Map<string, ThreadItem>();
+
+  async function* threadChanges(): AsyncGenerator<ThreadStreamEvent> {
+    if (fullState(thread) === full) return;
+    full = fullState(thread);
+    await ctx.store.saveThread(thread);
+    if (visibleState(thread) !== visible) {
+      visible = visibleState(thread);
+      yield { type: "thread.updated", thread: toThreadResponse(thread) };
+    }
+  }
+
+  try {
+    for await (const event of abortable(respond(), ctx.signal)) {
+      switch (event.type) {
+        case "thread.item.added":
+          pending.set(event.item.id, structuredClone(event.item));
+          break;
+        case "thread.item.updated":
+          applyUpdate(pending, event.item_id, event.update);
+          break;
+        case "thread.item.done":
+          await ctx.store.addThreadItem(thread.id, event.item);
+          pending.delete(event.item.id);
+          break;
+        case "thread.item.replaced":
+          await ctx.store.saveItem(thread.id, event.item);
+          pending.delete(event.item.id);
+          break;
+        case "thread.item.removed":
+          await ctx.store.deleteThreadItem(thread.id, event.item_id);
+          pending.delete(event.item_id);
+          break;
+      }
+      const hidden =
+        event.type === "thread.item.done" &&
+        (event.item.type === "hidden_context_item" || event.item.type === "sdk_hidden_context");
+      if (!hidden) yield event;
+      yield* threadChanges();
+    }
+  } catch (err) {
+    if (ctx.signal.aborted) {
+      await saveCancelled(ctx, thread, [...pending.values()]);
+      if (fullState(thread) !== full) await ctx.store.saveThread(thread);
+      return;
+    }
+    yield errorEvent(err, ctx.log);
+  }
+  yield* threadChanges();
+}
+
+/** `handle_stream_cancelled`: keep the partial answer the user saw, and tell the model the user stopped it. */
+async function saveCancelled(ctx: StreamContext, thread: ThreadMetadata, pending: ThreadItem[]) {
+  for (const item of pending) {
+    if (item.type === "assistant_message" && item.content.some((c) => c.text.trim())) {
+      await ctx.store.addThreadItem(thread.id, item);
+    }
+  }
+  await ctx.store.addThreadItem(thread.id, {
+    id: generateId("sdk_hidden_context"),
+    thread_id: thread.id,
+    created_at: new Date().toISOString(),
+    type: "sdk_hidden_context",
+    content: CANCELLED_NOTE,
+  });
+}
+
+/** Keeps pending assistant messages and workflows current, so a cancel can save what was shown. */
+function applyUpdate(pending: Map<string, ThreadItem>, itemId: string, update: ThreadItemUpdate) {
+  const item = pending.get(itemId);
+  if (item?.type === "assistant_message") {
+    if (!update.type.startsWith("assistant_message.")) return;
+    const index = (update as { content_index: number }).content_index;
+    while (item.content.length <= index)
+      item.content.push({ type: "output_text", text: "", annotations: [] });
+    if (update.type === "assistant_message.content_part.text_delta")
+      item.content[index]!.text += update.delta;
+    else if (
+      update.type === "assistant_message.content_part.added" ||
+      update.type === "assistant_message.content_part.done"
+    )
+      item.content[index] = structuredClone(update.content);
+  } else if (item?.type === "workflow") {
+    if (update.type === "workflow.task.added") item.workflow.tasks.push(structuredClone(update.task));
+    else if (update.type === "workflow.task.updated")
+      item.workflow.tasks[update.task_index] = structuredClone(update.task);
+  }
+}
+
+/** What the user reads when something failed: our own messages are meant for people; anything else is not. */
+export function errorEvent(err: unknown, log: Logger): ThreadStreamEvent {
+  if (err instanceof StreamError) return custom(err.message, err.allowRetry);
+  if (err instanceof AgentTurnError) return custom(err.message, err.retryable);
+  if (err instanceof TaskServiceError) {
+    log.warn({ err }, "task service call failed during a chat stream");
+    return custom(err.message, err.unavailable);
+  }
+  if (err instanceof ChatKitError) return custom(err.message, false);
+  log.error({ err }, "chat stream failed");
+  return {
+    type: "error",
+    code: "stream.error",
+    message: "Something went wrong while answering. Try again.",
+    allow_retry: true,
+  };
+}
+
+const custom = (message: string, allowRetry: boolean): ThreadStreamEvent => ({
+  type: "error",
+  code: "custom",
+  message,
+  allow_retry: allowRetry,
+});
+
+/** Iterates `source` until it ends or `signal` aborts, whichever comes first; then stops the source. */
+export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = source[Symbol.asyncIterator]();
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(signal.reason ?? new Error("aborted"));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener("abort", onAbort, { once: true });
+  });
+  aborted.catch(() => {});
+  let finished = false;
+  try {
+    for (;;) {
+      const next = await Promise.race([iterator.next(), aborted]);
+      if (next.done) {
+        finished = true;
+        return;
+      }
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener("abort", onAbort!);
+    // A source stuck in an await ignores return() until it resumes; don't wait for it.
+    if (!finished) void iterator.return?.()?.catch(() => {});
+  }
+}
