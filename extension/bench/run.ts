@@ -162,6 +162,35 @@ try {
     captureToOther.push(((await seen.jsonValue()) as number) - clicked);
   }
 
+  // The floor: the same write seen on the change stream by a Node client (no browser, no extension).
+  const streamFloor: number[] = [];
+  {
+    const res = await fetch(`${env.stack.gatewayUrl}/api/changes`, {
+      headers: { authorization: `Bearer ${b.token}`, accept: "text/event-stream" },
+    });
+    const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
+    let buffer = "";
+    const waitFor = async (needle: string) => {
+      while (!buffer.includes(needle)) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error("stream ended");
+        buffer += value;
+      }
+    };
+    await waitFor("event: ready");
+    for (let i = 0; i < RUNS; i++) {
+      const title = `floor-${i}-${Date.now()}`;
+      const started = performance.now();
+      await api(env.stack.gatewayUrl, a.token, "/api/tasks", {
+        method: "POST",
+        body: JSON.stringify({ title }),
+      });
+      await waitFor(title);
+      streamFloor.push(performance.now() - started);
+    }
+    await reader.cancel();
+  }
+
   console.log(
     JSON.stringify(
       {
@@ -174,7 +203,11 @@ try {
           note: "navigation → 500 rows rendered from the server (no cache); floor: the same pages fetched from Node",
         },
         task_list_500_from_cache: summary(listPainted, 1000),
-        capture_click_to_second_profile: summary(captureToOther, 1000),
+        capture_click_to_second_profile: {
+          ...summary(captureToOther, 1000),
+          floor_p50_ms: pct(streamFloor, 50),
+          note: "click in profile A's panel → row in profile B's panel; floor: REST write → a Node SSE client",
+        },
         bundle: bundleSizes(),
       },
       null,

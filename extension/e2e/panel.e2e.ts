@@ -100,6 +100,26 @@ describe("the side panel against the real stack", () => {
     await panel.close();
   });
 
+  it("the page card follows tab switches and selection changes", async () => {
+    const first = await a.browser.context.newPage();
+    await first.goto(pages.url("one"));
+    const panel = await openPanel(a.browser);
+    const second = await a.browser.context.newPage();
+    await second.goto(pages.url("two"));
+    await second.bringToFront();
+    await panel.getByTestId("page-title").filter({ hasText: "Test article two" }).waitFor();
+    await first.bringToFront();
+    await panel.getByTestId("page-title").filter({ hasText: "Test article one" }).waitFor();
+    await first.evaluate(() => {
+      const range = document.createRange();
+      range.selectNodeContents(document.querySelector("h1")!);
+      getSelection()!.removeAllRanges();
+      getSelection()!.addRange(range);
+    });
+    await panel.getByTestId("page-selection").filter({ hasText: "Test article one" }).waitFor();
+    await Promise.all([first.close(), second.close(), panel.close()]);
+  });
+
   it("quick-add previews the due date as a chip, and Enter saves the task with it", async () => {
     const panel = await openPanel(a.browser);
     await panel.getByTestId("quick-add").fill("Call mom tomorrow 5pm");

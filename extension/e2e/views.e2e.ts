@@ -87,6 +87,13 @@ describe("every view: accessible (axe), light and dark, 320–400 px", () => {
     expect(await panel.getByTestId("task-repeat").first().textContent()).toMatch(/every Friday/i);
     if (new Date().getUTCHours() > 0) expect(await panel.locator(".task.overdue").count()).toBeGreaterThan(0);
     await checkView(panel, "tasks-all");
+    // The toolbar badge counts what is due today (or overdue): the two tasks due today.
+    let badge = "";
+    for (let i = 0; i < 100 && badge !== "2"; i++) {
+      badge = await browser.worker.evaluate(() => chrome.action.getBadgeText({}));
+      if (badge !== "2") await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(badge).toBe("2");
     await panel.getByTestId("filter-today").click();
     await checkView(panel, "tasks-today");
 

@@ -29,6 +29,9 @@ export function describeError(err: unknown): string {
   if (err instanceof GatewayUnreachableError)
     return "Can't reach the Margin server. Check that it is running; changes are kept and sent when it's back.";
   if (isSessionExpired(err)) return "Your session has expired. Sign in again.";
+  // better-auth refuses origins it was not told about: the extension's own origin must be on the server's list.
+  if (err instanceof ApiError && err.status === 403 && /origin/i.test(err.message))
+    return `This Margin server does not accept this browser yet. Add ${globalThis.location?.origin ?? "the extension's origin"} to the server's EXTENSION_ORIGINS and restart it.`;
   if (err instanceof ApiError) return err.message;
   return err instanceof Error ? err.message : String(err);
 }

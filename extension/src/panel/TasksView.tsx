@@ -67,13 +67,13 @@ export function TasksView({ tasks: state, tz }: { tasks: ReturnType<typeof useTa
   const waiting: OutboxEntry[] = outbox;
   return (
     <section className="tasks-view" aria-label="Tasks">
-      <div className="filters" role="tablist" aria-label="Show">
+      <fieldset className="filters">
+        <legend className="visually-hidden">Show</legend>
         {FILTERS.map((f) => (
           <button
             key={f.id}
             type="button"
-            role="tab"
-            aria-selected={filter === f.id}
+            aria-pressed={filter === f.id}
             className={filter === f.id ? "filter active" : "filter"}
             onClick={() => setFilter(f.id)}
             data-testid={`filter-${f.id}`}
@@ -81,7 +81,7 @@ export function TasksView({ tasks: state, tz }: { tasks: ReturnType<typeof useTa
             {f.label}
           </button>
         ))}
-      </div>
+      </fieldset>
       <label htmlFor="task-search" className="visually-hidden">
         Search tasks
       </label>
