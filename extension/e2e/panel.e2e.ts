@@ -120,6 +120,20 @@ describe("the side panel against the real stack", () => {
     await Promise.all([first.close(), second.close(), panel.close()]);
   });
 
+  it("a page no extension may read still saves, with title and address, and says why there is no excerpt", async () => {
+    const page = await a.browser.context.newPage();
+    await page.goto("chrome://version/");
+    const panel = await openPanel(a.browser, { tabId: await tabIdOf(a.browser, "chrome://version/") });
+    await panel.getByTestId("page-unreadable").filter({ hasText: "Browser pages" }).waitFor();
+    await panel.getByTestId("save-page").click();
+    const task = await until(
+      async () => (await listTasks()).find((t) => t.notes === "chrome://version/"),
+      "the saved browser page",
+    );
+    expect(task.source).toBeNull();
+    await Promise.all([page.close(), panel.close()]);
+  });
+
   it("quick-add previews the due date as a chip, and Enter saves the task with it", async () => {
     const panel = await openPanel(a.browser);
     await panel.getByTestId("quick-add").fill("Call mom tomorrow 5pm");
