@@ -11,7 +11,6 @@ import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
-import { createTaskRepository } from "./tasks/repository.ts";
 import { NoPasswordError, readPassword } from "./terminal.ts";
 
 const USAGE = `Usage: margin <command> [options]
@@ -126,11 +125,24 @@ const commands: Record<string, Command> = {
         throw new ConfigError("margin mcp --stdio needs MARGIN_USER_ID (and optionally MARGIN_TZ).");
       const logger = createLogger(config.logLevel, { name: "margin-mcp", fd: 2 });
       const database = await openDatabase(config);
-      const close = await serveStdio(createTaskRepository(database.db), config.stdioUser, logger);
-      onShutdown([], async () => {
-        await close();
+      const session = await serveStdio(database, config.stdioUser, logger).catch(async (err) => {
         await database.close();
+        throw err;
       });
+      let stopping: Promise<void> | undefined;
+      const stop = () => {
+        stopping ??= session.close().finally(() => database.close());
+        return stopping;
+      };
+      onShutdown([], stop);
+      // The client closing stdin ends the session: stop at once, releasing the embedded database's lock.
+      void session.ended.then(stop).then(
+        () => process.exit(0),
+        (err) => {
+          console.error("margin: error while stopping after stdin closed:", err);
+          process.exit(1);
+        },
+      );
       return;
     }
     const logger = createLogger(config.logLevel, { name: "margin-mcp" });

@@ -81,7 +81,8 @@ export type Config = {
   extensionOrigins: string[];
   /** ChatKit's domain key for the shell page; unset on localhost means a placeholder (http/panel-page.ts). */
   chatkitDomainKey: string | undefined;
-  stdioUser: { id: string; tz: string } | undefined;
+  /** `margin mcp --stdio`'s user; `tz` (MARGIN_TZ) overrides the account's zone. */
+  stdioUser: { id: string; tz: string | undefined } | undefined;
   logLevel: string;
   writeRateLimitPerMinute: number;
   /** Chat turns (messages the model answers) per user per minute. */
@@ -127,7 +128,7 @@ export function loadConfig(env: Env = process.env): Config {
     mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
     extensionOrigins: e.EXTENSION_ORIGINS,
     chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
-    stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ ?? "UTC" } : undefined,
+    stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ } : undefined,
     logLevel: e.LOG_LEVEL,
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,
     chatTurnsPerMinute: e.CHAT_TURNS_PER_MINUTE,

@@ -44,6 +44,14 @@ afterAll(async () => {
 const margin = (args: string[], extra: Record<string, string> = {}) =>
   run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 60_000 });
 
+/** stdio serves only an existing account (test/mcp/stdio.test.ts): make one. */
+async function stdioUserId(): Promise<string> {
+  const created = await margin(["user", "create", "--email", "stdio@example.com"], {
+    MARGIN_PASSWORD: "long-enough-pw",
+  });
+  return JSON.parse(created.stdout).id;
+}
+
 async function fails(args: string[], extra: Record<string, string> = {}) {
   try {
     await margin(args, extra);
@@ -128,7 +136,7 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [bin, "mcp", "--stdio"],
-      env: { ...env, MARGIN_USER_ID: "stdio-user", MARGIN_TZ: "Europe/Berlin" },
+      env: { ...env, MARGIN_USER_ID: await stdioUserId(), MARGIN_TZ: "Europe/Berlin" },
       stderr: "pipe",
     });
     const client = new Client({ name: "cli-test", version: "1.0.0" });
@@ -144,7 +152,7 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     } finally {
       await client.close();
     }
-  });
+  }, 90_000);
 
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);

@@ -45,6 +45,8 @@ export const tasks = pgTable(
     sourceTitle: text("source_title"),
     sourceExcerpt: text("source_excerpt"),
     idempotencyKey: text("idempotency_key"),
+    /** Fingerprint of the request that used `idempotency_key`: the same key with another request is refused. */
+    idempotencyHash: text("idempotency_hash"),
     position: doublePrecision("position").notNull(),
     createdAt: at("created_at").notNull().defaultNow(),
     updatedAt: at("updated_at").notNull().defaultNow(),

@@ -54,7 +54,11 @@ const PreviewQuery = z
   .refine((q) => (q.due === undefined) !== (q.title === undefined), "Give either due or title.");
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const TOOL_ERROR_STATUS: Record<string, number> = { not_found: 404, invalid_input: 400 };
+const TOOL_ERROR_STATUS: Record<string, number> = {
+  not_found: 404,
+  invalid_input: 400,
+  idempotency_conflict: 422,
+};
 
 /** The side panel's REST API: each route is one MCP tool call made as the signed-in user. */
 export function createTasksRouter(tasks: TaskServiceClient, opts: { limitWrites: RequestHandler }): Router {

@@ -37,7 +37,8 @@ const toolsByName = new Map<string, ToolDefinition>(tools.map((tool) => [tool.na
  *
  * Anything else returns false and the caller hands the request to the SDK unchanged: other methods
  * (initialize, tools/list, ping, notifications), batches, `_meta` or task-augmented calls, unknown tools,
- * unusual headers, and arguments that fail the input schema (so the SDK words that error itself).
+ * unusual headers, and arguments that fail the input schema (so the SDK words that error itself). Malformed
+ * params (no tool name, arguments not an object) go there too, where call-guard.ts answers them with -32602.
  * The only errors answered here are those raised after the tool ran (it cannot run twice).
  */
 export async function answerToolCall(

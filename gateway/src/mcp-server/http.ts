@@ -2,12 +2,12 @@ import { InvalidTokenError } from "@modelcontextprotocol/sdk/server/auth/errors.
 import { requireBearerAuth } from "@modelcontextprotocol/sdk/server/auth/middleware/bearerAuth.js";
 import type { OAuthTokenVerifier } from "@modelcontextprotocol/sdk/server/auth/provider.js";
 import { getOAuthProtectedResourceMetadataUrl } from "@modelcontextprotocol/sdk/server/auth/router.js";
-import { hostHeaderValidation } from "@modelcontextprotocol/sdk/server/middleware/hostHeaderValidation.js";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Logger } from "pino";
 import type { TaskRepository } from "../tasks/repository.ts";
 import { answerToolCall } from "./fast-call.ts";
+import { hostAllowlist } from "./host-check.ts";
 import { createMcpServer, ownerFromAuthInfo } from "./server.ts";
 import { verifyMcpToken } from "./token.ts";
 
@@ -44,7 +44,7 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
   const metadataPath = new URL(getOAuthProtectedResourceMetadataUrl(opts.mcpUrl)).pathname;
 
   // DNS-rebinding defence: only known Host names, and browser Origins only when allowed.
-  app.use(hostHeaderValidation(opts.allowedHosts));
+  app.use(hostAllowlist(opts.allowedHosts, opts.mcpUrl));
   app.use(originAllowlist(opts.allowedOrigins));
 
   app.get(metadataPath, (_req, res) => {
@@ -103,8 +103,18 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
       .set("Allow", "POST")
       .json(jsonRpcError(-32000, "Method not allowed: this server is stateless, use POST."));
   };
-  app.get(path, notAllowed);
-  app.delete(path, notAllowed);
+  app.all(path, notAllowed);
+  // Anything else is JSON too, never Express's HTML page.
+  app.use((req, res) => {
+    res
+      .status(404)
+      .json(
+        jsonRpcError(
+          -32000,
+          `Not found: ${req.method} ${req.path.slice(0, 100)}. The MCP endpoint is POST ${path}.`,
+        ),
+      );
+  });
   app.use(mcpErrorHandler(opts.logger));
   return app;
 }

@@ -1,7 +1,9 @@
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import { McpServer } from "@modelcontextprotocol/sdk/server/mcp.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import { AjvJsonSchemaValidator } from "@modelcontextprotocol/sdk/validation/ajv";
 import type { TaskOwner, TaskRepository } from "../tasks/repository.ts";
+import { guardToolCalls } from "./call-guard.ts";
 import { registerTool, type ToolExtra, type ToolFailureLogger } from "./tool.ts";
 import { tools } from "./tools/index.ts";
 
@@ -24,8 +26,16 @@ const INSTRUCTIONS =
 // elicitation answers, and Ajv instances are safe to share.
 const jsonSchemaValidator = new AjvJsonSchemaValidator();
 
+/** The SDK's server, with malformed tool calls answered -32602 on every transport (see call-guard.ts). */
+class MarginMcpServer extends McpServer {
+  override async connect(transport: Transport): Promise<void> {
+    await super.connect(transport);
+    guardToolCalls(transport);
+  }
+}
+
 export function createMcpServer(opts: McpServerOptions): McpServer {
-  const server = new McpServer(SERVER_INFO, {
+  const server = new MarginMcpServer(SERVER_INFO, {
     capabilities: { tools: {} },
     instructions: INSTRUCTIONS,
     jsonSchemaValidator,

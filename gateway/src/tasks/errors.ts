@@ -4,7 +4,7 @@
  */
 export class TaskError extends Error {
   override name = "TaskError";
-  readonly code: "not_found" | "invalid_input";
+  readonly code: "not_found" | "invalid_input" | "idempotency_conflict";
 
   constructor(code: TaskError["code"], message: string) {
     super(message);
@@ -25,5 +25,17 @@ export class InvalidTaskInputError extends TaskError {
 
   constructor(message: string) {
     super("invalid_input", message);
+  }
+}
+
+export class IdempotencyConflictError extends TaskError {
+  override name = "IdempotencyConflictError";
+
+  constructor() {
+    super(
+      "idempotency_conflict",
+      "This idempotency key was already used for a different request. Use a new key for a new task; only an " +
+        "identical retry gets the first task back.",
+    );
   }
 }

@@ -1,11 +1,11 @@
-import { randomUUID } from "node:crypto";
+import { createHash, randomUUID } from "node:crypto";
 import { getTableColumns, type Query, type SQL, sql } from "drizzle-orm";
 import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from "drizzle-orm/pg-core";
 import type { Db } from "../db/connect.ts";
 import { type ChangeOp, dueSortKey, type Priority, type TaskRow, tasks } from "../db/task-schema.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
 import { type Due, dayBounds, extractDueFromTitle, parseDue, parseNewDue } from "./due.ts";
-import { InvalidTaskInputError, TaskNotFoundError } from "./errors.ts";
+import { IdempotencyConflictError, InvalidTaskInputError, TaskError, TaskNotFoundError } from "./errors.ts";
 import { nextOccurrence } from "./recurrence.ts";
 import { toTaskView } from "./view.ts";
 
@@ -118,49 +118,36 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
     return result;
   }
 
+  /** The task an earlier request with this idempotency key made, refused if that request was a different one. */
+  async function replayOf(key: string, hash: string | null) {
+    const [existing] = (await run(db, TASK_BY_IDEMPOTENCY_KEY, { user: owner.id, key })).map(fromDriverRow);
+    if (!existing) return null;
+    // Tasks stored before requests were fingerprinted have no hash: they replay, as they did then.
+    if (existing.idempotencyHash !== null && existing.idempotencyHash !== hash) {
+      throw new IdempotencyConflictError();
+    }
+    return { task: existing, created: false, extracted: null };
+  }
+
   return {
     owner,
     clock,
 
     async add(input: NewTask): Promise<{ task: TaskRow; created: boolean; extracted: Extracted | null }> {
       const now = clock();
-      const typed = input.title.trim();
-      let title = typed;
-      let due: Due | null = null;
-      let extracted: Extracted | null = null;
-      const hasDue = input.due != null && input.due.trim() !== "";
-      if (hasDue && input.extractDue) {
-        throw new InvalidTaskInputError(
-          "Pass either due or extract_due, not both: extract_due takes the due from the title.",
-        );
+      const key = input.idempotencyKey;
+      const hash = key === undefined ? null : requestHash(input);
+      let row: TaskRow;
+      let extracted: Extracted | null;
+      try {
+        ({ row, extracted } = newTask(input, owner, now));
+      } catch (err) {
+        // A retry of a request that was fine when first sent (its "today" is yesterday by now) gets its task.
+        const replay = err instanceof TaskError && key !== undefined ? await replayOf(key, hash) : null;
+        if (replay) return replay;
+        throw err;
       }
-      if (hasDue) {
-        due = parseNewDue(input.due!, { now, tz: owner.tz });
-      } else if (input.extractDue) {
-        const found = extractDueFromTitle(typed, { now, tz: owner.tz });
-        if (found) {
-          ({ title, due } = found);
-          extracted = { phrase: found.due.phrase, titleBefore: typed };
-        }
-      }
-      if (!title) throw new InvalidTaskInputError("The title is empty. Give the task a short title.");
-      const row: TaskRow = {
-        id: randomUUID(),
-        userId: owner.id,
-        title,
-        notes: input.notes?.trim() ?? "",
-        status: "pending",
-        priority: input.priority ?? "medium",
-        labels: normaliseLabels(input.labels),
-        ...dueColumns(due),
-        ...sourceColumns(input.source),
-        idempotencyKey: input.idempotencyKey ?? null,
-        position: now.getTime(),
-        createdAt: now,
-        updatedAt: now,
-        completedAt: null,
-        deletedAt: null,
-      };
+      row.idempotencyHash = hash;
       // One statement, so one round trip and atomic without BEGIN/COMMIT: the task and its change-log row
       // (whose snapshot is built here from the very values inserted) commit together or not at all. Every
       // column is given, so the stored row is exactly `row`.
@@ -168,12 +155,10 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       values.snapshot = JSON.stringify(toTaskView(row, owner.tz));
       if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true, extracted };
       // The key was used before (a retry, possibly a concurrent one, which the insert waited for): answer
-      // with the task it made.
-      const [existing] = (
-        await run(db, TASK_BY_IDEMPOTENCY_KEY, { user: owner.id, key: input.idempotencyKey })
-      ).map(fromDriverRow);
-      if (!existing) throw new Error("idempotency conflict without an existing task");
-      return { task: existing, created: false, extracted: null };
+      // with the task it made, if it was made by this same request.
+      const replay = await replayOf(key!, hash);
+      if (!replay) throw new Error("idempotency conflict without an existing task");
+      return replay;
     },
 
     /** One of the user's tasks by id or unambiguous id prefix. */
@@ -289,6 +274,67 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       );
     },
   };
+}
+
+/** The row a new task would be, and what `extractDue` took from its title. Throws TaskError on bad input. */
+function newTask(input: NewTask, owner: TaskOwner, now: Date): { row: TaskRow; extracted: Extracted | null } {
+  const typed = input.title.trim();
+  let title = typed;
+  let due: Due | null = null;
+  let extracted: Extracted | null = null;
+  const hasDue = input.due != null && input.due.trim() !== "";
+  if (hasDue && input.extractDue) {
+    throw new InvalidTaskInputError(
+      "Pass either due or extract_due, not both: extract_due takes the due from the title.",
+    );
+  }
+  if (hasDue) {
+    due = parseNewDue(input.due!, { now, tz: owner.tz });
+  } else if (input.extractDue) {
+    const found = extractDueFromTitle(typed, { now, tz: owner.tz });
+    if (found) {
+      ({ title, due } = found);
+      extracted = { phrase: found.due.phrase, titleBefore: typed };
+    }
+  }
+  if (!title) throw new InvalidTaskInputError("The title is empty. Give the task a short title.");
+  const row: TaskRow = {
+    id: randomUUID(),
+    userId: owner.id,
+    title,
+    notes: input.notes?.trim() ?? "",
+    status: "pending",
+    priority: input.priority ?? "medium",
+    labels: normaliseLabels(input.labels),
+    ...dueColumns(due),
+    ...sourceColumns(input.source),
+    idempotencyKey: input.idempotencyKey ?? null,
+    idempotencyHash: null,
+    position: now.getTime(),
+    createdAt: now,
+    updatedAt: now,
+    completedAt: null,
+    deletedAt: null,
+  };
+  return { row, extracted };
+}
+
+/**
+ * Fingerprint of an add request as sent (not as resolved: "tomorrow" retried the next day is the same request),
+ * so a reused idempotency key can tell a retry from a different request.
+ */
+function requestHash(input: NewTask): string {
+  const { title, notes, due, extractDue, priority, labels, source } = input;
+  const request = [
+    title,
+    notes,
+    due,
+    extractDue,
+    priority,
+    labels,
+    source && [source.url, source.title, source.excerpt],
+  ];
+  return createHash("sha256").update(JSON.stringify(request)).digest("base64url");
 }
 
 /** The one row an id or prefix found, or why not. */
@@ -453,7 +499,14 @@ const TASK_VERSION_FOR_UPDATE = prepared(
 );
 
 // A write rewrites every mutable column; the rest never change after insert.
-const IMMUTABLE: readonly string[] = ["id", "userId", "idempotencyKey", "position", "createdAt"];
+const IMMUTABLE: readonly string[] = [
+  "id",
+  "userId",
+  "idempotencyKey",
+  "idempotencyHash",
+  "position",
+  "createdAt",
+];
 
 /**
  * A changed task and its change-log row in one statement, applied only if the task is still the version that

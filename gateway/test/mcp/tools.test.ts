@@ -146,6 +146,64 @@ describe("add_task", () => {
   });
 });
 
+describe("add_task idempotency keys", () => {
+  it("refuses a key reused with a different request, and replays an identical one", async () => {
+    const first = await call(client, "add_task", {
+      title: "capture",
+      due: "tomorrow",
+      idempotency_key: "k-2",
+    });
+    expect(first.structuredContent.created).toBe(true);
+    const same = await call(client, "add_task", {
+      title: "capture",
+      due: "tomorrow",
+      idempotency_key: "k-2",
+    });
+    expect(same.structuredContent).toMatchObject({
+      created: false,
+      task: { id: first.structuredContent.task.id },
+    });
+    for (const changed of [
+      { title: "another capture" },
+      { title: "capture", due: "friday" },
+      { title: "capture", due: "tomorrow", priority: "high" },
+      { title: "capture", due: "tomorrow", source: { url: "https://example.com/other" } },
+    ]) {
+      const reused = await call(client, "add_task", { ...changed, idempotency_key: "k-2" });
+      expect(reused.isError, JSON.stringify(changed)).toBe(true);
+      expect(reused.structuredContent.error.code).toBe("idempotency_conflict");
+      expect(textOf(reused)).toMatch(/already used for a different request/);
+    }
+    const all = await call(client, "list_tasks", { status: "all" });
+    expect(all.structuredContent.tasks.map((t: { title: string }) => t.title)).toEqual(["capture"]);
+  });
+
+  it("replays a retry whose due has passed since it was first sent", async () => {
+    const first = await call(client, "add_task", {
+      title: "today's capture",
+      due: "today",
+      idempotency_key: "k-3",
+    });
+    now = new Date("2026-03-30T08:00:00Z"); // two days later, "today" of the first send is in the past
+    const retry = await call(client, "add_task", {
+      title: "today's capture",
+      due: "today",
+      idempotency_key: "k-3",
+    });
+    expect(retry.isError).toBeFalsy();
+    expect(retry.structuredContent).toMatchObject({
+      created: false,
+      task: { id: first.structuredContent.task.id },
+    });
+    const fresh = await call(client, "add_task", {
+      title: "late",
+      due: "2026-03-28",
+      idempotency_key: "k-4",
+    });
+    expect(textOf(fresh)).toMatch(/in the past/);
+  });
+});
+
 describe("list_tasks", () => {
   it("lists pending tasks soonest first, undated last", async () => {
     await call(client, "add_task", { title: "undated" });
