@@ -252,8 +252,18 @@ describe("the side panel against the real stack", () => {
       },
       body: "{}",
     });
-    await d.panel.getByTestId("quick-add").fill("Captured after expiry");
-    await d.panel.getByTestId("quick-add").press("Enter");
+    // A capture made meanwhile (the message the page card or quick-add sends to the background; a context-menu
+    // capture takes the same path). The server refuses the token: the capture waits, the panel asks to sign in.
+    await d.panel.evaluate(() =>
+      chrome.runtime.sendMessage({ margin: "addTask", data: { task: { title: "Captured after expiry" } } }),
+    );
+    await until(
+      async () =>
+        JSON.stringify(
+          await d.browser.worker.evaluate(async () => (await chrome.storage.local.get("outbox")).outbox),
+        ).includes("Waiting for sign-in"),
+      "the capture waiting for sign-in",
+    );
     await d.panel.getByTestId("session-expired").waitFor({ timeout: 30_000 });
     const kept = await d.browser.worker.evaluate(
       async () => (await chrome.storage.local.get("outbox")).outbox,

@@ -1,7 +1,10 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import os from "node:os";
+import path from "node:path";
 import { fileURLToPath } from "node:url";
 import postgres from "postgres";
 
@@ -21,7 +24,8 @@ export async function freePort(): Promise<number> {
 export type Stack = {
   /** The gateway's base URL, e.g. http://127.0.0.1:41234 */
   gatewayUrl: string;
-  databaseUrl: string;
+  /** The Postgres URL, or the embedded (PGlite) data directory. */
+  database: string;
   /** Stops the gateway + MCP server process (the database stays). */
   stop(): Promise<void>;
   /** Starts it again on the same ports and database. */
@@ -34,24 +38,21 @@ export type Stack = {
 
 /**
  * The real stack: `margin start --no-extension` (gateway + MCP server in one process, the gateway package's own
- * start code) on a fresh Postgres database and random free ports, with the offline model.
+ * start code) on a fresh database (Postgres, or PGlite with E2E_DB=pglite) and free ports, with the offline model.
  */
 export async function startStack(opts: {
   extensionOrigins: string[];
   env?: Record<string, string>;
 }): Promise<Stack> {
-  const name = `margin_e2e_${randomBytes(6).toString("hex")}`;
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`create database ${name}`);
-  const dbUrl = new URL(ADMIN_URL);
-  dbUrl.pathname = `/${name}`;
+  const database = await createDatabase();
   const [port, mcpPort] = [await freePort(), await freePort()];
   const gatewayUrl = `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
     NODE_ENV: "test",
     TZ: "UTC",
-    DATABASE_URL: dbUrl.href,
+    DATABASE_URL: "",
+    ...database.env,
     PORT: String(port),
     MCP_PORT: String(mcpPort),
     MCP_URL: `http://127.0.0.1:${mcpPort}/mcp`,
@@ -108,12 +109,43 @@ export async function startStack(opts: {
   await start();
   return {
     gatewayUrl,
-    databaseUrl: dbUrl.href,
+    database: database.description,
     stop,
     start,
     logs: () => output,
     async close() {
       await stop();
+      await database.drop();
+    },
+  };
+}
+
+/**
+ * A fresh database for one stack: a new Postgres database, or (E2E_DB=pglite) an embedded PGlite data directory
+ * that `margin start` owns, as a self-hoster's default `pnpm start` does.
+ */
+async function createDatabase(): Promise<{
+  env: Record<string, string>;
+  description: string;
+  drop(): Promise<void>;
+}> {
+  if (process.env.E2E_DB === "pglite") {
+    const dir = mkdtempSync(path.join(os.tmpdir(), "margin-e2e-data-"));
+    return {
+      env: { DATA_DIR: dir },
+      description: dir,
+      drop: async () => rmSync(dir, { recursive: true, force: true }),
+    };
+  }
+  const name = `margin_e2e_${randomBytes(6).toString("hex")}`;
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`create database ${name}`);
+  const url = new URL(ADMIN_URL);
+  url.pathname = `/${name}`;
+  return {
+    env: { DATABASE_URL: url.href },
+    description: url.href,
+    async drop() {
       await admin.unsafe(`drop database if exists ${name} with (force)`);
       await admin.end();
     },

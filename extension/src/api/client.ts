@@ -1,4 +1,4 @@
-import type { z } from "zod";
+import type { z } from "zod/mini";
 import { ApiError, GatewayUnreachableError } from "./errors.ts";
 import {
   errorBodySchema,
@@ -61,7 +61,7 @@ export function joinUrl(gatewayUrl: string, path: string): string {
 async function call<T>(
   conn: Connection,
   path: string,
-  schema: z.ZodType<T>,
+  schema: z.ZodMiniType<T>,
   init: RequestInit & { idempotencyKey?: string } = {},
 ): Promise<T> {
   const headers: Record<string, string> = {

@@ -1,4 +1,4 @@
-import { z } from "zod";
+import { z } from "zod/mini";
 import { gatewayFetch, joinUrl } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
 import type { AccountUser } from "./session.ts";
@@ -9,15 +9,15 @@ const deviceCodeSchema = z.object({
   device_code: z.string(),
   user_code: z.string(),
   verification_uri: z.string(),
-  verification_uri_complete: z.string().optional(),
+  verification_uri_complete: z.optional(z.string()),
   expires_in: z.number(),
-  interval: z.number().default(5),
+  interval: z._default(z.number(), 5),
 });
 export type DeviceCode = z.infer<typeof deviceCodeSchema> & { approvalUrl: string };
 
 const tokenSchema = z.object({ access_token: z.string() });
 const sessionSchema = z.object({
-  user: z.object({ id: z.string(), email: z.string(), timezone: z.string().nullish() }),
+  user: z.object({ id: z.string(), email: z.string(), timezone: z.nullish(z.string()) }),
 });
 
 const json = (body: unknown): RequestInit => ({

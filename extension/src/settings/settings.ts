@@ -1,5 +1,5 @@
 import { storage } from "wxt/utils/storage";
-import { z } from "zod";
+import { z } from "zod/mini";
 
 export type ChatMode = "chatkit" | "builtin";
 export type Settings = { gatewayUrl: string; chatMode: ChatMode };
@@ -12,12 +12,13 @@ export const settingsItem = storage.defineItem<Settings>("local:settings", {
   version: 1,
 });
 
-const gatewayUrlSchema = z
-  .url({ protocol: /^https?$/, error: "Enter an http:// or https:// address, e.g. http://localhost:8787" })
-  .transform((u) => {
+const gatewayUrlSchema = z.pipe(
+  z.url({ protocol: /^https?$/, error: "Enter an http:// or https:// address, e.g. http://localhost:8787" }),
+  z.transform((u: string) => {
     const url = new URL(u);
     return `${url.origin}${url.pathname.replace(/\/+$/, "")}`;
-  });
+  }),
+);
 
 /** A typed gateway address made canonical (no trailing slash, no query), or the reason it is not one. */
 export function parseGatewayUrl(input: string): { ok: true; url: string } | { ok: false; error: string } {
