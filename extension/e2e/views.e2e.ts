@@ -110,6 +110,23 @@ describe("every view: accessible (axe), light and dark, 320–400 px", () => {
 
   it("the real side panel, opened with chrome.sidePanel.open(), renders the signed-in panel", async () => {
     const { browser } = env.profile;
+    // The toolbar button opens the panel; the menus and the shortcut are registered (native UI can't be clicked
+    // headless; their handlers are unit-tested).
+    const wiring = await browser.worker.evaluate(async () => ({
+      behavior: await chrome.sidePanel.getPanelBehavior(),
+      commands: (await chrome.commands.getAll()).map((c) => [c.name, c.shortcut]),
+      menus: await Promise.all(
+        ["margin-save-page", "margin-save-selection"].map((id) =>
+          chrome.contextMenus.update(id, {}).then(
+            () => "ok",
+            (e: Error) => e.message,
+          ),
+        ),
+      ),
+    }));
+    expect(wiring.behavior).toEqual({ openPanelOnActionClick: true });
+    expect(wiring.commands).toContainEqual(["save-page", "Alt+Shift+S"]);
+    expect(wiring.menus).toEqual(["ok", "ok"]);
     const page = await browser.context.newPage();
     await page.goto(pages.url("real"));
     const side = await openRealSidePanel(browser, await tabIdOf(browser, pages.url("real")));

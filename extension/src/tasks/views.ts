@@ -17,8 +17,21 @@ export function cachedFormat(
   return f;
 }
 
+// Rows ask for the same days again and again (today, tomorrow, each due on every render): remember them.
+const recentDays = new Map<string, string>();
+
 /** The calendar date (YYYY-MM-DD) of an instant in a zone. */
 export function localDate(at: Date, tz: string): string {
+  const key = `${at.getTime()} ${tz}`;
+  const known = recentDays.get(key);
+  if (known !== undefined) return known;
+  const day = formatDay(at, tz);
+  if (recentDays.size > 4096) recentDays.clear();
+  recentDays.set(key, day);
+  return day;
+}
+
+function formatDay(at: Date, tz: string): string {
   // en-CA formats as YYYY-MM-DD.
   return cachedFormat("en-CA", { timeZone: tz, year: "numeric", month: "2-digit", day: "2-digit" }).format(
     at,

@@ -66,18 +66,19 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
         };
         const message = userMessage(thread, req.params.input);
         // What the user typed is stored before anything can fail.
-        await store.saveThread(thread);
-        await store.addThreadItem(thread.id, message);
+        await store.createThread(thread, message);
         return (async function* () {
           yield { type: "thread.created", thread: toThreadResponse(thread) } as const;
           yield { type: "thread.item.done", item: message } as const;
-          yield* processEvents(ctx, thread, turn(thread, message));
+          yield* processEvents(ctx, thread, () =>
+            respond(ctx, deps.agent, thread, message, { newThread: true }),
+          );
         })();
       }
       case "threads.add_user_message": {
         const thread = await store.loadThread(req.params.thread_id);
         const message = userMessage(thread, req.params.input);
-        await store.addThreadItem(thread.id, message);
+        await store.addThreadItem(thread.id, message, { durable: true });
         return (async function* () {
           yield { type: "thread.item.done", item: message } as const;
           yield* processEvents(ctx, thread, turn(thread, message));
@@ -169,7 +170,7 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
         if (!title) throw new ChatKitError(400, "invalid_request", "A thread title must not be empty.");
         const thread = await store.loadThread(req.params.thread_id);
         thread.title = title.slice(0, MAX_TITLE);
-        await store.saveThread(thread);
+        await store.saveThread(thread, { durable: true });
         return toThreadResponse(thread);
       }
       case "threads.delete":
