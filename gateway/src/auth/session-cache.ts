@@ -44,9 +44,9 @@ export function createSessionCache(changes: AuthChanges, opts: SessionCacheOptio
   let changesSeen = 0;
 
   const index = (map: Map<string, Set<string>>, key: string, token: string) => {
-    let set = map.get(key);
-    if (!set) map.set(key, (set = new Set()));
-    set.add(token);
+    const set = map.get(key);
+    if (set) set.add(token);
+    else map.set(key, new Set([token]));
   };
   const unindex = (map: Map<string, Set<string>>, key: string, token: string) => {
     const set = map.get(key);
