@@ -32,16 +32,15 @@ export type MarginExport = {
 /** list_tasks' largest page. */
 const PAGE = 200;
 
+/** What the export needs of the task service: one tool call as a user. */
+export type TaskCaller = Pick<TaskServiceClient, "call">;
+
 /**
  * All of a user's data, as they can take it elsewhere. Tasks come through the MCP server like every other
  * read of task data (list_tasks, paged: "all" is pending and completed, "deleted" the trash), so the export
  * shows them exactly as every tool does. The chat transcript is the gateway's own (chat schema).
  */
-export async function exportAccount(
-  db: Db,
-  tasks: TaskServiceClient,
-  who: CurrentUser,
-): Promise<MarginExport> {
+export async function exportAccount(db: Db, tasks: TaskCaller, who: CurrentUser): Promise<MarginExport> {
   const [account] = await db
     .select({ email: user.email, name: user.name, timezone: user.timezone, createdAt: user.createdAt })
     .from(user)
@@ -63,11 +62,7 @@ export async function exportAccount(
   };
 }
 
-async function listAll(
-  tasks: TaskServiceClient,
-  who: CurrentUser,
-  status: "all" | "deleted",
-): Promise<TaskView[]> {
+async function listAll(tasks: TaskCaller, who: CurrentUser, status: "all" | "deleted"): Promise<TaskView[]> {
   const found: TaskView[] = [];
   let cursor: string | null = null;
   do {

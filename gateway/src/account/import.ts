@@ -1,9 +1,9 @@
 import { z } from "zod";
 import type { CurrentUser } from "../auth/current-user.ts";
 import { PRIORITIES, type Priority } from "../db/task-schema.ts";
-import type { TaskServiceClient, ToolResult } from "../task-service/client.ts";
+import type { ToolResult } from "../task-service/client.ts";
 import { AccountActionError } from "./errors.ts";
-import { EXPORT_FORMAT, EXPORT_VERSION } from "./export.ts";
+import { EXPORT_FORMAT, EXPORT_VERSION, type TaskCaller } from "./export.ts";
 
 /** The most tasks one import takes; each is one add_task call (and one or two more for its state). */
 export const MAX_IMPORT_TASKS = 5_000;
@@ -104,7 +104,6 @@ export function fromMarginExport(file: z.infer<typeof MarginImportFile>): Import
   });
 }
 
-type TaskCaller = Pick<TaskServiceClient, "call">;
 type AddedTask = { id: string; status: string; created_at: string; updated_at: string };
 
 /**

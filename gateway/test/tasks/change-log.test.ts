@@ -9,7 +9,15 @@ import { createTestDatabase, ensureUsers, type TestDatabase, testDbKind } from "
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
-  await ensureUsers(database, "log-user", "failing-user", "race-user", "notify-user", "order-user");
+  await ensureUsers(
+    database,
+    "log-user",
+    "failing-user",
+    "race-user",
+    "notify-user",
+    "order-user",
+    "someone-else",
+  );
 });
 afterAll(async () => {
   await database?.destroy();
