@@ -6,6 +6,7 @@ import { pinoHttp } from "pino-http";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
 import { createAuthRouter } from "../auth/routes.ts";
+import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
@@ -42,6 +43,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writes: WriteBudget;
   throttle: AuthThrottle;
+  /** Verified sessions kept briefly; without it every request asks better-auth. */
+  sessions?: SessionCache;
   streams: StreamRegistry;
   trustProxy: TrustProxy;
   allowedHosts: string[];
@@ -122,7 +125,12 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
   app.use(createOAuthMetadataRouter(deps.auth));
   app.use(
-    createAuthRouter(deps.auth, { publicUrl: deps.publicUrl, throttle: deps.throttle, logger: deps.logger }),
+    createAuthRouter(deps.auth, {
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+      logger: deps.logger,
+      sessions: deps.sessions,
+    }),
   );
   app.use(
     createMcpProxyRouter({
@@ -136,7 +144,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
 
   app.use(express.json({ limit: "64kb" }));
-  const signedIn = requireSession(deps.auth);
+  const signedIn = requireSession(deps.auth, { cache: deps.sessions });
   app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
   app.get(
     "/api/changes",
