@@ -44,7 +44,9 @@ describe("OAuth discovery", () => {
 
     // RFC 8414 §3: the issuer's path goes after the well-known prefix.
     const issuer = new URL(resource.authorization_servers[0]);
-    const metadataRes = await fetch(`${issuer.origin}/.well-known/oauth-authorization-server${issuer.pathname}`);
+    const metadataRes = await fetch(
+      `${issuer.origin}/.well-known/oauth-authorization-server${issuer.pathname}`,
+    );
     expect(metadataRes.status).toBe(200);
     const metadata = await metadataRes.json();
     expect(metadata).toMatchObject({
@@ -68,11 +70,17 @@ describe("OAuth discovery", () => {
     const origin = "http://localhost:6274";
     const preflight = await fetch(`${gw.baseUrl}/api/auth/oauth2/register`, {
       method: "OPTIONS",
-      headers: { origin, "access-control-request-method": "POST", "access-control-request-headers": "content-type" },
+      headers: {
+        origin,
+        "access-control-request-method": "POST",
+        "access-control-request-headers": "content-type",
+      },
     });
     expect(preflight.status).toBe(204);
     expect(preflight.headers.get("access-control-allow-origin")).toBe("*");
-    const metadata = await fetch(`${gw.baseUrl}/.well-known/oauth-protected-resource/mcp`, { headers: { origin } });
+    const metadata = await fetch(`${gw.baseUrl}/.well-known/oauth-protected-resource/mcp`, {
+      headers: { origin },
+    });
     expect(metadata.status).toBe(200);
     expect(metadata.headers.get("access-control-allow-origin")).toBe("*");
     // The rest of the gateway still refuses foreign origins.
