@@ -41,7 +41,7 @@ export async function confirmPassword(
 
 /**
  * Deletes the account and every row that belongs to it, in one transaction. Every table holding a user's rows
- * references "user" ON DELETE CASCADE (migration 0008), so deleting the user row deletes tasks, change log,
+ * references "user" ON DELETE CASCADE (migration 0009), so deleting the user row deletes tasks, change log,
  * chat threads and items, sessions, sign-in accounts, API keys and device codes with it; the session and user
  * triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once. The chat-turn counter has
  * no user column (its key embeds the id), so it goes explicitly.

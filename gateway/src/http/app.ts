@@ -12,6 +12,12 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
+import {
+  createOAuthMetadataRouter,
+  isOAuthOpenPath,
+  OAUTH_OPEN_PATHS,
+  oauthOpenCors,
+} from "../oauth/metadata.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
 import type { StreamRegistry } from "../sync/streams.ts";
@@ -98,7 +104,8 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     extensionOrigins: deps.extensionOrigins,
     allowedHosts: deps.allowedHosts,
   };
-  app.use(hostAndOriginAllowlist(hostOrigin));
+  app.use(hostAndOriginAllowlist({ ...hostOrigin, anyOriginPath: isOAuthOpenPath }));
+  app.use(OAUTH_OPEN_PATHS, oauthOpenCors);
   // Bearer tokens, so no cookies.
   const origins = allowedOrigins(hostOrigin);
   app.use(
@@ -117,6 +124,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       dir: deps.panelDir,
     }),
   );
+  app.use(createOAuthMetadataRouter(deps.auth));
   app.use(
     createAuthRouter(deps.auth, {
       publicUrl: deps.publicUrl,
@@ -128,6 +136,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(
     createMcpProxyRouter({
       auth: deps.auth,
+      db: deps.database.db,
       mcpUrl: deps.mcpUrl,
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
