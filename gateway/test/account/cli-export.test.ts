@@ -70,7 +70,7 @@ describe("margin export", () => {
     if (titles.length)
       expect(csv).toContain("task,buy milk @shop,,4,1,,,2099-01-02,en,Europe/Berlin,,,,\r\n");
     expect(csv).not.toContain("done");
-  });
+  }, 120_000); // three CLI runs; each boots the embedded database on PGlite
 
   it("says so for an unknown email or a bad format", async () => {
     const unknown = await margin(["export", "--email", "nobody@example.com"]).catch((e) => e);
@@ -79,5 +79,5 @@ describe("margin export", () => {
     const bad = await margin(["export", "--email", "x@example.com", "--format", "xml"]).catch((e) => e);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/--format: json or csv/);
-  });
+  }, 60_000);
 });
