@@ -12,6 +12,7 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
+import { createConsentRouter } from "../oauth/consent-routes.ts";
 import {
   createOAuthMetadataRouter,
   isOAuthOpenPath,
@@ -125,6 +126,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(createOAuthMetadataRouter(deps.auth));
+  app.use(
+    createConsentRouter({
+      auth: deps.auth,
+      db: deps.database.db,
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+    }),
+  );
   app.use(
     createAuthRouter(deps.auth, {
       publicUrl: deps.publicUrl,
