@@ -6,10 +6,18 @@ import { pinoHttp } from "pino-http";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
 import { createAuthRouter } from "../auth/routes.ts";
+import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
+import { createConsentRouter } from "../oauth/consent-routes.ts";
+import {
+  createOAuthMetadataRouter,
+  isOAuthOpenPath,
+  OAUTH_OPEN_PATHS,
+  oauthOpenCors,
+} from "../oauth/metadata.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
 import type { StreamRegistry } from "../sync/streams.ts";
@@ -36,6 +44,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writes: WriteBudget;
   throttle: AuthThrottle;
+  /** Verified sessions kept briefly; without it every request asks better-auth. */
+  sessions?: SessionCache;
   streams: StreamRegistry;
   trustProxy: TrustProxy;
   allowedHosts: string[];
@@ -94,7 +104,8 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     extensionOrigins: deps.extensionOrigins,
     allowedHosts: deps.allowedHosts,
   };
-  app.use(hostAndOriginAllowlist(hostOrigin));
+  app.use(hostAndOriginAllowlist({ ...hostOrigin, anyOriginPath: isOAuthOpenPath }));
+  app.use(OAUTH_OPEN_PATHS, oauthOpenCors);
   // Bearer tokens, so no cookies.
   const origins = allowedOrigins(hostOrigin);
   app.use(
@@ -113,12 +124,27 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       dir: deps.panelDir,
     }),
   );
+  app.use(createOAuthMetadataRouter(deps.auth));
   app.use(
-    createAuthRouter(deps.auth, { publicUrl: deps.publicUrl, throttle: deps.throttle, logger: deps.logger }),
+    createConsentRouter({
+      auth: deps.auth,
+      db: deps.database.db,
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+    }),
+  );
+  app.use(
+    createAuthRouter(deps.auth, {
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+      logger: deps.logger,
+      sessions: deps.sessions,
+    }),
   );
   app.use(
     createMcpProxyRouter({
       auth: deps.auth,
+      db: deps.database.db,
       mcpUrl: deps.mcpUrl,
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
@@ -127,7 +153,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
 
   app.use(express.json({ limit: "64kb" }));
-  const signedIn = requireSession(deps.auth);
+  const signedIn = requireSession(deps.auth, { cache: deps.sessions });
   app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
   app.get(
     "/api/changes",

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { ChatAgent } from "../agent/contract.ts";
 import { type Auth, createAuth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
+import { createSessionCache } from "../auth/session-cache.ts";
 import { createAuthChanges } from "../auth/session-events.ts";
 import { createAuthThrottle, type ThrottleLimits } from "../auth/throttle.ts";
 import { startRetentionSweep } from "../chatkit/retention.ts";
@@ -38,6 +39,8 @@ export type GatewayOptions = Pick<
     /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
     throttle?: Partial<ThrottleLimits>;
     mcpTimeoutMs?: number;
+    /** How long a verified session is reused without a lookup (auth/session-cache.ts; default 5 s). */
+    sessionCacheTtlMs?: number;
     /** The built ChatKit shell page (tests build their own). */
     panelDir?: string;
     chatAgent?: ChatAgent;
@@ -61,6 +64,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     maxPerUser: opts.maxStreamsPerUser ?? 20,
     logger: opts.logger,
   });
+  const sessions = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
   metrics.countStreamsWith(() => feed.subscriberCount());
   const tasks = createTaskServiceClient({
     mcpUrl: opts.mcpUrl,
@@ -80,7 +84,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
         agent: opts.chatAgent,
         tasks,
         logger: opts.logger,
-        signedIn: requireSession(auth),
+        signedIn: requireSession(auth, { cache: sessions }),
         turnsPerMinute: opts.chatTurnsPerMinute,
       })
     : undefined;
@@ -98,6 +102,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     extensionOrigins: opts.extensionOrigins,
     writes: createWriteBudget(opts.writeRateLimitPerMinute),
     throttle: createAuthThrottle(opts.throttle),
+    sessions,
     streams,
     trustProxy: opts.trustProxy,
     allowedHosts: opts.allowedHosts,
@@ -112,6 +117,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     auth,
     async close() {
       streams.close();
+      sessions.close();
       retention.stop();
       chatkit?.close();
       await opts.chatAgent?.close();
