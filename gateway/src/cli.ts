@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
+import { exportToFile } from "./account/cli-export.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import {
@@ -232,6 +233,32 @@ const commands: Record<string, AnyCommand> = {
         console.error("Keep this key now: it is shown only once.");
         console.log(key.key);
       });
+    },
+  }),
+
+  export: command({
+    usage: "export --email E [--format json|csv] [--out FILE]",
+    summary: "a user's data as GET /api/export gives it (stdout unless --out)",
+    env: [...DATABASE, ...LOGS],
+    secrets: [],
+    async run(args, config) {
+      const { values } = parseArgs({
+        args,
+        options: {
+          email: { type: "string" },
+          format: { type: "string", default: "json" },
+          out: { type: "string" },
+        },
+      });
+      if (!values.email) throw new UsageError("export needs --email");
+      if (values.format !== "json" && values.format !== "csv") throw new UsageError("--format: json or csv");
+      const database = await openDatabase(config);
+      try {
+        const logger = createLogger(config.logLevel, { name: "margin-export", fd: 2 });
+        await exportToFile(database, logger, { email: values.email, format: values.format, out: values.out });
+      } finally {
+        await database.close();
+      }
     },
   }),
 };
