@@ -1,5 +1,6 @@
 import type { Server } from "node:http";
 import { parseArgs } from "node:util";
+import { exportToFile } from "./account/cli-export.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import { type Config, ConfigError, isTimeZone, loadConfig } from "./config.ts";
@@ -29,6 +30,8 @@ Commands:
                                 mcp-token --user-id and MARGIN_USER_ID take)
   api-key create --email E [--name N]
                                 print a new personal API key (shown once)
+  export --email E [--format json|csv] [--out FILE]
+                                a user's data as GET /api/export gives it (stdout unless --out)
 
 Configuration comes from the environment; see README.md.`;
 
@@ -110,6 +113,26 @@ const commands: Record<string, Command> = {
       console.error("Keep this key now: it is shown only once.");
       console.log(key.key);
     });
+  },
+
+  async export(args, config) {
+    const { values } = parseArgs({
+      args,
+      options: {
+        email: { type: "string" },
+        format: { type: "string", default: "json" },
+        out: { type: "string" },
+      },
+    });
+    if (!values.email) throw new UsageError("export needs --email");
+    if (values.format !== "json" && values.format !== "csv") throw new UsageError("--format: json or csv");
+    const database = await openDatabase(config);
+    try {
+      const logger = createLogger(config.logLevel, { name: "margin-export", fd: 2 });
+      await exportToFile(database, logger, { email: values.email, format: values.format, out: values.out });
+    } finally {
+      await database.close();
+    }
   },
 
   async migrate(_args, config) {

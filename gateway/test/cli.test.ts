@@ -159,8 +159,12 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     const mcpUrl = `http://127.0.0.1:${port}/mcp`;
     const server = await serve(["mcp"], { MCP_PORT: String(port), MCP_URL: mcpUrl }, "MCP server listening");
     try {
+      // Tasks belong to an account: the token names a real one.
+      const created = await margin(["user", "create", "--email", "http-cli@example.com"], {
+        MARGIN_PASSWORD: "long-enough-pw",
+      });
       const token = (
-        await margin(["mcp-token", "--user-id", "http-cli-user"], { MCP_URL: mcpUrl })
+        await margin(["mcp-token", "--user-id", JSON.parse(created.stdout).id], { MCP_URL: mcpUrl })
       ).stdout.trim();
       const client = new Client({ name: "cli-test", version: "1.0.0" });
       await client.connect(

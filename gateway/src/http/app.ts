@@ -3,6 +3,7 @@ import cors from "cors";
 import { sql } from "drizzle-orm";
 import express, { type RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
+import { createAccountRouter } from "../account/routes.ts";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
 import { createAuthRouter } from "../auth/routes.ts";
@@ -150,6 +151,17 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
       writes: deps.writes,
+    }),
+  );
+
+  app.use(
+    createAccountRouter({
+      auth: deps.auth,
+      db: deps.database.db,
+      tasks: deps.tasks,
+      throttle: deps.throttle,
+      publicUrl: deps.publicUrl,
+      limitWrites: deps.writes.perRequest,
     }),
   );
 
