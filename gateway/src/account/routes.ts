@@ -8,7 +8,7 @@ import express, {
 } from "express";
 import { z } from "zod";
 import type { Auth } from "../auth/auth.ts";
-import { type CurrentUser, currentUser, requireSession } from "../auth/current-user.ts";
+import { type CurrentUser, currentUser } from "../auth/current-user.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Db } from "../db/connect.ts";
 import { HttpError, parseInput } from "../http/errors.ts";
@@ -29,6 +29,8 @@ import { fromTodoistCsv, toTodoistCsv } from "./todoist.ts";
 
 export type AccountRouterOptions = {
   auth: Auth;
+  /** The API's bearer-session check (requireSession), shared with the other /api routes. */
+  signedIn: RequestHandler;
   db: Db;
   tasks: TaskServiceClient;
   throttle: AuthThrottle;
@@ -49,7 +51,7 @@ const DeleteBody = z.object({
  */
 export function createAccountRouter(opts: AccountRouterOptions): Router {
   const router = Router();
-  const signedIn = requireSession(opts.auth);
+  const { signedIn } = opts;
   const importBody: RequestHandler[] = [
     express.json({ limit: MAX_IMPORT_BYTES }),
     express.text({ type: ["text/csv", "text/plain"], limit: MAX_IMPORT_BYTES }),
