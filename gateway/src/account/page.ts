@@ -22,7 +22,9 @@ export function accountPageHeaders(nonce: string): Record<string, string> {
     ].join("; "),
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    // Not "no-referrer": with it the browser sends `Origin: null` on the page's own form posts, which the
+    // same-origin check must then refuse. Cross-origin requests still get no referrer; no URL here holds a token.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
   };
 }
@@ -39,7 +41,6 @@ export function renderAccountPage(nonce: string, view: AccountPageView): string 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>Your account · Margin</title>
 <style nonce="${n}">${STYLE}</style>
 </head>

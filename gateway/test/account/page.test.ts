@@ -45,7 +45,7 @@ const submit = (
   });
 
 describe("the account page", () => {
-  it("cannot be framed, is not cached, and leaks no referrer", async () => {
+  it("cannot be framed, is not cached, and sends no referrer to other sites", async () => {
     for (const res of [
       await page(),
       await page(await browserSession(await person(gw, database, "framed"))),
@@ -58,7 +58,7 @@ describe("the account page", () => {
       expect(csp).not.toContain("unsafe-inline");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
       expect(res.headers.get("cache-control")).toBe("no-store");
-      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
     }
   });
 
