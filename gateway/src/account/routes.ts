@@ -84,51 +84,42 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
     res.redirect(303, "../account");
   });
 
-  const pageAction =
-    (handler: (req: Request, res: Response, session: PageSession) => Promise<void>) =>
-    async (req: Request, res: Response) => {
-      const session = await cookieSession(opts.auth, req);
-      if (!session) throw new AccountActionError(401, "unauthorized", "Sign in on the account page first.");
-      // Forms send the token as a field; the import (a file body) in a header.
-      const field = (req.body as { csrf?: unknown } | undefined)?.csrf;
-      await checkPageRequest(opts.auth, req, opts.publicUrl, session, req.get("x-csrf-token") ?? field);
-      await handler(req, res, session);
-    };
+  /** The page's own requests only: cookie session, same Origin, CSRF token; then `res.locals` as requireSession. */
+  const pageRequest: RequestHandler = async (req, res, next) => {
+    const session = await cookieSession(opts.auth, req);
+    if (!session) throw new AccountActionError(401, "unauthorized", "Sign in on the account page first.");
+    // Forms send the token as a field; the import (a file body) in a header.
+    const field = (req.body as { csrf?: unknown } | undefined)?.csrf;
+    await checkPageRequest(opts.auth, req, opts.publicUrl, session, req.get("x-csrf-token") ?? field);
+    res.locals.user = session.user;
+    res.locals.pageSession = session;
+    next();
+  };
+  const pageSession = (res: Response) => res.locals.pageSession as PageSession;
   const pageForm = express.urlencoded({ extended: false, limit: "8kb" });
 
-  router.post(
-    "/account/export",
-    pageForm,
-    pageAction(async (req, res, session) => {
-      const { format } = parseInput(ExportQuery, { format: (req.body as { format?: unknown }).format });
-      await sendExport(res, opts, session.user, format);
-    }),
-  );
+  router.post("/account/export", pageForm, pageRequest, async (req, res) => {
+    const { format } = parseInput(ExportQuery, { format: (req.body as { format?: unknown }).format });
+    await sendExport(res, opts, currentUser(res), format);
+  });
 
-  router.post(
-    "/account/import",
-    ...importBody,
-    pageAction(async (req, res, session) => {
-      res.json(await runImport(req, opts, session.user));
-    }),
-  );
+  router.post("/account/import", ...importBody, pageRequest, opts.limitWrites, async (req, res) => {
+    res.json(await runImport(req, opts, currentUser(res)));
+  });
 
-  router.post(
-    "/account/delete",
-    pageForm,
-    pageAction(async (req, res, session) => {
-      const { password } = parseInput(DeleteBody, req.body);
-      try {
-        await confirmPassword(opts.auth, opts.throttle, { ...session.user, ip: clientIp(req) }, password);
-      } catch (err) {
-        if (!(err instanceof AccountActionError) || err.code !== "wrong_password") throw err;
-        res.status(403);
-        return sendPage(res, { ...(await signedInView(opts.auth, session)), message: err.message });
-      }
-      await deleteAccount(opts.db, session.user.id);
-      await sendPage(res, { kind: "deleted" });
-    }),
-  );
+  router.post("/account/delete", pageForm, pageRequest, async (req, res) => {
+    const session = pageSession(res);
+    const { password } = parseInput(DeleteBody, req.body);
+    try {
+      await confirmPassword(opts.auth, opts.throttle, { ...session.user, ip: clientIp(req) }, password);
+    } catch (err) {
+      if (!(err instanceof AccountActionError) || err.code !== "wrong_password") throw err;
+      res.status(403);
+      return sendPage(res, { ...(await signedInView(opts.auth, session)), message: err.message });
+    }
+    await deleteAccount(opts.db, session.user.id);
+    await sendPage(res, { kind: "deleted" });
+  });
 
   router.use(["/api/export", "/api/import", "/api/account", "/account"], accountErrors);
   return router;

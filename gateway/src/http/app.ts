@@ -12,6 +12,7 @@ import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
+import { createConnectionsRouter } from "../oauth/connections.ts";
 import { createConsentRouter } from "../oauth/consent-routes.ts";
 import {
   createOAuthMetadataRouter,
@@ -166,7 +167,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
 
   app.use(express.json({ limit: "64kb" }));
   const signedIn = requireSession(deps.auth, { cache: deps.sessions });
-  app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
+  app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",
     changesHandler(deps.feed, {
@@ -176,6 +177,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(createTasksRouter(deps.tasks, { limitWrites: deps.writes.perRequest }));
+  app.use(createConnectionsRouter(deps.database.db));
   if (deps.chatkit) app.use(deps.chatkit);
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));

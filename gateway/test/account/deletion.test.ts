@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { sql } from "drizzle-orm";
@@ -31,7 +32,20 @@ async function withData(name: string): Promise<Person> {
   await gw.api(`/api/tasks/${trashed.id}`, who.token, { method: "DELETE" });
   await addChatThread(database, who, `${name}'s chat`);
   await createApiKey(gw.auth, database.db, { email: who.email, name: "cli" });
+  await grantOAuthClient(who);
   return who;
+}
+
+/** An MCP client this user let in over OAuth: its consent and an access token, as the OAuth provider stores them. */
+async function grantOAuthClient(who: Person) {
+  // Registered by the client itself (dynamic registration): not the user's, so it stays.
+  const clientId = `client-${randomUUID()}`;
+  await database.db.execute(sql`insert into oauth_client (id, client_id, redirect_uris, created_at, updated_at)
+    values (${clientId}, ${clientId}, '{http://127.0.0.1:33418/callback}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_consent (id, client_id, user_id, scopes, created_at, updated_at)
+    values (${`consent-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_access_token (id, token, client_id, user_id, scopes, created_at)
+    values (${`at-${who.id}`}, ${`hash-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now())`);
 }
 
 /**
@@ -76,6 +90,8 @@ describe("DELETE /api/account", () => {
       expect(before[table], table).toBeGreaterThan(0);
     }
     expect(before["public.task_changes"]).toBeGreaterThan(0);
+    expect(before["public.oauth_consent"]).toBe(1);
+    expect(before["public.oauth_access_token"]).toBe(1);
     expect(before["chat.threads"]).toBe(1);
     expect(before["chat.items"]).toBe(1);
     const bobBefore = await rowsMentioning(bob.id);
@@ -124,6 +140,23 @@ describe("DELETE /api/account", () => {
         .toEqual(expect.arrayContaining(["session_revoked", "user_deleted"]));
     } finally {
       await unlisten();
+    }
+  });
+
+  it("ends the account's sessions on every gateway instance within a second", async () => {
+    const other = await startGatewayHarness(database, { mcp: gw.mcp });
+    try {
+      const fay = await person(gw, database, "fay");
+      // The other instance has seen (and may cache) the session.
+      expect((await other.api("/api/tasks", fay.token)).status).toBe(200);
+      expect((await deleteAccount(fay, TEST_PASSWORD)).status).toBe(200);
+      const deleted = Date.now();
+      await expect
+        .poll(async () => (await other.api("/api/tasks", fay.token)).status, { timeout: 1000 })
+        .toBe(401);
+      expect(Date.now() - deleted).toBeLessThan(1000);
+    } finally {
+      await other.close();
     }
   });
 

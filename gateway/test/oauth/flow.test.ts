@@ -5,7 +5,8 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oauthAccessToken } from "../../src/db/oauth-schema.ts";
+import { oauthAccessToken, oauthConsent, oauthRefreshToken } from "../../src/db/oauth-schema.ts";
+import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -373,5 +374,90 @@ describe("what the authorization server refuses", () => {
       .set({ resources: ["https://other.example/mcp"] })
       .where(eq(oauthAccessToken.token, hashToken(issued.access_token.slice(ACCESS_TOKEN_PREFIX.length))));
     expect(await mcpStatus(issued.access_token)).toBe(401);
+  });
+});
+
+describe("connected apps", () => {
+  it("lists the user's apps and disconnects one at once, for that user only", async () => {
+    const clientId = await registerClient("Disconnect me");
+    const browser = createBrowser();
+    const pair = pkcePair();
+    const code = (await approve(browser, authorizeUrl(clientId, pair.challenge))).searchParams.get("code")!;
+    const tokens = await (
+      await token({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+        code_verifier: pair.verifier,
+      })
+    ).json();
+    expect(await mcpStatus(tokens.access_token)).toBe(200);
+
+    const alice = await signIn(gw.baseUrl, "alice@example.com");
+    const listed = await (await gw.api("/api/oauth/connections", alice)).json();
+    const app = listed.connections.find((c: { clientId: string }) => c.clientId === clientId);
+    expect(app).toMatchObject({ name: "Disconnect me", scopes: ["tasks", "offline_access"] });
+    expect(app.lastTokenAt).toEqual(expect.any(String));
+
+    // Someone else cannot disconnect alice's app.
+    const bob = await signUp(gw.baseUrl, "bob-connections@example.com");
+    expect((await gw.api(`/api/oauth/connections/${clientId}`, bob, { method: "DELETE" })).status).toBe(404);
+    expect(await mcpStatus(tokens.access_token)).toBe(200);
+
+    expect((await gw.api(`/api/oauth/connections/${clientId}`, alice, { method: "DELETE" })).status).toBe(
+      204,
+    );
+    expect(await mcpStatus(tokens.access_token)).toBe(401);
+    const refresh = await token({
+      grant_type: "refresh_token",
+      refresh_token: tokens.refresh_token,
+      client_id: clientId,
+    });
+    expect((await refresh.json()).error).toBe("invalid_grant");
+    const after = await (await gw.api("/api/oauth/connections", alice)).json();
+    expect(after.connections.some((c: { clientId: string }) => c.clientId === clientId)).toBe(false);
+
+    // Connecting again asks the user again.
+    const again = await browser.navigate(authorizeUrl(clientId, pkcePair().challenge));
+    expect(again.location?.startsWith(`${gw.baseUrl}/oauth/consent?`)).toBe(true);
+  });
+
+  it("go with the user: deleting a user deletes their consents and tokens (ON DELETE CASCADE)", async () => {
+    await signUp(gw.baseUrl, "leaving@example.com");
+    const clientId = await registerClient("Left behind?");
+    const browser = createBrowser();
+    const pair = pkcePair();
+    const start = await browser.navigate(authorizeUrl(clientId, pair.challenge));
+    const page = await browser.navigate(start.location!);
+    const signedIn = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
+      ...hiddenFields(page.body),
+      action: "sign-in",
+      email: "leaving@example.com",
+      password: TEST_PASSWORD,
+    });
+    const consent = await browser.navigate(signedIn.location!);
+    const allowed = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
+      ...hiddenFields(consent.body),
+      action: "allow",
+    });
+    const code = new URL(allowed.location!).searchParams.get("code")!;
+    const exchanged = await token({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: pair.verifier,
+    });
+    expect(exchanged.status).toBe(200);
+
+    const [gone] = await database.db
+      .delete(user)
+      .where(eq(user.email, "leaving@example.com"))
+      .returning({ id: user.id });
+    for (const table of [oauthConsent, oauthAccessToken, oauthRefreshToken]) {
+      const left = await database.db.select({ id: table.id }).from(table).where(eq(table.userId, gone!.id));
+      expect(left).toEqual([]);
+    }
   });
 });
