@@ -1,8 +1,11 @@
+import { mkdirSync } from "node:fs";
 import type { Server } from "node:http";
+import path from "node:path";
 import { parseArgs } from "node:util";
 import { exportToFile } from "./account/cli-export.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
+import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION } from "./builds.ts";
 import {
   type Config,
   ConfigError,
@@ -12,7 +15,7 @@ import {
   type SecretName,
 } from "./config.ts";
 import type { Database } from "./db/connect.ts";
-import { DataDirLockedError } from "./db/data-dir-lock.ts";
+import { acquireDataDirLock, DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
 import { describeEnv, type EnvName } from "./env-help.ts";
 import { startGateway } from "./http/server.ts";
@@ -71,10 +74,21 @@ const commands: Record<string, AnyCommand> = {
     env: ["NODE_ENV", ...DATABASE, ...new Set([...GATEWAY, ...MCP]), ...LOGS],
     secrets: ["MCP_TOKEN_SECRET", "BETTER_AUTH_SECRET"],
     async run(args, config) {
-      // The extension is built by its own package; this flag is accepted so scripts can ask for the servers only.
-      parseArgs({ args, options: { "no-extension": { type: "boolean" } } });
+      const { values } = parseArgs({
+        args,
+        options: { "no-extension": { type: "boolean", default: false } },
+      });
+      // First, so a second start on the same data folder stops at once with one clear line, before any build.
+      const lock = config.database.kind === "pglite" ? lockDataDir(config.database.dir) : undefined;
+      let database: Database;
+      try {
+        await buildFrontEnds({ extension: !values["no-extension"] });
+        database = await openDatabase(config, { lock });
+      } catch (err) {
+        lock?.();
+        throw err;
+      }
       const logger = createLogger(config.logLevel);
-      const database = await openDatabase(config);
       const mcp = await listening(startMcpHttp(config, database, logger.child({ service: "mcp" })), config);
       const gateway = await listening(
         startGateway(config, database, logger.child({ service: "gateway" })),
@@ -280,6 +294,23 @@ function commandHelp(c: AnyCommand): string {
   )}`;
 }
 
+function lockDataDir(dir: string): () => void {
+  mkdirSync(path.dirname(dir), { recursive: true });
+  return acquireDataDirLock(dir);
+}
+
+/** The ChatKit page and (unless skipped) the extension, each rebuilt only when its sources changed. */
+async function buildFrontEnds(opts: { extension: boolean }) {
+  for (const frontEnd of opts.extension ? [CHATKIT_PAGE, EXTENSION] : [CHATKIT_PAGE]) {
+    const started = performance.now();
+    const outcome = await buildIfStale(frontEnd, {
+      onBuild: () => process.stderr.write(`margin: building ${frontEnd.name}…`),
+    });
+    if (outcome === "built")
+      process.stderr.write(` done in ${((performance.now() - started) / 1000).toFixed(1)} s\n`);
+  }
+}
+
 /** `margin mcp --stdio`: one user's tools over stdin/stdout, until the client closes stdin. */
 async function serveMcpStdio(config: ConfigWith<never>) {
   if (!config.stdioUser)
@@ -396,6 +427,7 @@ export async function main(argv: string[]): Promise<void> {
       err instanceof AccountError ||
       err instanceof NoPasswordError ||
       err instanceof PortInUseError ||
+      err instanceof BuildError ||
       isArgError(err)
     ) {
       console.error(`margin: ${err instanceof Error ? err.message : err}`);

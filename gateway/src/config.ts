@@ -127,6 +127,13 @@ export const EnvSchema = z.object({
   CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(90)),
 });
 
+/**
+ * The Chrome extension as built from this repository (its manifest carries extension/dev-public-key.txt, which
+ * fixes the id; test/cli-extension-id.test.ts checks the two agree). Allowed unless EXTENSION_ORIGINS is set,
+ * so a newcomer's side panel reaches a local gateway with no configuration.
+ */
+export const DEV_EXTENSION_ORIGIN = "chrome-extension://kpoifepaaffmhajkoaakhnjmffojgooj";
+
 /** The secrets a command may need; each command names its own, so none asks for one it does not use. */
 export const SECRETS = {
   MCP_TOKEN_SECRET: "mcpTokenSecret",
@@ -210,7 +217,7 @@ export function loadConfig<S extends SecretName = SecretName>(
       : [...new Set([mcpUrl.hostname, "127.0.0.1", "localhost", "[::1]"])],
     // A browser on the server's own origin is not a rebinding attack.
     mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
-    extensionOrigins: e.EXTENSION_ORIGINS,
+    extensionOrigins: e.EXTENSION_ORIGINS.length ? e.EXTENSION_ORIGINS : [DEV_EXTENSION_ORIGIN],
     chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ } : undefined,
     logLevel: e.LOG_LEVEL,

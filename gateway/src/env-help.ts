@@ -14,7 +14,8 @@ export const ENV_HELP = {
   MCP_ALLOWED_HOSTS:
     "Host headers the MCP server answers, comma-separated (default MCP_URL's host and loopback)",
   MCP_ALLOWED_ORIGINS: "browser origins allowed to call the MCP server, comma-separated",
-  EXTENSION_ORIGINS: "extension origins allowed to call the gateway, comma-separated",
+  EXTENSION_ORIGINS:
+    "extension origins allowed to call the gateway, comma-separated (default: this repository's Chrome build)",
   ALLOWED_HOSTS: "Host names the gateway answers besides PUBLIC_URL's, comma-separated",
   TRUST_PROXY: "proxies whose X-Forwarded-For is believed: off (default), a hop count, or addresses/CIDRs",
   CHATKIT_DOMAIN_KEY: "ChatKit's domain key (a placeholder is used on localhost)",

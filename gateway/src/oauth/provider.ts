@@ -18,6 +18,8 @@ export const REFRESH_TOKEN_PREFIX = "margin_rt_";
 const HOUR_SECONDS = 60 * 60;
 const DAY_SECONDS = 24 * HOUR_SECONDS;
 
+export const MCP_RESOURCE_NAME = "Margin tasks (MCP)";
+
 /** The RFC 8707 resource indicator of the gateway's MCP endpoint; access tokens are bound to it. */
 export function mcpResourceOf(baseURL: string): string {
   return new URL("/mcp", baseURL).href;
@@ -47,7 +49,7 @@ export function oauthProviderPlugin(opts: { baseURL: string }) {
     loginPage: CONSENT_PAGE_PATH,
     consentPage: CONSENT_PAGE_PATH,
     scopes: [...OAUTH_SCOPES],
-    resources: [{ identifier: resource, name: "Margin tasks (MCP)" }],
+    resources: [{ identifier: resource, name: MCP_RESOURCE_NAME }],
     // Registered clients may ask for /mcp and nothing else.
     clientRegistrationDefaultResources: [resource],
     // MCP clients register themselves (RFC 7591) without an account; they are public clients with PKCE.
@@ -66,13 +68,17 @@ export function oauthProviderPlugin(opts: { baseURL: string }) {
 }
 
 /**
- * RFC 7591 defaults application_type to "web", which better-auth then holds to https redirect URIs on public
- * hosts. MCP clients are mostly desktop apps and CLIs that register loopback or app-scheme redirects without
- * saying "native"; treat those as native (RFC 8252) instead of refusing them. A stated type is kept.
+ * What MCP clients send that better-auth would otherwise refuse or leave unbound:
+ * - RFC 7591 defaults application_type to "web", which better-auth then holds to https redirect URIs on public
+ *   hosts. MCP clients are mostly desktop apps and CLIs that register loopback or app-scheme redirects without
+ *   saying "native"; those count as native (RFC 8252) instead of being refused. A stated type is kept.
+ * - An authorization request without `resource` (clients older than the 2025-06-18 spec) is for `/mcp`, the
+ *   only resource here; without this its token would have no audience and /mcp would refuse it.
  */
-export function nativeClientRegistration() {
+export function mcpClientDefaults(opts: { baseURL: string }) {
+  const resource = mcpResourceOf(opts.baseURL);
   return {
-    id: "margin-oauth-registration",
+    id: "margin-oauth-mcp-defaults",
     hooks: {
       before: [
         {
@@ -83,6 +89,16 @@ export function nativeClientRegistration() {
             const uris = Array.isArray(body.redirect_uris) ? body.redirect_uris : [];
             if (uris.length === 0 || uris.every(isWebRedirect)) return;
             return { context: { body: { ...body, application_type: "native" } } };
+          }),
+        },
+        {
+          matcher: (ctx) => ctx.path === "/oauth2/authorize",
+          handler: createAuthMiddleware(async (ctx) => {
+            const fromBody = ctx.method === "POST";
+            const params = ((fromBody ? ctx.body : ctx.query) ?? {}) as Record<string, unknown>;
+            if (params.resource !== undefined || params.request_uri !== undefined) return;
+            const withResource = { ...params, resource };
+            return { context: fromBody ? { body: withResource } : { query: withResource } };
           }),
         },
       ],

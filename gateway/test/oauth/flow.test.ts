@@ -263,6 +263,26 @@ describe("the OAuth flow for an MCP client", () => {
   });
 });
 
+describe("clients older than the resource parameter", () => {
+  it("get a token bound to /mcp when they name no resource", async () => {
+    const clientId = await registerClient("No resource");
+    const browser = createBrowser();
+    const pair = pkcePair();
+    const url = new URL(authorizeUrl(clientId, pair.challenge));
+    url.searchParams.delete("resource");
+    const code = (await approve(browser, url.href)).searchParams.get("code")!;
+    const exchanged = await token({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: pair.verifier,
+    });
+    expect(exchanged.status).toBe(200);
+    expect(await mcpStatus((await exchanged.json()).access_token)).toBe(200);
+  });
+});
+
 describe("what the authorization server refuses", () => {
   it("a reused code, and a wrong verifier", async () => {
     const clientId = await registerClient("Refusals");
