@@ -89,7 +89,7 @@ describe("the account page in Chromium", () => {
     await framer.waitForTimeout(300);
     const framed = framer.frames().find((f) => f !== framer.mainFrame());
     expect(framed).toBeDefined();
-    const shown = await framed!.evaluate(() => document.body?.innerText ?? "").catch(() => "");
+    const shown = await framed!.evaluate(() => document.body?.textContent ?? "").catch(() => "");
     expect(shown).not.toContain("Your Margin account");
     // ...nor make the signed-in browser post to it.
     const poster = await context.newPage();
