@@ -126,4 +126,29 @@ describe("dynamic client registration (RFC 7591)", () => {
     expect(plainHttp.status).toBe(400);
     expect((await plainHttp.json()).error).toBe("invalid_redirect_uri");
   });
+
+  it("limits registrations per client address (no account is needed to register)", async () => {
+    const limited = await startGatewayHarness(database, {
+      throttle: { clientRegistrationsPerIp: 2, signUpsPerIp: 1e6, deviceCodesPerIp: 1e6 },
+    });
+    try {
+      const attempt = () =>
+        fetch(`${limited.baseUrl}/api/auth/oauth2/register`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({
+            client_name: "Flood",
+            redirect_uris: ["http://127.0.0.1:1/callback"],
+            token_endpoint_auth_method: "none",
+          }),
+        });
+      expect((await attempt()).status).toBe(201);
+      expect((await attempt()).status).toBe(201);
+      const third = await attempt();
+      expect(third.status).toBe(429);
+      expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
+    } finally {
+      await limited.close();
+    }
+  });
 });
