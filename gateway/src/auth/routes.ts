@@ -48,7 +48,9 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
             ? await throttle.takeSignUp(ip)
             : post && path === "/device/code"
               ? await throttle.takeDeviceCode(ip)
-              : null;
+              : post && path === "/oauth2/register"
+                ? await throttle.takeClientRegistration(ip)
+                : null;
       if (verdict) {
         res
           .status(429)

@@ -10,6 +10,7 @@ import { createChatKitRouter } from "../chatkit/router.ts";
 import { type Config, originsOf } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
+import { ensureMcpResource } from "../oauth/resource.ts";
 import { createChangeFeed } from "../sync/change-feed.ts";
 import { createStreamRegistry } from "../sync/streams.ts";
 import { createTaskServiceClient } from "../task-service/client.ts";
@@ -55,6 +56,7 @@ export type Gateway = {
 
 /** Wires the gateway's parts (auth, change feed, MCP client, metrics) into its Express app. */
 export async function createGateway(database: Database, opts: GatewayOptions): Promise<Gateway> {
+  await ensureMcpResource(database.db, opts.publicUrl.origin);
   const metrics = createMetrics();
   const feed = createChangeFeed(database, { logger: opts.logger });
   await feed.start();
