@@ -89,7 +89,7 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db
   });
 
   // Registration needs no account (MCP clients register themselves), so only the address bounds it.
-  const clientRegistrations = new RateLimiterMemory({
+  const clientRegistrations = createRateLimiter(db, {
     keyPrefix: "oauth_register_ip",
     points: l.clientRegistrationsPerIp,
     duration: l.creationWindowSeconds,
