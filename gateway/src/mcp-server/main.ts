@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { sql } from "drizzle-orm";
 import type { Config } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -15,6 +16,7 @@ export async function startMcpHttp(config: Config, database: Database, logger: L
     allowedHosts: config.mcpAllowedHosts,
     allowedOrigins: config.mcpAllowedOrigins,
     logger,
+    checkDatabase: () => database.db.execute(sql`select 1`),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(config.mcpPort, config.host, (err) => {
