@@ -96,7 +96,8 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-const EnvSchema = z.object({
+/** Every variable the servers read (the deploy tests check the compose file and the manifests against it). */
+export const EnvSchema = z.object({
   NODE_ENV: z.preprocess(
     emptyAsUndefined,
     z.enum(["development", "production", "test"]).default("development"),

