@@ -1,4 +1,10 @@
+import { readFileSync } from "node:fs";
 import { defineConfig } from "wxt";
+
+// The public half of a key pair made once for development (the private half was never kept: loading unpacked
+// needs none). Chrome derives the extension id from it, so every checkout's build has the same id and the
+// gateway's default EXTENSION_ORIGINS admits it. A store build gets the store's id and drops the key.
+const DEV_PUBLIC_KEY = readFileSync(new URL("./dev-public-key.txt", import.meta.url), "utf8").trim();
 
 // Default gateway origins; any other gateway URL is granted at run time (settings → optional host permission).
 const GATEWAY_HOSTS = ["http://localhost/*", "http://127.0.0.1/*"];
@@ -9,6 +15,7 @@ export default defineConfig({
   webExt: { disabled: true },
   manifest: ({ browser }) => ({
     name: "Margin",
+    ...(browser === "firefox" ? {} : { key: DEV_PUBLIC_KEY }),
     description: "Save any page as a task, see your live list, and chat about it.",
     permissions: [
       ...(browser === "firefox" ? [] : ["sidePanel"]),

@@ -80,6 +80,9 @@ async function run(): Promise<object> {
     const sql = postgres(url.href, { max: 10, onnotice: () => {} });
     cleanups.push(() => sql.end({ timeout: 5 }));
     await sql`create table bench_floor_writes (id bigserial primary key, title text not null)`;
+    // Task rows reference their account.
+    await sql`insert into "user" (id, name, email, created_at, updated_at)
+      select u, u, u || '@bench.test', now(), now() from unnest(${["bench-user", "bench-floor", "bench-100k"]}::text[]) u`;
 
     const client = httpClient(16);
     cleanups.push(async () => client.close());

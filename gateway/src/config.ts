@@ -96,7 +96,10 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
+<<<<<<< HEAD
 /** Every variable the servers read (the deploy tests check the compose file and the manifests against it). */
+=======
+>>>>>>> main
 export const EnvSchema = z.object({
   NODE_ENV: z.preprocess(
     emptyAsUndefined,
@@ -107,7 +110,7 @@ export const EnvSchema = z.object({
   HOST: z.preprocess(emptyAsUndefined, z.string().default("127.0.0.1")),
   PORT: port(8787),
   MCP_PORT: port(8788),
-  MCP_URL: z.preprocess(emptyAsUndefined, z.url().default("http://127.0.0.1:8788/mcp")),
+  MCP_URL: optional(z.url()),
   PUBLIC_URL: optional(z.url()),
   MCP_TOKEN_SECRET: secret,
   BETTER_AUTH_SECRET: secret,
@@ -128,7 +131,26 @@ export const EnvSchema = z.object({
   CHAT_RETENTION_DAYS: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(0).default(90)),
 });
 
-export type Config = {
+/**
+ * The Chrome extension as built from this repository (its manifest carries extension/dev-public-key.txt, which
+ * fixes the id; test/cli-extension-id.test.ts checks the two agree). Allowed unless EXTENSION_ORIGINS is set,
+ * so a newcomer's side panel reaches a local gateway with no configuration.
+ */
+export const DEV_EXTENSION_ORIGIN = "chrome-extension://kpoifepaaffmhajkoaakhnjmffojgooj";
+
+/** The secrets a command may need; each command names its own, so none asks for one it does not use. */
+export const SECRETS = {
+  MCP_TOKEN_SECRET: "mcpTokenSecret",
+  BETTER_AUTH_SECRET: "betterAuthSecret",
+} as const;
+export type SecretName = keyof typeof SECRETS;
+type Secrets = { mcpTokenSecret: string; betterAuthSecret: string };
+
+/** The configuration with only the secrets named in `S`. */
+export type ConfigWith<S extends SecretName> = BaseConfig & Pick<Secrets, (typeof SECRETS)[S]>;
+export type Config = BaseConfig & Secrets;
+
+type BaseConfig = {
   env: "development" | "production" | "test";
   database: { kind: "postgres"; url: string } | { kind: "pglite"; dir: string };
   dataDir: string;
@@ -139,8 +161,6 @@ export type Config = {
   mcpUrl: URL;
   /** The gateway's public URL (better-auth base URL, device page). */
   publicUrl: URL;
-  mcpTokenSecret: string;
-  betterAuthSecret: string;
   mcpAllowedHosts: string[];
   mcpAllowedOrigins: string[];
   extensionOrigins: string[];
@@ -163,10 +183,14 @@ export type Config = {
 type Env = Record<string, string | undefined>;
 
 /**
- * Reads and validates the environment once. Secrets missing in the embedded (PGlite) setup are generated
- * and kept with the data; with a real DATABASE_URL they must be given, so every instance signs alike.
+ * Reads and validates the environment once, with the `secrets` the caller uses (all by default). Secrets
+ * missing in the embedded (PGlite) setup are generated and kept with the data; with a real DATABASE_URL they
+ * must be given, so every instance signs alike.
  */
-export function loadConfig(env: Env = process.env): Config {
+export function loadConfig<S extends SecretName = SecretName>(
+  env: Env = process.env,
+  opts: { secrets?: readonly S[] } = {},
+): ConfigWith<S> {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `  ${i.path.join(".") || "(env)"}: ${i.message}`);
@@ -175,8 +199,10 @@ export function loadConfig(env: Env = process.env): Config {
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
   const embedded = e.DATABASE_URL === undefined;
-  const secrets = embedded ? embeddedSecrets(dataDir, e) : requiredSecrets(e);
-  const mcpUrl = new URL(e.MCP_URL);
+  const names = opts.secrets ?? (Object.keys(SECRETS) as S[]);
+  const secrets = embedded ? embeddedSecrets(dataDir, e, names) : requiredSecrets(e, names);
+  // Moving MCP_PORT moves the URL the gateway calls, unless MCP_URL says where the MCP server is published.
+  const mcpUrl = new URL(e.MCP_URL ?? `http://127.0.0.1:${e.MCP_PORT}/mcp`);
   const publicUrl = new URL(e.PUBLIC_URL ?? `http://127.0.0.1:${e.PORT}`);
   return {
     env: e.NODE_ENV,
@@ -195,7 +221,7 @@ export function loadConfig(env: Env = process.env): Config {
       : [...new Set([mcpUrl.hostname, "127.0.0.1", "localhost", "[::1]"])],
     // A browser on the server's own origin is not a rebinding attack.
     mcpAllowedOrigins: [...new Set([mcpUrl.origin, ...e.MCP_ALLOWED_ORIGINS])],
-    extensionOrigins: e.EXTENSION_ORIGINS,
+    extensionOrigins: e.EXTENSION_ORIGINS.length ? e.EXTENSION_ORIGINS : [DEV_EXTENSION_ORIGIN],
     chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ } : undefined,
     logLevel: e.LOG_LEVEL,
@@ -207,35 +233,44 @@ export function loadConfig(env: Env = process.env): Config {
   };
 }
 
-function requiredSecrets(e: z.infer<typeof EnvSchema>) {
-  const missing = (["MCP_TOKEN_SECRET", "BETTER_AUTH_SECRET"] as const).filter((k) => !e[k]);
+type SecretValues = Partial<Record<SecretName, string>>;
+
+function pick<S extends SecretName>(values: SecretValues, names: readonly S[]) {
+  return Object.fromEntries(names.map((n) => [SECRETS[n], values[n]])) as Pick<Secrets, (typeof SECRETS)[S]>;
+}
+
+function requiredSecrets<S extends SecretName>(e: SecretValues, names: readonly S[]) {
+  const missing = names.filter((k) => !e[k]);
   if (missing.length) {
     throw new ConfigError(
       `Invalid configuration:\n${missing.map((k) => `  ${k}: required when DATABASE_URL is set (at least 32 characters, e.g. \`openssl rand -base64 32\`)`).join("\n")}`,
     );
   }
-  return { mcpTokenSecret: e.MCP_TOKEN_SECRET!, betterAuthSecret: e.BETTER_AUTH_SECRET! };
+  return pick(e, names);
 }
 
-function embeddedSecrets(dataDir: string, e: z.infer<typeof EnvSchema>) {
+/** secrets.json in the data directory: what the embedded setup generated, under the variables' names. */
+function embeddedSecrets<S extends SecretName>(dataDir: string, e: SecretValues, names: readonly S[]) {
   const file = path.join(dataDir, "secrets.json");
-  let stored: { mcpTokenSecret?: string; betterAuthSecret?: string } = {};
+  let stored: Partial<Record<(typeof SECRETS)[SecretName], string>> = {};
   try {
     stored = JSON.parse(readFileSync(file, "utf8"));
   } catch {
     // first run: nothing kept yet
   }
-  const secrets = {
-    mcpTokenSecret: e.MCP_TOKEN_SECRET ?? stored.mcpTokenSecret ?? randomBytes(32).toString("base64url"),
-    betterAuthSecret:
-      e.BETTER_AUTH_SECRET ?? stored.betterAuthSecret ?? randomBytes(32).toString("base64url"),
-  };
-  if (
-    secrets.mcpTokenSecret !== stored.mcpTokenSecret ||
-    secrets.betterAuthSecret !== stored.betterAuthSecret
-  ) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(secrets, null, 2), { mode: 0o600 });
+  const values: SecretValues = {};
+  let changed = false;
+  for (const name of names) {
+    const field = SECRETS[name];
+    values[name] = e[name] ?? stored[field] ?? randomBytes(32).toString("base64url");
+    if (values[name] !== stored[field]) {
+      stored[field] = values[name];
+      changed = true;
+    }
   }
-  return secrets;
+  if (changed) {
+    mkdirSync(dataDir, { recursive: true });
+    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+  }
+  return pick(values, names);
 }

@@ -84,6 +84,8 @@ export function createLogger(
           "req.headers['x-api-key']",
           'res.headers["set-auth-token"]',
           'res.headers["set-cookie"]',
+          // Redirects carry OAuth authorization codes to the client's redirect URI.
+          "res.headers.location",
           "*.password",
           "*.token",
           "*.key",

@@ -1,6 +1,6 @@
 import { execFile, spawn } from "node:child_process";
 import { once } from "node:events";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:http";
 import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
@@ -118,18 +118,48 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     expect(badPort.code).toBe(1);
     expect(badPort.stderr).toMatch(/Invalid configuration:\n\s+MCP_PORT/);
     expect(badPort.stderr).not.toMatch(/at .*\.ts:\d+/); // no stack trace
-    const noSecret = await fails(["migrate"], {
+    const noSecret = await fails(["mcp-token", "--user-id", "u"], {
       DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
       MCP_TOKEN_SECRET: "",
+      BETTER_AUTH_SECRET: "",
     });
     expect(noSecret.stderr).toMatch(/MCP_TOKEN_SECRET: required when DATABASE_URL is set/);
+    expect(noSecret.stderr).not.toMatch(/BETTER_AUTH_SECRET/);
     const unknown = await fails(["frobnicate"]);
     expect(unknown.code).toBe(2);
   });
 
-  it("applies migrations, and again without harm", async () => {
-    expect((await margin(["migrate"])).stdout).toMatch(/Migrations applied/);
-    expect((await margin(["migrate"])).stdout).toMatch(/Migrations applied/);
+  it("applies migrations, and again without harm, with no secrets at all", async () => {
+    const fresh = mkdtempSync(path.join(tmpdir(), "margin-cli-migrate-"));
+    try {
+      const noSecrets = { DATA_DIR: fresh, MCP_TOKEN_SECRET: "", BETTER_AUTH_SECRET: "" };
+      expect((await margin(["migrate"], noSecrets)).stdout).toMatch(/Migrations applied/);
+      expect((await margin(["migrate"], noSecrets)).stdout).toMatch(/Migrations applied/);
+      // Nothing generated for a command that signs nothing.
+      expect(existsSync(path.join(fresh, "secrets.json"))).toBe(false);
+    } finally {
+      rmSync(fresh, { recursive: true, force: true });
+    }
+  });
+
+  it("asks each command only for the secrets it uses, and lists them in its help", async () => {
+    const postgresOnly = {
+      DATABASE_URL: "postgres://postgres@127.0.0.1:5432/postgres",
+      BETTER_AUTH_SECRET: "",
+    };
+    const { stdout } = await margin(["mcp-token", "--user-id", "u"], postgresOnly);
+    expect(stdout.trim()).toMatch(/^ey/);
+    const mcpHelp = (await margin(["mcp", "--help"], { MCP_PORT: "not a port" })).stdout;
+    expect(mcpHelp).toMatch(/^Usage: margin mcp \[--stdio\]/);
+    expect(mcpHelp).toMatch(/^ {2}MCP_TOKEN_SECRET +signing key .*required with DATABASE_URL/m);
+    expect(mcpHelp).toMatch(/^ {2}MARGIN_USER_ID /m);
+    expect(mcpHelp).not.toMatch(/BETTER_AUTH_SECRET|EXTENSION_ORIGINS/);
+    const migrateHelp = (await margin(["migrate", "-h"])).stdout;
+    expect(migrateHelp).toMatch(/DATABASE_URL/);
+    expect(migrateHelp).not.toMatch(/SECRET/);
+    expect((await margin(["start", "--help"])).stdout).toMatch(
+      /BETTER_AUTH_SECRET[\s\S]*MCP_TOKEN_SECRET|MCP_TOKEN_SECRET[\s\S]*BETTER_AUTH_SECRET/,
+    );
   });
 
   it("serves the tools over stdio to the user named in the environment", async () => {
@@ -157,10 +187,19 @@ describe("margin CLI", { timeout: 120_000 }, () => {
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const mcpUrl = `http://127.0.0.1:${port}/mcp`;
-    const server = await serve(["mcp"], { MCP_PORT: String(port), MCP_URL: mcpUrl }, "MCP server listening");
+    // A standalone MCP server needs only its token secret.
+    const server = await serve(
+      ["mcp"],
+      { MCP_PORT: String(port), MCP_URL: mcpUrl, BETTER_AUTH_SECRET: "" },
+      "MCP server listening",
+    );
     try {
+      // Tasks belong to an account: the token names a real one.
+      const created = await margin(["user", "create", "--email", "http-cli@example.com"], {
+        MARGIN_PASSWORD: "long-enough-pw",
+      });
       const token = (
-        await margin(["mcp-token", "--user-id", "http-cli-user"], { MCP_URL: mcpUrl })
+        await margin(["mcp-token", "--user-id", JSON.parse(created.stdout).id], { MCP_URL: mcpUrl })
       ).stdout.trim();
       const client = new Client({ name: "cli-test", version: "1.0.0" });
       await client.connect(

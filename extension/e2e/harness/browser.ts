@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -8,9 +8,15 @@ import { type BrowserContext, chromium, type Page, type Worker } from "playwrigh
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
 export const EXTENSION_DIR = fileURLToPath(new URL("../../.output/chrome-mv3", import.meta.url));
 
-/** Chromium's id for an unpacked extension: sha256 of its absolute path, hex digits mapped to a–p. */
-export function unpackedExtensionId(dir: string = EXTENSION_DIR): string {
-  const hex = createHash("sha256").update(path.resolve(dir)).digest("hex").slice(0, 32);
+const DEV_PUBLIC_KEY = fileURLToPath(new URL("../../dev-public-key.txt", import.meta.url));
+
+/**
+ * Chromium's id for the built extension: its manifest carries the development key (wxt.config.ts), so the id is
+ * sha256 of the key's DER bytes, the first 32 hex digits mapped to a–p — the same in every checkout.
+ */
+export function unpackedExtensionId(): string {
+  const der = Buffer.from(readFileSync(DEV_PUBLIC_KEY, "utf8").trim(), "base64");
+  const hex = createHash("sha256").update(der).digest("hex").slice(0, 32);
   return [...hex].map((c) => String.fromCharCode(97 + Number.parseInt(c, 16))).join("");
 }
 

@@ -7,6 +7,7 @@ import { isTimeZone } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import * as schema from "../db/schema.ts";
 import { type Logger, serializeError } from "../logger.ts";
+import { mcpClientDefaults, oauthProviderPlugin } from "../oauth/provider.ts";
 import { hardening } from "./hardening.ts";
 
 /** The header the gateway's edge sets to the client address it trusts (see TRUST_PROXY); never a client's. */
@@ -92,6 +93,9 @@ export function createAuth(database: Database["db"], opts: AuthOptions) {
         keyExpiration: { defaultExpiresIn: API_KEY_DEFAULT_TTL_SECONDS, minExpiresIn: 1, maxExpiresIn: 365 },
       }),
       hardening({ secret: opts.secret }),
+      // OAuth 2.1 for MCP clients (oauth/): the gateway is the authorization server for its own /mcp.
+      mcpClientDefaults({ baseURL: opts.baseURL }),
+      oauthProviderPlugin({ baseURL: opts.baseURL }),
     ],
   });
 }

@@ -3,6 +3,7 @@ import { defaultKeyHasher } from "@better-auth/api-key";
 import { isAPIError } from "better-auth/api";
 import type { RequestHandler, Response } from "express";
 import type { Auth } from "./auth.ts";
+import type { SessionCache } from "./session-cache.ts";
 
 /** The signed-in user as every route and tool sees it. */
 export type CurrentUser = { id: string; email: string; timezone: string };
@@ -114,13 +115,21 @@ export function sendAuthUnavailable(res: Response, err: AuthUnavailableError) {
 
 /**
  * Express middleware: puts the bearer's user in `res.locals.user` (and its session in `res.locals.session`),
- * or answers 401 JSON when there is no such session, or 503 when the session store can't tell.
+ * or answers 401 JSON when there is no such session, or 503 when the session store can't tell. With a
+ * `cache`, a session verified moments ago is taken from it (auth/session-cache.ts says how it stays true).
  */
-export function requireSession(auth: Auth): RequestHandler {
+export function requireSession(auth: Auth, opts: { cache?: SessionCache } = {}): RequestHandler {
+  const { cache } = opts;
   return async (req, res, next) => {
-    let found: Awaited<ReturnType<typeof resolveSession>>;
+    let found: Awaited<ReturnType<typeof resolveSession>> | undefined;
+    const token = cache && bearerToken(req.headers);
     try {
-      found = await resolveSession(auth, req.headers);
+      found = token ? cache.get(token) : undefined;
+      if (!found) {
+        const epoch = cache?.epoch() ?? 0;
+        found = await resolveSession(auth, req.headers);
+        if (found && token) cache.set(token, found, epoch);
+      }
     } catch (err) {
       if (err instanceof AuthUnavailableError) return sendAuthUnavailable(res, err);
       throw err;
@@ -130,8 +139,8 @@ export function requireSession(auth: Auth): RequestHandler {
       res.locals.session = found.session;
       return next();
     }
-    const token = bearerToken(req.headers);
-    if (token?.startsWith(API_KEY_PREFIX) || req.headers["x-api-key"] !== undefined) {
+    const given = bearerToken(req.headers);
+    if (given?.startsWith(API_KEY_PREFIX) || req.headers["x-api-key"] !== undefined) {
       res
         .status(401)
         .set("WWW-Authenticate", 'Bearer realm="margin", error="invalid_token"')
@@ -149,13 +158,13 @@ export function requireSession(auth: Auth): RequestHandler {
       .status(401)
       .set(
         "WWW-Authenticate",
-        token !== undefined ? 'Bearer realm="margin", error="invalid_token"' : 'Bearer realm="margin"',
+        given !== undefined ? 'Bearer realm="margin", error="invalid_token"' : 'Bearer realm="margin"',
       )
       .json({
         error: {
           code: "unauthorized",
           message:
-            token !== undefined
+            given !== undefined
               ? "The bearer token is invalid, expired or signed out. Sign in again."
               : "Sign in first: send Authorization: Bearer <session token>.",
         },

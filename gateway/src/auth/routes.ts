@@ -4,6 +4,7 @@ import type { Logger } from "../logger.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 import { AuthUnavailableError, bearerToken, resolveSession } from "./current-user.ts";
 import { devicePageHeaders, renderDevicePage } from "./device-page.ts";
+import type { SessionCache } from "./session-cache.ts";
 import { type AuthThrottle, createAuthThrottle } from "./throttle.ts";
 
 /** Auth requests are small JSON bodies; anything bigger is refused before better-auth reads it. */
@@ -14,6 +15,8 @@ export type AuthRouterOptions = {
   publicUrl: URL;
   throttle?: AuthThrottle;
   logger?: Logger;
+  /** Forgotten for the caller's user after any change it makes (sign-out, revocation, new password, profile). */
+  sessions?: SessionCache;
 };
 
 /**
@@ -45,7 +48,9 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
             ? await throttle.takeSignUp(ip)
             : post && path === "/device/code"
               ? await throttle.takeDeviceCode(ip)
-              : null;
+              : post && path === "/oauth2/register"
+                ? await throttle.takeClientRegistration(ip)
+                : null;
       if (verdict) {
         res
           .status(429)
@@ -59,6 +64,9 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
         return;
       }
 
+      const caller = bearerToken(req.headers);
+      // This instance drops the caller's cached sessions before the change, not only when its NOTIFY returns.
+      if (caller && req.method !== "GET") opts.sessions?.forgetUserOf(caller);
       const headers = new Headers();
       for (const [name, value] of Object.entries(req.headers)) {
         if (value === undefined || name === CLIENT_IP_HEADER) continue;

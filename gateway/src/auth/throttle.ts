@@ -12,9 +12,10 @@ export type ThrottleLimits = {
   accountBaseDelaySeconds: number;
   /** The longest an account waits after a failure (the doubling delay stops here). */
   accountMaxDelaySeconds: number;
-  /** Sign-ups and device codes one client address may start per window. */
+  /** Sign-ups, device codes and OAuth client registrations one client address may start per window. */
   signUpsPerIp: number;
   deviceCodesPerIp: number;
+  clientRegistrationsPerIp: number;
   creationWindowSeconds: number;
 };
 
@@ -26,6 +27,7 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
   accountMaxDelaySeconds: 5 * 60,
   signUpsPerIp: 20,
   deviceCodesPerIp: 30,
+  clientRegistrationsPerIp: 30,
   creationWindowSeconds: 60 * 60,
 };
 
@@ -37,9 +39,10 @@ export type AuthThrottle = {
   beforeSignIn(ip: string, email: string): Promise<Verdict>;
   signInFailed(ip: string, email: string): Promise<void>;
   signInSucceeded(email: string): Promise<void>;
-  /** Each consumes one sign-up / device code from the address's budget. */
+  /** Each consumes one sign-up / device code / OAuth client registration from the address's budget. */
   takeSignUp(ip: string): Promise<Verdict>;
   takeDeviceCode(ip: string): Promise<Verdict>;
+  takeClientRegistration(ip: string): Promise<Verdict>;
 };
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
@@ -83,6 +86,13 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}): AuthTh
     duration: l.creationWindowSeconds,
   });
 
+  // Registration needs no account (MCP clients register themselves), so only the address bounds it.
+  const clientRegistrations = new RateLimiterMemory({
+    keyPrefix: "oauth_register_ip",
+    points: l.clientRegistrationsPerIp,
+    duration: l.creationWindowSeconds,
+  });
+
   return {
     async beforeSignIn(ip, email) {
       const [byIp, wait] = await Promise.all([ipFailures.get(ip), accountWait.get(accountKey(email))]);
@@ -111,5 +121,6 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}): AuthTh
 
     takeSignUp: (ip) => take(signUps, ip),
     takeDeviceCode: (ip) => take(deviceCodes, ip),
+    takeClientRegistration: (ip) => take(clientRegistrations, ip),
   };
 }

@@ -80,7 +80,7 @@ export const deviceCode = pgTable(
     id: text("id").primaryKey(),
     deviceCode: text("device_code").notNull(),
     userCode: text("user_code").notNull(),
-    userId: text("user_id"),
+    userId: text("user_id").references(() => user.id, { onDelete: "cascade" }),
     expiresAt: timestamp("expires_at").notNull(),
     status: text("status").notNull(),
     lastPolledAt: timestamp("last_polled_at"),
@@ -101,7 +101,9 @@ export const apikey = pgTable(
     configId: text("config_id").default("default").notNull(),
     name: text("name"),
     start: text("start"),
-    referenceId: text("reference_id").notNull(),
+    referenceId: text("reference_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
     prefix: text("prefix"),
     key: text("key").notNull(),
     refillInterval: integer("refill_interval"),

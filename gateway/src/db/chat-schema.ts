@@ -1,5 +1,6 @@
 import { sql } from "drizzle-orm";
 import { bigserial, index, integer, jsonb, pgSchema, text, timestamp } from "drizzle-orm/pg-core";
+import { user } from "./auth-schema.ts";
 
 /** ChatKit threads and items, in a schema of their own: the chat is not task data. */
 export const chat = pgSchema("chat");
@@ -10,8 +11,9 @@ export const chatThreads = chat.table(
   "threads",
   {
     id: text("id").primaryKey(),
-    // No foreign key to auth users: account deletion removes chat rows explicitly, like tasks.
-    userId: text("user_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
     title: text("title"),
     /** ThreadStatus JSON ({type: "active"} …). */
     status: jsonb("status").notNull().default(sql`'{"type":"active"}'::jsonb`),
@@ -36,7 +38,9 @@ export const chatItems = chat.table(
     threadId: text("thread_id")
       .notNull()
       .references(() => chatThreads.id, { onDelete: "cascade" }),
-    userId: text("user_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
     type: text("type").notNull(),
     /** The ThreadItem as sent on the wire: JSON, so protocol changes need no migration. */
     data: jsonb("data").$type<Record<string, unknown>>().notNull(),
@@ -45,7 +49,11 @@ export const chatItems = chat.table(
     feedback: text("feedback"),
     createdAt: at("created_at").notNull().defaultNow(),
   },
-  (t) => [index("chat_items_thread_seq_idx").on(t.threadId, t.seq)],
+  // user_id: deleting an account cascades along it.
+  (t) => [
+    index("chat_items_thread_seq_idx").on(t.threadId, t.seq),
+    index("chat_items_user_idx").on(t.userId),
+  ],
 );
 
 /** Fixed-window counters for the per-user chat-turn limit, shared by every gateway instance. */

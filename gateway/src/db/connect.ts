@@ -34,7 +34,12 @@ export type Database = {
 
 export type ConnectOptions =
   | { kind: "postgres"; url: string; max?: number }
-  | { kind: "pglite"; dir: string | undefined /* undefined = in memory */ };
+  | {
+      kind: "pglite";
+      dir: string | undefined /* undefined = in memory */;
+      /** The directory's lock, when the caller took it already (`margin start`, before building); released on close. */
+      lock?: () => void;
+    };
 
 export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.meta.url));
 
@@ -42,7 +47,9 @@ export const migrationsFolder = fileURLToPath(new URL("../../drizzle", import.me
 const MIGRATION_LOCK_KEY = 7_244_417_001;
 
 export async function connect(opts: ConnectOptions): Promise<Database> {
-  return opts.kind === "postgres" ? connectPostgres(opts.url, opts.max ?? 10) : connectPglite(opts.dir);
+  return opts.kind === "postgres"
+    ? connectPostgres(opts.url, opts.max ?? 10)
+    : connectPglite(opts.dir, opts.lock);
 }
 
 function connectPostgres(url: string, max: number): Database {
@@ -88,9 +95,9 @@ function connectPostgres(url: string, max: number): Database {
   };
 }
 
-async function connectPglite(dir: string | undefined): Promise<Database> {
-  let releaseLock: (() => void) | undefined;
-  if (dir) {
+async function connectPglite(dir: string | undefined, lock?: () => void): Promise<Database> {
+  let releaseLock = lock;
+  if (dir && !releaseLock) {
     mkdirSync(path.dirname(dir), { recursive: true });
     releaseLock = acquireDataDirLock(dir);
   }

@@ -12,6 +12,7 @@ import {
   uniqueIndex,
   uuid,
 } from "drizzle-orm/pg-core";
+import { user } from "./auth-schema.ts";
 
 export const PRIORITIES = ["low", "medium", "high"] as const;
 export type Priority = (typeof PRIORITIES)[number];
@@ -29,8 +30,10 @@ export const tasks = pgTable(
   "tasks",
   {
     id: uuid("id").primaryKey().defaultRandom(),
-    // No foreign key: the MCP server owns tasks and trusts only the verified token's subject.
-    userId: text("user_id").notNull(),
+    // Deleting the account deletes its tasks; a token still alive for a deleted account cannot add new ones.
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
     title: text("title").notNull(),
     notes: text("notes").notNull().default(""),
     status: text("status", { enum: STATUSES }).notNull().default("pending"),
@@ -86,7 +89,9 @@ export const taskChanges = pgTable(
   "task_changes",
   {
     seq: bigserial("seq", { mode: "number" }).primaryKey(),
-    userId: text("user_id").notNull(),
+    userId: text("user_id")
+      .notNull()
+      .references(() => user.id, { onDelete: "cascade" }),
     taskId: uuid("task_id").notNull(),
     op: text("op", { enum: CHANGE_OPS }).notNull(),
     task: jsonb("task").notNull(),

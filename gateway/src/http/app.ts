@@ -3,13 +3,23 @@ import cors from "cors";
 import { sql } from "drizzle-orm";
 import express, { type RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
+import { createAccountRouter } from "../account/routes.ts";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
 import { createAuthRouter } from "../auth/routes.ts";
+import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
+import { createConnectionsRouter } from "../oauth/connections.ts";
+import { createConsentRouter } from "../oauth/consent-routes.ts";
+import {
+  createOAuthMetadataRouter,
+  isOAuthOpenPath,
+  OAUTH_OPEN_PATHS,
+  oauthOpenCors,
+} from "../oauth/metadata.ts";
 import type { ChangeFeed } from "../sync/change-feed.ts";
 import { changesHandler } from "../sync/sse.ts";
 import type { StreamRegistry } from "../sync/streams.ts";
@@ -36,6 +46,8 @@ export type GatewayDeps = {
   extensionOrigins: string[];
   writes: WriteBudget;
   throttle: AuthThrottle;
+  /** Verified sessions kept briefly; without it every request asks better-auth. */
+  sessions?: SessionCache;
   streams: StreamRegistry;
   trustProxy: TrustProxy;
   allowedHosts: string[];
@@ -94,7 +106,8 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     extensionOrigins: deps.extensionOrigins,
     allowedHosts: deps.allowedHosts,
   };
-  app.use(hostAndOriginAllowlist(hostOrigin));
+  app.use(hostAndOriginAllowlist({ ...hostOrigin, anyOriginPath: isOAuthOpenPath }));
+  app.use(OAUTH_OPEN_PATHS, oauthOpenCors);
   // Bearer tokens, so no cookies.
   const origins = allowedOrigins(hostOrigin);
   app.use(
@@ -113,12 +126,27 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       dir: deps.panelDir,
     }),
   );
+  app.use(createOAuthMetadataRouter(deps.auth));
   app.use(
-    createAuthRouter(deps.auth, { publicUrl: deps.publicUrl, throttle: deps.throttle, logger: deps.logger }),
+    createConsentRouter({
+      auth: deps.auth,
+      db: deps.database.db,
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+    }),
+  );
+  app.use(
+    createAuthRouter(deps.auth, {
+      publicUrl: deps.publicUrl,
+      throttle: deps.throttle,
+      logger: deps.logger,
+      sessions: deps.sessions,
+    }),
   );
   app.use(
     createMcpProxyRouter({
       auth: deps.auth,
+      db: deps.database.db,
       mcpUrl: deps.mcpUrl,
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
@@ -126,9 +154,20 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
 
+  app.use(
+    createAccountRouter({
+      auth: deps.auth,
+      db: deps.database.db,
+      tasks: deps.tasks,
+      throttle: deps.throttle,
+      publicUrl: deps.publicUrl,
+      limitWrites: deps.writes.perRequest,
+    }),
+  );
+
   app.use(express.json({ limit: "64kb" }));
-  const signedIn = requireSession(deps.auth);
-  app.use(["/api/tasks", "/api/changes", "/api/dates"], signedIn);
+  const signedIn = requireSession(deps.auth, { cache: deps.sessions });
+  app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",
     changesHandler(deps.feed, {
@@ -138,6 +177,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
   app.use(createTasksRouter(deps.tasks, { limitWrites: deps.writes.perRequest }));
+  app.use(createConnectionsRouter(deps.database.db));
   if (deps.chatkit) app.use(deps.chatkit);
 
   app.use((_req, res) => sendError(res, 404, "not_found", "No such endpoint."));

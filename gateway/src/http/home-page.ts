@@ -24,6 +24,7 @@ li { margin: .3rem 0; }
   tasks and lets you chat with your list.</p>
   <ul>
     <li><a href="/device">Sign in or create an account, and connect a browser</a> (the extension sends you here).</li>
+    <li><a href="/account">Your account</a>: export your data (JSON, or CSV for Todoist), import tasks, delete the account.</li>
     <li>MCP clients (Claude Desktop, Cursor, the MCP Inspector) connect to <code>/mcp</code> with a personal API key.</li>
     <li>Health: <a href="/healthz">/healthz</a> · readiness: <a href="/readyz">/readyz</a> · metrics: <a href="/metrics">/metrics</a>.</li>
   </ul>

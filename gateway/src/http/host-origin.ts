@@ -6,6 +6,8 @@ export type HostOriginOptions = {
   extensionOrigins: string[];
   /** Extra Host names (ALLOWED_HOSTS): `name` matches any port, `name:port` that port only. */
   allowedHosts?: string[];
+  /** Paths any browser origin may call (the OAuth endpoints MCP clients use); the Host check still holds. */
+  anyOriginPath?: (path: string) => boolean;
 };
 
 // Probes (Kubernetes sends the pod's IP as Host) and scrapers; nothing on them is worth rebinding to.
@@ -37,7 +39,7 @@ export function hostAndOriginAllowlist(opts: HostOriginOptions): RequestHandler 
       return;
     }
     const origin = req.headers.origin;
-    if (origin !== undefined && !origins.has(origin)) {
+    if (origin !== undefined && !origins.has(origin) && !opts.anyOriginPath?.(req.path)) {
       res
         .status(403)
         .json({ error: { code: "invalid_origin", message: "Requests from this Origin are not allowed." } });

@@ -1,12 +1,21 @@
 import express, { type RequestHandler, Router } from "express";
 import type { Auth } from "../auth/auth.ts";
-import { AuthUnavailableError, resolveApiKeyUser, sendAuthUnavailable } from "../auth/current-user.ts";
+import {
+  AuthUnavailableError,
+  type CurrentUser,
+  resolveApiKeyUser,
+  sendAuthUnavailable,
+} from "../auth/current-user.ts";
+import type { Database } from "../db/connect.ts";
 import { signMcpToken } from "../mcp-server/token.ts";
+import { isOAuthAccessToken, resolveOAuthUser } from "../oauth/access-token.ts";
+import { mcpResourceOf, OAUTH_SCOPES } from "../oauth/provider.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import { countToolWrites, sendWriteLimited, type WriteBudget } from "./write-budget.ts";
 
 export type McpProxyOptions = {
   auth: Auth;
+  db: Database["db"];
   mcpUrl: URL;
   tokenSecret: string;
   publicUrl: URL;
@@ -20,34 +29,42 @@ const FORWARDED_REQUEST_HEADERS = ["content-type", "accept", "mcp-protocol-versi
 const FORWARDED_RESPONSE_HEADERS = ["content-type", "mcp-protocol-version"];
 
 /**
- * `POST /mcp` for external MCP clients (Claude Desktop, Cursor, the Inspector) holding a personal API key.
- * The key is checked here and never forwarded: the MCP server gets a freshly signed, short-lived user token.
+ * `POST /mcp` for external MCP clients (Claude Desktop, Cursor, the Inspector) holding an OAuth access token
+ * issued for `/mcp` (oauth/) or a personal API key. The credential is checked here and never forwarded: the
+ * MCP server gets a freshly signed, short-lived user token. The user comes from the credential alone.
  */
 export function createMcpProxyRouter(opts: McpProxyOptions): Router {
   const router = Router();
+  const resource = mcpResourceOf(opts.publicUrl.href);
   const resourceMetadata = new URL("/.well-known/oauth-protected-resource/mcp", opts.publicUrl).href;
 
   const authenticate: RequestHandler = async (req, res, next) => {
     const header = req.get("authorization") ?? "";
-    const key = /^Bearer\s+(\S+)$/i.exec(header)?.[1] ?? req.get("x-api-key");
-    let user: Awaited<ReturnType<typeof resolveApiKeyUser>> = null;
+    const bearer = /^Bearer\s+(\S+)$/i.exec(header)?.[1];
+    const key = bearer ?? req.get("x-api-key");
+    let user: CurrentUser | null = null;
     try {
-      user = key ? await resolveApiKeyUser(opts.auth, key) : null;
+      if (bearer && isOAuthAccessToken(bearer)) user = await resolveOAuthUser(opts.db, bearer, resource);
+      else if (key) user = await resolveApiKeyUser(opts.auth, key);
     } catch (err) {
-      if (err instanceof AuthUnavailableError) return sendAuthUnavailable(res, err);
-      throw err;
+      return sendAuthUnavailable(
+        res,
+        err instanceof AuthUnavailableError ? err : new AuthUnavailableError(err),
+      );
     }
     if (!user) {
+      // RFC 6750 §3 + RFC 9728 §5.1: a client without a credential starts OAuth discovery from here.
+      const challenge = key
+        ? `Bearer error="invalid_token", error_description="Unknown, expired or revoked token", resource_metadata="${resourceMetadata}"`
+        : `Bearer resource_metadata="${resourceMetadata}", scope="${OAUTH_SCOPES.join(" ")}"`;
       res
         .status(401)
-        .set(
-          "WWW-Authenticate",
-          `Bearer error="invalid_token", error_description="${key ? "Unknown or revoked API key" : "Missing API key"}", resource_metadata="${resourceMetadata}"`,
-        )
+        .set("WWW-Authenticate", challenge)
         .json({
           error: {
             code: "unauthorized",
-            message: "Send a personal API key as 'Authorization: Bearer <key>'.",
+            message:
+              "Connect with OAuth (see the WWW-Authenticate header), or send a personal API key as 'Authorization: Bearer <key>'.",
           },
         });
       return;
@@ -56,10 +73,12 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
     next();
   };
 
+  // RFC 9728: /mcp is protected by this gateway's own authorization server (its issuer is /api/auth).
   router.get("/.well-known/oauth-protected-resource/mcp", (_req, res) => {
-    res.json({
-      resource: new URL("/mcp", opts.publicUrl).href,
-      authorization_servers: [opts.publicUrl.href],
+    res.set("Cache-Control", "public, max-age=300").json({
+      resource,
+      authorization_servers: [new URL("/api/auth", opts.publicUrl).href],
+      scopes_supported: [...OAUTH_SCOPES],
       bearer_methods_supported: ["header"],
       resource_name: "Margin tasks",
     });

@@ -2,6 +2,7 @@ import type { Server } from "node:http";
 import type { ChatAgent } from "../agent/contract.ts";
 import { type Auth, createAuth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
+import { createSessionCache } from "../auth/session-cache.ts";
 import { createAuthChanges } from "../auth/session-events.ts";
 import { createAuthThrottle, type ThrottleLimits } from "../auth/throttle.ts";
 import { startRetentionSweep } from "../chatkit/retention.ts";
@@ -9,6 +10,7 @@ import { createChatKitRouter } from "../chatkit/router.ts";
 import { type Config, originsOf } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
+import { ensureMcpResource } from "../oauth/resource.ts";
 import { createChangeFeed } from "../sync/change-feed.ts";
 import { createStreamRegistry } from "../sync/streams.ts";
 import { createTaskServiceClient } from "../task-service/client.ts";
@@ -38,6 +40,8 @@ export type GatewayOptions = Pick<
     /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
     throttle?: Partial<ThrottleLimits>;
     mcpTimeoutMs?: number;
+    /** How long a verified session is reused without a lookup (auth/session-cache.ts; default 5 s). */
+    sessionCacheTtlMs?: number;
     /** The built ChatKit shell page (tests build their own). */
     panelDir?: string;
     chatAgent?: ChatAgent;
@@ -52,6 +56,7 @@ export type Gateway = {
 
 /** Wires the gateway's parts (auth, change feed, MCP client, metrics) into its Express app. */
 export async function createGateway(database: Database, opts: GatewayOptions): Promise<Gateway> {
+  await ensureMcpResource(database.db, opts.publicUrl.origin);
   const metrics = createMetrics();
   const feed = createChangeFeed(database, { logger: opts.logger });
   await feed.start();
@@ -61,6 +66,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     maxPerUser: opts.maxStreamsPerUser ?? 20,
     logger: opts.logger,
   });
+  const sessions = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
   metrics.countStreamsWith(() => feed.subscriberCount());
   const tasks = createTaskServiceClient({
     mcpUrl: opts.mcpUrl,
@@ -80,7 +86,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
         agent: opts.chatAgent,
         tasks,
         logger: opts.logger,
-        signedIn: requireSession(auth),
+        signedIn: requireSession(auth, { cache: sessions }),
         turnsPerMinute: opts.chatTurnsPerMinute,
       })
     : undefined;
@@ -98,6 +104,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     extensionOrigins: opts.extensionOrigins,
     writes: createWriteBudget(opts.writeRateLimitPerMinute),
     throttle: createAuthThrottle(opts.throttle),
+    sessions,
     streams,
     trustProxy: opts.trustProxy,
     allowedHosts: opts.allowedHosts,
@@ -112,6 +119,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     auth,
     async close() {
       streams.close();
+      sessions.close();
       retention.stop();
       chatkit?.close();
       await opts.chatAgent?.close();

@@ -1,13 +1,17 @@
 import type { Server } from "node:http";
 import { sql } from "drizzle-orm";
-import type { Config } from "../config.ts";
+import type { ConfigWith } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
 import { createTaskRepository } from "../tasks/repository.ts";
 import { createMcpHttpApp } from "./http.ts";
 
 /** Runs the MCP server over HTTP on MCP_PORT; resolves once it listens. */
-export async function startMcpHttp(config: Config, database: Database, logger: Logger): Promise<Server> {
+export async function startMcpHttp(
+  config: ConfigWith<"MCP_TOKEN_SECRET">,
+  database: Database,
+  logger: Logger,
+): Promise<Server> {
   const app = createMcpHttpApp({
     repo: createTaskRepository(database.db),
     tokenSecret: config.mcpTokenSecret,

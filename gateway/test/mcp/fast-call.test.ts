@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMcpServer } from "../../src/mcp-server/server.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
 import { type McpHttpHarness, startMcpHttpHarness } from "../support/mcp.ts";
 
 // Counts the per-request SDK servers the HTTP app builds: a call answered directly builds none.
@@ -20,6 +20,7 @@ beforeAll(async () => {
   database = await createTestDatabase();
   direct = await startMcpHttpHarness(database);
   sdk = await startMcpHttpHarness(database, { answerToolCallsDirectly: false });
+  await ensureUsers(database, USER);
   // Tasks of every shape a result can carry; the calls below leave them as they are, so both apps see the same.
   const tasks = createTaskRepository(database.db).forUser({ id: USER, tz: "Europe/Berlin" });
   const add = async (name: string, input: Parameters<typeof tasks.add>[0]) => {

@@ -9,7 +9,7 @@ import type { Database } from "../../src/db/connect.ts";
 import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import type { TestDatabase } from "../support/database.ts";
+import { ensureUsers, type TestDatabase } from "../support/database.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
 import { silentLogger, TEST_SECRET } from "../support/mcp.ts";
 
@@ -150,6 +150,7 @@ export async function startGatewayPeer(database: TestDatabase): Promise<PeerServ
  * the app's DNS-rebinding allowlists still see what the peer sent.
  */
 export async function startPeerServer(database: Database, userId: string): Promise<PeerServer> {
+  await ensureUsers(database, userId);
   const appServer = createServer();
   const proxy = createServer();
   const [appUrl, url] = await Promise.all([listen(appServer), listen(proxy)]);

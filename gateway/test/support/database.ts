@@ -1,4 +1,5 @@
 import { randomBytes } from "node:crypto";
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { connect, type Database } from "../../src/db/connect.ts";
 
@@ -36,4 +37,15 @@ export async function createTestDatabase(): Promise<TestDatabase> {
       await admin.end();
     },
   };
+}
+
+/**
+ * Accounts with these ids, made directly in the user table: every row of task or chat data references its user,
+ * and tests that drive the MCP server or the repository directly never sign up.
+ */
+export async function ensureUsers(database: Pick<Database, "db">, ...ids: string[]): Promise<void> {
+  for (const id of ids) {
+    await database.db.execute(sql`insert into "user" (id, name, email, email_verified, created_at, updated_at)
+      values (${id}, ${id}, ${`${id}@users.test`}, false, now(), now()) on conflict do nothing`);
+  }
 }

@@ -21,7 +21,7 @@ export type FakeReply =
    * Streams `text` (or nothing), then holds the connection open until the client goes away: a slow model,
    * for cancellation tests. `stalled` resolves when the stall begins, `aborted` when the client hangs up.
    */
-  | { hang: true; text?: string };
+  | { hang: true; text?: string; pieces?: number };
 
 export type FakeToolCall = { name: string; arguments: Record<string, unknown> | string; id?: string };
 

@@ -10,6 +10,7 @@ import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { createMcpServer } from "../../src/mcp-server/server.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { createTaskRepository, type TaskOwner } from "../../src/tasks/repository.ts";
+import { ensureUsers } from "./database.ts";
 
 export const TEST_SECRET = "test-secret-0123456789-0123456789-abcdef";
 export const ALLOWED_ORIGIN = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
@@ -21,6 +22,7 @@ export async function connectInProcess(
   owner: TaskOwner,
   clock?: () => Date,
 ): Promise<Client> {
+  await ensureUsers(database, owner.id);
   const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
   const server = createMcpServer({
     repo: createTaskRepository(database.db),
@@ -64,8 +66,15 @@ export async function startMcpHttpHarness(
   server.on("request", app);
   const harness: McpHttpHarness = {
     url,
-    token: (userId, opts = {}) =>
-      signMcpToken(TEST_SECRET, { userId, tz: opts.tz, ttl: opts.ttl, audience: opts.audience ?? url.href }),
+    async token(userId, opts = {}) {
+      await ensureUsers(database, userId);
+      return signMcpToken(TEST_SECRET, {
+        userId,
+        tz: opts.tz,
+        ttl: opts.ttl,
+        audience: opts.audience ?? url.href,
+      });
+    },
     async connect(userId, tz = "UTC") {
       const token = await harness.token(userId, { tz });
       const client = new Client({ name: "margin-test", version: "1.0.0" });

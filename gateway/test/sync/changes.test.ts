@@ -7,7 +7,7 @@ import { connect, type Database, type Db } from "../../src/db/connect.ts";
 import * as schema from "../../src/db/schema.ts";
 import { taskChanges } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { createTestDatabase, ensureUsers, type TestDatabase, testDbKind } from "../support/database.ts";
 import { type SyncGateway, startSyncGateway } from "./harness.ts";
 import type { SseStream } from "./sse-client.ts";
 
@@ -24,7 +24,11 @@ afterAll(async () => {
 });
 
 const onPostgres = testDbKind === "postgres";
-const newUser = (name: string) => `${name}-${randomUUID().slice(0, 8)}`;
+const newUser = async (name: string) => {
+  const id = `${name}-${randomUUID().slice(0, 8)}`;
+  await ensureUsers(database, id);
+  return id;
+};
 const tasksOf = (db: Db, userId: string) => createTaskRepository(db).forUser({ id: userId, tz: "UTC" });
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -59,7 +63,7 @@ async function seqsInTable(userId: string): Promise<number[]> {
 
 describe("GET /api/changes", () => {
   it("delivers a write to every stream of the user within the same second, starting from now", async () => {
-    const user = newUser("alice");
+    const user = await newUser("alice");
     await tasksOf(database.db, user).add({ title: "old news" });
     const streams = [await gateway.stream(user), await gateway.stream(user)];
     for (const s of streams) {
@@ -88,7 +92,7 @@ describe("GET /api/changes", () => {
   });
 
   it("resumes from Last-Event-ID with exactly the missed changes, in order, then live ones", async () => {
-    const user = newUser("bea");
+    const user = await newUser("bea");
     const repo = tasksOf(database.db, user);
     const first = await gateway.stream(user);
     await ready(first);
@@ -120,7 +124,7 @@ describe("GET /api/changes", () => {
   });
 
   it("replays the whole history with ?after=0", async () => {
-    const user = newUser("cleo");
+    const user = await newUser("cleo");
     const repo = tasksOf(database.db, user);
     for (const title of ["a", "b", "c"]) await repo.add({ title });
     const stream = await gateway.stream(user, { query: "?after=0" });
@@ -129,8 +133,8 @@ describe("GET /api/changes", () => {
   });
 
   it("never carries another user's changes", async () => {
-    const alice = newUser("alice");
-    const bob = newUser("bob");
+    const alice = await newUser("alice");
+    const bob = await newUser("bob");
     const bobLive = await gateway.stream(bob);
     const aliceLive = await gateway.stream(alice);
     await Promise.all([ready(bobLive), ready(aliceLive)]);
@@ -147,7 +151,7 @@ describe("GET /api/changes", () => {
   });
 
   it("delivers every change once and in order while catch-up races live writes (small batches)", async () => {
-    const user = newUser("dora");
+    const user = await newUser("dora");
     const repo = tasksOf(database.db, user);
     const batched = await startSyncGateway(database, { batchLimit: 7 });
     try {
@@ -173,7 +177,7 @@ describe("GET /api/changes", () => {
   it("sends heartbeat comments", async () => {
     const fast = await startSyncGateway(database, { heartbeatMs: 50 });
     try {
-      const stream = await fast.stream(newUser("eve"));
+      const stream = await fast.stream(await newUser("eve"));
       await stream.waitFor(() => stream.comments.filter((c) => c === "ping").length >= 2, 2_000, "pings");
     } finally {
       await fast.close();
@@ -205,7 +209,7 @@ describe("GET /api/changes", () => {
   it("unsubscribes when the client goes away", async () => {
     const solo = await startSyncGateway(database);
     try {
-      const stream = await solo.stream(newUser("gus"));
+      const stream = await solo.stream(await newUser("gus"));
       await ready(stream);
       expect(solo.feed.subscriberCount()).toBe(1);
       stream.close();
@@ -220,7 +224,7 @@ describe("GET /api/changes", () => {
   it("ends open streams with a shutdown event when the feed closes", async () => {
     const doomed = await startSyncGateway(database);
     try {
-      const stream = await doomed.stream(newUser("hal"));
+      const stream = await doomed.stream(await newUser("hal"));
       await ready(stream);
       await doomed.feed.close();
       await stream.waitFor(() => stream.isEnded(), 3_000, "the stream to end");
@@ -237,7 +241,7 @@ describe.skipIf(!onPostgres)("across gateway instances (Postgres)", () => {
     const writer = await connect({ kind: "postgres", url: database.url! });
     const other = await startSyncGateway(second);
     try {
-      const user = newUser("ivy");
+      const user = await newUser("ivy");
       const streams = [await gateway.stream(user), await other.stream(user)];
       for (const s of streams) await ready(s);
       const { task } = await tasksOf(writer.db, user).add({ title: "from elsewhere" });
@@ -262,7 +266,7 @@ describe.skipIf(!onPostgres)("across gateway instances (Postgres)", () => {
     });
     const silentDb: Database["db"] = drizzle(unannounced, { schema });
     try {
-      const user = newUser("jo");
+      const user = await newUser("jo");
       const stream = await gateway.stream(user);
       await ready(stream);
       const { task: lost } = await tasksOf(silentDb, user).add({ title: "never announced" });

@@ -4,11 +4,20 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { taskChanges, tasks } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
 import { type TaskView, toTaskView } from "../../src/tasks/view.ts";
-import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { createTestDatabase, ensureUsers, type TestDatabase, testDbKind } from "../support/database.ts";
 
 let database: TestDatabase;
 beforeAll(async () => {
   database = await createTestDatabase();
+  await ensureUsers(
+    database,
+    "log-user",
+    "failing-user",
+    "race-user",
+    "notify-user",
+    "order-user",
+    "someone-else",
+  );
 });
 afterAll(async () => {
   await database?.destroy();

@@ -1,0 +1,55 @@
+import { eq } from "drizzle-orm";
+import type { Auth } from "../auth/auth.ts";
+import type { AuthThrottle } from "../auth/throttle.ts";
+import { chatTurnCounts } from "../db/chat-schema.ts";
+import type { Db } from "../db/connect.ts";
+import { user } from "../db/schema.ts";
+import { AccountActionError } from "./errors.ts";
+
+/** The chat-turn limiter keys its counters by this prefix and the user id (chatkit/rate-limit.ts). */
+const CHAT_TURN_KEY_PREFIX = "chat-turn:";
+
+/**
+ * Checks the account's password before a destructive action: a session token alone (a stolen one, a panel left
+ * open) must not be enough to delete an account. Failures count against the same per-account and per-address
+ * budget as sign-in, so this is no side door for guessing passwords.
+ */
+export async function confirmPassword(
+  auth: Auth,
+  throttle: AuthThrottle,
+  who: { id: string; email: string; ip: string },
+  password: string,
+): Promise<void> {
+  const verdict = await throttle.beforeSignIn(who.ip, who.email);
+  if (verdict) {
+    throw new AccountActionError(
+      429,
+      "rate_limited",
+      `Too many attempts. Try again in ${verdict.retryAfterSeconds} seconds.`,
+      verdict.retryAfterSeconds,
+    );
+  }
+  const ctx = await auth.$context;
+  const accounts = await ctx.internalAdapter.findAccounts(who.id);
+  const hash = accounts.find((a) => a.providerId === "credential" && a.password)?.password;
+  const ok = hash ? await ctx.password.verify({ hash, password }) : false;
+  if (!ok) {
+    await throttle.signInFailed(who.ip, who.email);
+    throw new AccountActionError(403, "wrong_password", "The password is not this account's password.");
+  }
+}
+
+/**
+ * Deletes the account and every row that belongs to it, in one transaction. Every table holding a user's rows
+ * references "user" ON DELETE CASCADE (migration 0009), so deleting the user row deletes tasks, change log,
+ * chat threads and items, sessions, sign-in accounts, API keys and device codes with it; the session and user
+ * triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once. The chat-turn counter has
+ * no user column (its key embeds the id), so it goes explicitly.
+ */
+export async function deleteAccount(db: Db, userId: string): Promise<{ deleted: boolean }> {
+  return db.transaction(async (tx) => {
+    await tx.delete(chatTurnCounts).where(eq(chatTurnCounts.key, CHAT_TURN_KEY_PREFIX + userId));
+    const gone = await tx.delete(user).where(eq(user.id, userId)).returning({ id: user.id });
+    return { deleted: gone.length > 0 };
+  });
+}

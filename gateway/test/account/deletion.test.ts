@@ -1,0 +1,179 @@
+import { randomUUID } from "node:crypto";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../../src/auth/accounts.ts";
+import { signMcpToken } from "../../src/mcp-server/token.ts";
+import { TEST_PASSWORD } from "../support/auth.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { call, TEST_SECRET } from "../support/mcp.ts";
+import { addChatThread, addTask, type Person, person } from "./support.ts";
+
+let database: TestDatabase;
+let gw: GatewayHarness;
+beforeAll(async () => {
+  database = await createTestDatabase();
+  gw = await startGatewayHarness(database);
+});
+afterAll(async () => {
+  await gw?.close();
+  await database?.destroy();
+});
+
+/** Someone with data in every kind of table: tasks (one done, one deleted), change log, chat, API key, sessions. */
+async function withData(name: string): Promise<Person> {
+  const who = await person(gw, database, name);
+  await addTask(gw, who, { title: `${name} pending`, due: "every monday at 9", labels: ["x"] });
+  const done = await addTask(gw, who, { title: `${name} done` });
+  await gw.api(`/api/tasks/${done.id}/complete`, who.token, { method: "POST" });
+  const trashed = await addTask(gw, who, { title: `${name} trashed` });
+  await gw.api(`/api/tasks/${trashed.id}`, who.token, { method: "DELETE" });
+  await addChatThread(database, who, `${name}'s chat`);
+  await createApiKey(gw.auth, database.db, { email: who.email, name: "cli" });
+  await grantOAuthClient(who);
+  return who;
+}
+
+/** An MCP client this user let in over OAuth: its consent and an access token, as the OAuth provider stores them. */
+async function grantOAuthClient(who: Person) {
+  // Registered by the client itself (dynamic registration): not the user's, so it stays.
+  const clientId = `client-${randomUUID()}`;
+  await database.db.execute(sql`insert into oauth_client (id, client_id, redirect_uris, created_at, updated_at)
+    values (${clientId}, ${clientId}, '{http://127.0.0.1:33418/callback}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_consent (id, client_id, user_id, scopes, created_at, updated_at)
+    values (${`consent-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_access_token (id, token, client_id, user_id, scopes, created_at)
+    values (${`at-${who.id}`}, ${`hash-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now())`);
+}
+
+/**
+ * Rows anywhere in the database that mention the id: every base table in every schema the app uses, each row
+ * as text (jsonb and arrays included). User ids are long random strings, so a match is the user's row.
+ */
+async function rowsMentioning(id: string): Promise<Record<string, number>> {
+  const tables = (await database.db.execute(sql`select table_schema, table_name from information_schema.tables
+    where table_type = 'BASE TABLE' and table_schema not in ('pg_catalog', 'information_schema')`)) as unknown;
+  const list = (Array.isArray(tables) ? tables : (tables as { rows: unknown[] }).rows) as {
+    table_schema: string;
+    table_name: string;
+  }[];
+  expect(list.length).toBeGreaterThan(8);
+  const found: Record<string, number> = {};
+  for (const { table_schema, table_name } of list) {
+    const name = sql.raw(`"${table_schema}"."${table_name}"`);
+    const result = (await database.db.execute(
+      sql`select count(*)::int as n from ${name} t where t::text like ${`%${id}%`}`,
+    )) as unknown;
+    const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as { n: number }[];
+    if (row!.n > 0) found[`${table_schema}.${table_name}`] = row!.n;
+  }
+  return found;
+}
+
+const deleteAccount = (who: Person, password: unknown) =>
+  gw.api("/api/account", who.token, { method: "DELETE", body: JSON.stringify({ password }) });
+
+describe("DELETE /api/account", () => {
+  it("removes every row of the user from every table, in one go, and leaves others' rows alone", async () => {
+    const alice = await withData("alice");
+    const bob = await withData("bob");
+    const before = await rowsMentioning(alice.id);
+    for (const table of [
+      "public.user",
+      "public.session",
+      "public.account",
+      "public.apikey",
+      "public.tasks",
+    ]) {
+      expect(before[table], table).toBeGreaterThan(0);
+    }
+    expect(before["public.task_changes"]).toBeGreaterThan(0);
+    expect(before["public.oauth_consent"]).toBe(1);
+    expect(before["public.oauth_access_token"]).toBe(1);
+    expect(before["chat.threads"]).toBe(1);
+    expect(before["chat.items"]).toBe(1);
+    const bobBefore = await rowsMentioning(bob.id);
+
+    const res = await deleteAccount(alice, TEST_PASSWORD);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ deleted: true });
+
+    expect(await rowsMentioning(alice.id)).toEqual({});
+    expect(await rowsMentioning(bob.id)).toEqual(bobBefore);
+    // The session went with the account: the token no longer works, and bob's still does.
+    expect((await gw.api("/api/tasks", alice.token)).status).toBe(401);
+    expect((await gw.api("/api/tasks", bob.token)).status).toBe(200);
+  });
+
+  it("refuses without the account's password, and deletes nothing", async () => {
+    const carol = await withData("carol");
+    const before = await rowsMentioning(carol.id);
+    for (const password of ["not-the-password", ""]) {
+      const res = await deleteAccount(carol, password);
+      expect(res.status, password).toBe(password ? 403 : 400);
+    }
+    const missing = await gw.api("/api/account", carol.token, { method: "DELETE" });
+    expect(missing.status).toBe(400);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/password/);
+    expect(await rowsMentioning(carol.id)).toEqual(before);
+    expect((await deleteAccount(carol, TEST_PASSWORD)).status).toBe(200);
+  });
+
+  it("needs a signed-in session", async () => {
+    const res = await gw.api("/api/account", undefined, {
+      method: "DELETE",
+      body: JSON.stringify({ password: TEST_PASSWORD }),
+    });
+    expect(res.status).toBe(401);
+  });
+
+  it("tells every gateway instance the sessions are gone (auth_changes)", async () => {
+    const dave = await withData("dave");
+    const heard: { kind: string; user_id: string }[] = [];
+    const unlisten = await database.listen("auth_changes", (payload) => heard.push(JSON.parse(payload)));
+    try {
+      expect((await deleteAccount(dave, TEST_PASSWORD)).status).toBe(200);
+      await expect
+        .poll(() => heard.filter((c) => c.user_id === dave.id).map((c) => c.kind), { timeout: 5000 })
+        .toEqual(expect.arrayContaining(["session_revoked", "user_deleted"]));
+    } finally {
+      await unlisten();
+    }
+  });
+
+  it("ends the account's sessions on every gateway instance within a second", async () => {
+    const other = await startGatewayHarness(database, { mcp: gw.mcp });
+    try {
+      const fay = await person(gw, database, "fay");
+      // The other instance has seen (and may cache) the session.
+      expect((await other.api("/api/tasks", fay.token)).status).toBe(200);
+      expect((await deleteAccount(fay, TEST_PASSWORD)).status).toBe(200);
+      const deleted = Date.now();
+      await expect
+        .poll(async () => (await other.api("/api/tasks", fay.token)).status, { timeout: 1000 })
+        .toBe(401);
+      expect(Date.now() - deleted).toBeLessThan(1000);
+    } finally {
+      await other.close();
+    }
+  });
+
+  it("leaves a still-valid MCP token of the deleted account unable to write", async () => {
+    const erin = await person(gw, database, "erin");
+    // The gateway caches MCP tokens for minutes; one minted before the deletion outlives it.
+    const token = await signMcpToken(TEST_SECRET, { userId: erin.id, tz: "UTC", audience: gw.mcp.url.href });
+    expect((await deleteAccount(erin, TEST_PASSWORD)).status).toBe(200);
+    const client = new Client({ name: "late", version: "1.0.0" });
+    await client.connect(
+      new StreamableHTTPClientTransport(gw.mcp.url, {
+        requestInit: { headers: { authorization: `Bearer ${token}` } },
+      }),
+    );
+    const result = await call(client, "add_task", { title: "written after deletion" });
+    await client.close();
+    expect(result.isError).toBe(true);
+    expect(await rowsMentioning(erin.id)).toEqual({});
+  });
+});
