@@ -96,10 +96,6 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-<<<<<<< HEAD
-/** Every variable the servers read (the deploy tests check the compose file and the manifests against it). */
-=======
->>>>>>> main
 export const EnvSchema = z.object({
   NODE_ENV: z.preprocess(
     emptyAsUndefined,

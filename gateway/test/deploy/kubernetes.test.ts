@@ -8,7 +8,8 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
-import { EnvSchema, loadConfig } from "../../src/config.ts";
+import { commandList } from "../../src/cli.ts";
+import { EnvSchema, loadConfig, SECRETS } from "../../src/config.ts";
 import {
   type ComposeService,
   composeDefault,
@@ -27,8 +28,15 @@ type Container = {
   image: string;
   args?: string[];
   ports?: { name?: string; containerPort: number }[];
-  env?: { name: string; value?: string }[];
-  envFrom?: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  env?: {
+    name: string;
+    value?: string;
+    valueFrom?: {
+      secretKeyRef?: { name: string; key: string };
+      configMapKeyRef?: { name: string; key: string };
+    };
+  }[];
+  envFrom?: unknown[];
   readinessProbe?: { httpGet?: { path: string; port: string | number } };
   livenessProbe?: { httpGet?: { path: string; port: string | number } };
   resources?: { requests?: Record<string, string>; limits?: Record<string, string> };
@@ -65,15 +73,21 @@ const container = (w: Workload) => {
 const configMap = find("ConfigMap", "margin") as Manifest["doc"] & { data: Record<string, string> };
 const secret = find("Secret", "margin") as Manifest["doc"] & { stringData: Record<string, string> };
 
-/** The environment a container starts with: the ConfigMap and Secret it names, then its own env. */
+/** The environment a container starts with, its Secret and ConfigMap references resolved. */
 function environmentOf(c: Container): Record<string, string> {
+  // envFrom would hand a container every key, read or not; each names its own instead.
+  expect(c.envFrom, c.name).toBeUndefined();
   const env: Record<string, string> = {};
-  for (const from of c.envFrom ?? []) {
-    if (from.configMapRef)
-      Object.assign(env, (find("ConfigMap", from.configMapRef.name) as typeof configMap).data);
-    if (from.secretRef) Object.assign(env, (find("Secret", from.secretRef.name) as typeof secret).stringData);
+  for (const e of c.env ?? []) {
+    const { secretKeyRef: s, configMapKeyRef: m } = e.valueFrom ?? {};
+    const value = s
+      ? (find("Secret", s.name) as typeof secret).stringData[s.key]
+      : m
+        ? (find("ConfigMap", m.name) as typeof configMap).data[m.key]
+        : e.value;
+    if (value === undefined) throw new Error(`${c.name}: ${e.name} refers to a missing key`);
+    env[e.name] = value;
   }
-  for (const e of c.env ?? []) env[e.name] = e.value ?? "";
   return env;
 }
 
@@ -178,7 +192,7 @@ describe("the Kubernetes manifests", () => {
     expect(new URL(composeEnvironment(compose.services.mcp!).MCP_URL!).port).toBe(String(mcpPort));
   });
 
-  it("set exactly the variables compose sets, each one the config schema knows, and start with them", () => {
+  it("give each process exactly what compose gives it: only what its command reads, and its secrets", () => {
     const pairs = [
       ["gateway", container(workload("Deployment", "margin-gateway"))],
       ["mcp", container(workload("Deployment", "margin-mcp"))],
@@ -187,18 +201,18 @@ describe("the Kubernetes manifests", () => {
     for (const [name, c] of pairs) {
       const kube = environmentOf(c);
       const composed = composeEnvironment(compose.services[name]!);
-      expect(
-        Object.keys(kube).filter((k) => !schemaNames.has(k)),
-        `${name}: unknown to config.ts`,
-      ).toEqual([]);
-      expect(
-        Object.keys(composed).filter((k) => !schemaNames.has(k)),
-        `${name} (compose): unknown to config.ts`,
-      ).toEqual([]);
       expect(Object.keys(kube).sort(), name).toEqual(Object.keys(composed).sort());
-      // Both parse: the values are valid, and the secrets a real database needs are there.
-      expect(loadConfig(kube).database.kind).toBe("postgres");
-      expect(loadConfig(composed).database.kind).toBe("postgres");
+      // The command's own list (what `margin <command> --help` prints; cli-help checks it against config.ts).
+      const command = commandList.find((cmd) => cmd.name === compose.services[name]!.command?.[0]);
+      expect(command, name).toBeDefined();
+      const reads = new Set<string>([...command!.env, ...command!.secrets]);
+      const extra = Object.keys(kube).filter((k) => !schemaNames.has(k) || !reads.has(k));
+      expect(extra, `${name}: given but not read`).toEqual([]);
+      const given = Object.keys(kube).filter((k) => k in SECRETS);
+      expect(given.sort(), `${name}: secrets`).toEqual([...command!.secrets].sort());
+      // Both parse: the values are valid, and the secrets the command needs with a real database are there.
+      for (const env of [kube, composed])
+        expect(loadConfig(env, { secrets: command!.secrets }).database.kind, name).toBe("postgres");
     }
   });
 
