@@ -17,6 +17,7 @@ let skipReason: string | undefined;
 let dir: string;
 let baseUrl: string;
 let compose: (args: string[], timeoutMs: number) => string;
+let dockerEnv: NodeJS.ProcessEnv;
 const timings: Record<string, number> = {};
 
 async function timed<T>(name: string, step: () => T | Promise<T>): Promise<T> {
@@ -61,7 +62,15 @@ beforeAll(async () => {
     );
     return;
   }
-  const env = { ...process.env, DOCKER_HOST: engine.host };
+  // BuildKit through the CLI of the engine's own package (docker.io): a newer CLI without buildx cannot use it.
+  const env = {
+    ...process.env,
+    DOCKER_HOST: engine.host,
+    DOCKER_BUILDKIT: "1",
+    COMPOSE_DOCKER_CLI_BUILD: "1",
+    PATH: `/usr/bin:${process.env.PATH}`,
+  };
+  dockerEnv = env;
   const run = runner(env);
   await timed("base images", () => {
     buildNodeImage(run, baseImageOf(readFileSync(path.join(REPO, "Dockerfile"), "utf8")));
@@ -132,7 +141,7 @@ describe("docker-compose.yml on a real Docker engine", () => {
     const inspect = spawnSync(
       "docker",
       ["image", "inspect", IMAGE, "--format", "{{.Size}} {{.Config.User}} {{json .Config.Healthcheck}}"],
-      { env: { ...process.env, DOCKER_HOST: engine!.host }, encoding: "utf8" },
+      { env: dockerEnv, encoding: "utf8" },
     );
     const [size, user, ...health] = inspect.stdout.trim().split(" ");
     console.log(`image ${IMAGE}: ${(Number(size) / 1e6).toFixed(0)} MB`);
@@ -157,7 +166,7 @@ describe("docker-compose.yml on a real Docker engine", () => {
            dev: pnpm.filter((d) => /^(vite|vitest|typescript|drizzle-kit|@vitejs|playwright-core)@/.test(d)),
          }));`,
       ],
-      { env: { ...process.env, DOCKER_HOST: engine!.host }, encoding: "utf8", timeout: 60_000 },
+      { env: dockerEnv, encoding: "utf8", timeout: 60_000 },
     );
     expect(JSON.parse(check.stdout)).toEqual({
       uid: 1000,

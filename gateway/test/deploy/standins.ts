@@ -76,12 +76,16 @@ export function buildNodeImage(run: Run, tag: string) {
     const [npmTgz] = readdirSync(dir).filter((f) => f.startsWith("npm-"));
     writeFileSync(
       `${dir}/Dockerfile`,
-      `FROM ${DEBIAN}
-ADD ${nodeTgz} /opt/
-RUN cp /opt/package/bin/node /usr/local/bin/node && rm -rf /opt/package
-ADD ${npmTgz} /opt/
-RUN mv /opt/package /usr/local/lib/npm && ln -s /usr/local/lib/npm/bin/npm-cli.js /usr/local/bin/npm \\
- && ln -s /usr/local/lib/npm/bin/npx-cli.js /usr/local/bin/npx && groupadd -g 1000 node && useradd -u 1000 -g node -m node
+      // Unpacked in a first stage so that the tarballs leave no layer behind.
+      `FROM ${DEBIAN} AS unpack
+ADD ${nodeTgz} /opt/node/
+ADD ${npmTgz} /opt/npm/
+
+FROM ${DEBIAN}
+COPY --from=unpack /opt/node/package/bin/node /usr/local/bin/node
+COPY --from=unpack /opt/npm/package /usr/local/lib/npm
+RUN ln -s /usr/local/lib/npm/bin/npm-cli.js /usr/local/bin/npm && ln -s /usr/local/lib/npm/bin/npx-cli.js /usr/local/bin/npx \\
+ && groupadd -g 1000 node && useradd -u 1000 -g node -m node
 COPY host-ca.crt /usr/local/share/ca-certificates/host-ca.crt
 ENV NODE_EXTRA_CA_CERTS=/usr/local/share/ca-certificates/host-ca.crt
 CMD ["node"]
