@@ -1,11 +1,11 @@
-import { mkdirSync } from "node:fs";
+import { existsSync, mkdirSync } from "node:fs";
 import type { Server } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { exportToFile } from "./account/cli-export.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
-import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION } from "./builds.ts";
+import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION, EXTENSION_OUTPUT, REPO_ROOT } from "./builds.ts";
 import {
   type Config,
   ConfigError,
@@ -23,7 +23,7 @@ import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
-import { NoPasswordError, readPassword } from "./terminal.ts";
+import { NoPasswordError, readPassword, startSummary } from "./terminal.ts";
 
 /** A mistake on the command line: print it with the usage. */
 class UsageError extends Error {}
@@ -42,7 +42,7 @@ type AnyCommand = Command<SecretName>;
 const command = <S extends SecretName = never>(c: Command<S>) => c as unknown as AnyCommand;
 
 const DATABASE: EnvName[] = ["DATABASE_URL", "DATA_DIR"];
-const LOGS: EnvName[] = ["LOG_LEVEL"];
+const LOGS: EnvName[] = ["LOG_LEVEL", "LOG_FORMAT"];
 const GATEWAY: EnvName[] = [
   "HOST",
   "PORT",
@@ -88,7 +88,7 @@ const commands: Record<string, AnyCommand> = {
         lock?.();
         throw err;
       }
-      const logger = createLogger(config.logLevel);
+      const logger = loggerFor(config);
       const mcp = await listening(startMcpHttp(config, database, logger.child({ service: "mcp" })), config);
       const gateway = await listening(
         startGateway(config, database, logger.child({ service: "gateway" })),
@@ -96,6 +96,16 @@ const commands: Record<string, AnyCommand> = {
       );
       if (config.database.kind === "pglite")
         logger.info({ dir: config.database.dir }, "embedded database (PGlite)");
+      if (process.stdout.isTTY)
+        process.stdout.write(
+          startSummary({
+            gatewayUrl: config.publicUrl,
+            mcpUrl: config.mcpUrl,
+            database: config.database,
+            extension: builtExtension(),
+            model: "offline (no model key set)",
+          }),
+        );
       onShutdown([gateway.server, mcp], async () => {
         await gateway.close();
         await new Promise((resolve) => mcp.close(resolve));
@@ -110,7 +120,7 @@ const commands: Record<string, AnyCommand> = {
     env: ["NODE_ENV", ...DATABASE, ...GATEWAY, "MCP_PORT", ...LOGS],
     secrets: ["MCP_TOKEN_SECRET", "BETTER_AUTH_SECRET"],
     async run(_args, config) {
-      const logger = createLogger(config.logLevel, { name: "margin-gateway" });
+      const logger = loggerFor(config, { name: "margin-gateway" });
       const database = await openDatabase(config);
       const gateway = await listening(startGateway(config, database, logger), config);
       onShutdown([gateway.server], async () => {
@@ -128,7 +138,7 @@ const commands: Record<string, AnyCommand> = {
     async run(args, config) {
       const { values } = parseArgs({ args, options: { stdio: { type: "boolean", default: false } } });
       if (values.stdio) return serveMcpStdio(config);
-      const logger = createLogger(config.logLevel, { name: "margin-mcp" });
+      const logger = loggerFor(config, { name: "margin-mcp" });
       const database = await openDatabase(config);
       const server = await listening(startMcpHttp(config, database, logger), config);
       onShutdown([server], async () => {
@@ -268,7 +278,7 @@ const commands: Record<string, AnyCommand> = {
       if (values.format !== "json" && values.format !== "csv") throw new UsageError("--format: json or csv");
       const database = await openDatabase(config);
       try {
-        const logger = createLogger(config.logLevel, { name: "margin-export", fd: 2 });
+        const logger = loggerFor(config, { name: "margin-export", fd: 2 });
         await exportToFile(database, logger, { email: values.email, format: values.format, out: values.out });
       } finally {
         await database.close();
@@ -294,6 +304,21 @@ function commandHelp(c: AnyCommand): string {
   )}`;
 }
 
+function loggerFor(config: Pick<Config, "logLevel" | "logFormat">, opts: { name?: string; fd?: 1 | 2 } = {}) {
+  return createLogger(config.logLevel, { ...opts, pretty: config.logFormat === "pretty" });
+}
+
+/** The folders to load unpacked, if the extension is built (now or before). */
+function builtExtension() {
+  const folders = {
+    chrome: path.join(REPO_ROOT, EXTENSION_OUTPUT.chrome),
+    firefox: path.join(REPO_ROOT, EXTENSION_OUTPUT.firefox),
+  };
+  return Object.values(folders).every((dir) => existsSync(path.join(dir, "manifest.json")))
+    ? folders
+    : undefined;
+}
+
 function lockDataDir(dir: string): () => void {
   mkdirSync(path.dirname(dir), { recursive: true });
   return acquireDataDirLock(dir);
@@ -315,7 +340,7 @@ async function buildFrontEnds(opts: { extension: boolean }) {
 async function serveMcpStdio(config: ConfigWith<never>) {
   if (!config.stdioUser)
     throw new ConfigError("margin mcp --stdio needs MARGIN_USER_ID (and optionally MARGIN_TZ).");
-  const logger = createLogger(config.logLevel, { name: "margin-mcp", fd: 2 });
+  const logger = loggerFor(config, { name: "margin-mcp", fd: 2 });
   const database = await openDatabase(config);
   const session = await serveStdio(database, config.stdioUser, logger).catch(async (err) => {
     await database.close();
@@ -415,7 +440,8 @@ export async function main(argv: string[]): Promise<void> {
     return;
   }
   try {
-    await command.run(args, loadConfig(process.env, { secrets: command.secrets }));
+    const terminal = process.stdout.isTTY === true;
+    await command.run(args, loadConfig(process.env, { secrets: command.secrets, terminal }));
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`margin: ${err.message}\n\n${USAGE}`);

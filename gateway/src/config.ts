@@ -116,10 +116,8 @@ export const EnvSchema = z.object({
   CHATKIT_DOMAIN_KEY: optional(z.string()),
   MARGIN_USER_ID: optional(z.string().min(1)),
   MARGIN_TZ: optional(timeZone),
-  LOG_LEVEL: z.preprocess(
-    emptyAsUndefined,
-    z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
-  ),
+  LOG_LEVEL: optional(z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])),
+  LOG_FORMAT: optional(z.enum(["json", "pretty"])),
   WRITE_RATE_LIMIT_PER_MINUTE: z.preprocess(emptyAsUndefined, z.coerce.number().int().min(1).default(120)),
   TRUST_PROXY: trustProxy,
   ALLOWED_HOSTS: list,
@@ -164,7 +162,10 @@ type BaseConfig = {
   chatkitDomainKey: string | undefined;
   /** `margin mcp --stdio`'s user; `tz` (MARGIN_TZ) overrides the account's zone. */
   stdioUser: { id: string; tz: string | undefined } | undefined;
+  /** warn on a terminal (the start summary says what matters), info otherwise. */
   logLevel: string;
+  /** JSON lines for log collectors; pretty lines on a terminal. */
+  logFormat: "json" | "pretty";
   writeRateLimitPerMinute: number;
   /** Which proxies' X-Forwarded-For is believed (off by default). */
   trustProxy: TrustProxy;
@@ -185,7 +186,10 @@ type Env = Record<string, string | undefined>;
  */
 export function loadConfig<S extends SecretName = SecretName>(
   env: Env = process.env,
-  opts: { secrets?: readonly S[] } = {},
+  opts: {
+    secrets?: readonly S[] /** stdout is a terminal: a person reads the logs */;
+    terminal?: boolean;
+  } = {},
 ): ConfigWith<S> {
   const parsed = EnvSchema.safeParse(env);
   if (!parsed.success) {
@@ -220,7 +224,8 @@ export function loadConfig<S extends SecretName = SecretName>(
     extensionOrigins: e.EXTENSION_ORIGINS.length ? e.EXTENSION_ORIGINS : [DEV_EXTENSION_ORIGIN],
     chatkitDomainKey: e.CHATKIT_DOMAIN_KEY,
     stdioUser: e.MARGIN_USER_ID ? { id: e.MARGIN_USER_ID, tz: e.MARGIN_TZ } : undefined,
-    logLevel: e.LOG_LEVEL,
+    logLevel: e.LOG_LEVEL ?? (opts.terminal ? "warn" : "info"),
+    logFormat: e.LOG_FORMAT ?? (opts.terminal ? "pretty" : "json"),
     writeRateLimitPerMinute: e.WRITE_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     allowedHosts: e.ALLOWED_HOSTS.map((h) => h.toLowerCase()),

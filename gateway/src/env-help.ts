@@ -25,7 +25,8 @@ export const ENV_HELP = {
   MARGIN_USER_ID: "the user `mcp --stdio` serves (`margin user show --email` prints it)",
   MARGIN_TZ: "time zone for `mcp --stdio` (default the account's)",
   MARGIN_PASSWORD: "the password, when there is no terminal to ask at",
-  LOG_LEVEL: "fatal, error, warn, info (default), debug, trace or silent",
+  LOG_LEVEL: "fatal, error, warn, info, debug, trace or silent (default warn on a terminal, info otherwise)",
+  LOG_FORMAT: "json or pretty (default pretty on a terminal, json otherwise)",
 } as const;
 
 export type EnvName = keyof typeof ENV_HELP;

@@ -1,5 +1,6 @@
 import type { IncomingMessage } from "node:http";
 import { type DestinationStream, type Logger, pino } from "pino";
+import pretty from "pino-pretty";
 
 export type { Logger };
 
@@ -65,12 +66,13 @@ export function serializeRequest(req: IncomingMessage & { id?: unknown; original
 }
 
 /**
- * JSON logs; credentials, query parameters and database parameters never reach them. `fd` 2 keeps stdout
- * free for the stdio protocol; `destination` lets tests read what would be written.
+ * JSON logs (pretty lines for a person at a terminal); credentials, query parameters and database parameters
+ * never reach them. `fd` 2 keeps stdout free for the stdio protocol; `destination` lets tests read what would
+ * be written.
  */
 export function createLogger(
   level: string,
-  opts: { name?: string; fd?: 1 | 2; destination?: DestinationStream } = {},
+  opts: { name?: string; fd?: 1 | 2; destination?: DestinationStream; pretty?: boolean } = {},
 ): Logger {
   return pino(
     {
@@ -95,6 +97,9 @@ export function createLogger(
         censor: "[redacted]",
       },
     },
-    opts.destination ?? pino.destination({ fd: opts.fd ?? 1, sync: false }),
+    opts.destination ??
+      (opts.pretty
+        ? pretty({ destination: opts.fd ?? 1, ignore: "pid,hostname", translateTime: "HH:MM:ss" })
+        : pino.destination({ fd: opts.fd ?? 1, sync: false })),
   );
 }

@@ -4,6 +4,7 @@ import path from "node:path";
 import { describe, expect, it } from "vitest";
 import { commandList } from "../src/cli.ts";
 import { EnvSchema, loadConfig } from "../src/config.ts";
+import { startSummary } from "../src/terminal.ts";
 
 describe("margin commands' configuration", () => {
   it("lists, across its commands, every variable the configuration reads", () => {
@@ -53,5 +54,46 @@ describe("margin commands' configuration", () => {
       loadConfig({ ...env, MCP_PORT: "9911", MCP_URL: "https://mcp.example.com/mcp" }, { secrets: [] }).mcpUrl
         .href,
     ).toBe("https://mcp.example.com/mcp");
+  });
+
+  it("logs pretty and only warnings at a terminal, JSON at info elsewhere, unless told", () => {
+    const env = { DATABASE_URL: "postgres://h/db" };
+    const at = (extra: Record<string, string>, terminal: boolean) => {
+      const c = loadConfig({ ...env, ...extra }, { secrets: [], terminal });
+      return [c.logFormat, c.logLevel];
+    };
+    expect(at({}, true)).toEqual(["pretty", "warn"]);
+    expect(at({}, false)).toEqual(["json", "info"]);
+    expect(at({ LOG_FORMAT: "json", LOG_LEVEL: "debug" }, true)).toEqual(["json", "debug"]);
+    expect(() => at({ LOG_FORMAT: "xml" }, false)).toThrow(/LOG_FORMAT/);
+  });
+
+  it("summarises a start: where things are, the folders to load, the first user, the model", () => {
+    const base = {
+      gatewayUrl: new URL("http://127.0.0.1:8787"),
+      mcpUrl: new URL("http://127.0.0.1:8788/mcp"),
+      database: { kind: "pglite" as const, dir: "/srv/margin/.data/pglite" },
+      model: "offline (no model key set)",
+    };
+    const text = startSummary({
+      ...base,
+      extension: { chrome: "/m/extension/.output/chrome-mv3", firefox: "/m/extension/.output/firefox-mv2" },
+    });
+    expect(text).toContain("Gateway     http://127.0.0.1:8787\n");
+    expect(text).toContain("MCP server  http://127.0.0.1:8788/mcp\n");
+    expect(text).toContain("embedded (PGlite) in /srv/margin/.data/pglite");
+    expect(text).toContain("Load unpacked → /m/extension/.output/chrome-mv3\n");
+    expect(text).toContain("Load Temporary Add-on → /m/extension/.output/firefox-mv2/manifest.json\n");
+    expect(text).toContain("pnpm margin user create --email you@example.com");
+    expect(text).toContain("Model       offline (no model key set)");
+    expect(text.split("\n").length).toBeLessThan(25);
+    const servers = startSummary({
+      ...base,
+      database: { kind: "postgres", url: "postgres://margin:secret@db.internal:5432/margin" },
+      extension: undefined,
+    });
+    expect(servers).toContain("Postgres at db.internal:5432/margin");
+    expect(servers).not.toContain("secret");
+    expect(servers).toMatch(/extension is not built/);
   });
 });

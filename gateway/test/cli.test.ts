@@ -10,7 +10,7 @@ import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { verifyMcpToken } from "../src/mcp-server/token.ts";
 import { createTestDatabase, type TestDatabase, testDbKind } from "./support/database.ts";
 import { call } from "./support/mcp.ts";
@@ -352,6 +352,29 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     const started = performance.now();
     expect(await server.stop("SIGINT")).toBe(0);
     expect(performance.now() - started).toBeLessThan(2000);
+  });
+
+  it("prints a short summary at a terminal instead of JSON logs, and stops on Ctrl-C", async () => {
+    const port = freePort();
+    const command = [process.execPath, bin, "start", "--no-extension"].join(" ");
+    const child = spawn("script", ["-qec", command, "/dev/null"], {
+      env: { ...env, PORT: String(port), MCP_PORT: String(port + 1), LOG_LEVEL: "" },
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    child.stdout.on("data", (chunk: Buffer) => (out += chunk));
+    const exited = once(child, "exit");
+    await vi.waitFor(() => expect(out).toContain("Ctrl-C stops Margin."), { timeout: 90_000, interval: 200 });
+    child.stdin.write("\x03"); // what the terminal sends for Ctrl-C
+    await exited;
+    const text = out.replace(/\r/g, "");
+    expect(text).toContain(`Gateway     http://127.0.0.1:${port}\n`);
+    // MCP_URL followed MCP_PORT.
+    expect(text).toContain(`MCP server  http://127.0.0.1:${port + 1}/mcp\n`);
+    expect(text).toMatch(/Model {7}offline/);
+    expect(text).toContain("pnpm margin user create --email");
+    // Info logs (JSON or not) stay out of a person's way; warnings would still show.
+    expect(text).not.toMatch(/^\{"level"|gateway listening/m);
   });
 
   it("runs MCP server and gateway together with `start`, and stops cleanly", async () => {

@@ -99,10 +99,12 @@ function body(view: ConsentView): string {
   <label for="email">Email</label>
   <input id="email" name="email" type="email" autocomplete="username" value="${escapeHtml(view.email ?? "")}" required>
   <label for="password">Password</label>
-  <input id="password" name="password" type="password" autocomplete="current-password" required>
-  <div class="actions"><button type="submit" name="action" value="sign-in">Sign in</button></div>
-  </form>
-  <p class="note">No account yet? Create one from the Margin extension, then come back.</p>`;
+  <input id="password" name="password" type="password" autocomplete="current-password" minlength="8" required>
+  <div class="actions">
+    <button type="submit" name="action" value="sign-in">Sign in</button>
+    <button type="submit" name="action" value="sign-up" class="secondary">Create account</button>
+  </div>
+  </form>`;
   }
   const scopes = view.scopes
     .map((s) => `<li>${escapeHtml(SCOPE_TEXT[s] ?? s)} <code>${escapeHtml(s)}</code></li>`)

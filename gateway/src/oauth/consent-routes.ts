@@ -21,7 +21,7 @@ export type ConsentRoutesOptions = {
 const CSRF_COOKIE = "margin_oauth_csrf";
 
 const formSchema = z.object({
-  action: z.enum(["sign-in", "allow", "deny", "switch-account"]),
+  action: z.enum(["sign-in", "sign-up", "allow", "deny", "switch-account"]),
   oauth_query: z.string().min(1).max(8192),
   csrf: z.string().min(1).max(200),
   email: z.string().trim().max(320).optional(),
@@ -136,7 +136,8 @@ export function createConsentRouter(opts: ConsentRoutesOptions): Router {
     }
     const client = await findClient(request.clientId);
     if (!client) return render(res, 400, { kind: "error", message: "This app is not registered here." }, []);
-    const clientName = client.name?.trim() || "An unnamed app";
+    // Self-chosen at registration: shown as text, and no longer than a name needs to be.
+    const clientName = client.name?.trim().slice(0, 80) || "An unnamed app";
     const target = formTargetOf(request.redirectUri);
     const targets = target ? [target] : [];
     const email = await sessionEmail(req);
@@ -194,9 +195,35 @@ export function createConsentRouter(opts: ConsentRoutesOptions): Router {
       }
       const { action, oauth_query: query, email, password } = parsed.data;
 
-      if (action === "sign-in") {
+      if (action === "sign-in" || action === "sign-up") {
         const ip = clientIp(req);
         const account = email ?? "";
+        if (action === "sign-up") {
+          const limited = await opts.throttle.takeSignUp(ip);
+          if (limited) {
+            res.set("Retry-After", String(limited.retryAfterSeconds));
+            return showPage(req, res, query, {
+              status: 429,
+              email,
+              error: `Too many new accounts from here. Try again in ${limited.retryAfterSeconds} seconds.`,
+            });
+          }
+          // Sign-up answers alike for new and taken emails and opens no session; signing in tells them apart.
+          const created = await callAuth(req, "/sign-up/email", {
+            email,
+            password,
+            name: account.split("@")[0] || account,
+          });
+          if (!created.ok) {
+            const body = (await created.json().catch(() => null)) as { message?: unknown } | null;
+            const message = typeof body?.message === "string" ? body.message : undefined;
+            return showPage(req, res, query, {
+              status: 400,
+              email,
+              error: message ?? "Could not create the account.",
+            });
+          }
+        }
         const verdict = await opts.throttle.beforeSignIn(ip, account);
         if (verdict) {
           res.set("Retry-After", String(verdict.retryAfterSeconds));
@@ -211,7 +238,11 @@ export function createConsentRouter(opts: ConsentRoutesOptions): Router {
         if (!answer.ok) {
           if (answer.status === 401) await opts.throttle.signInFailed(ip, account);
           const error =
-            answer.status === 401 ? "Wrong email or password." : "Could not sign in. Try again in a moment.";
+            answer.status !== 401
+              ? "Could not sign in. Try again in a moment."
+              : action === "sign-up"
+                ? "Could not sign in with that password. If you already have an account with this email, sign in with its password."
+                : "Wrong email or password.";
           return showPage(req, res, query, { status: answer.status === 401 ? 401 : 400, email, error });
         }
         await opts.throttle.signInSucceeded(account);

@@ -175,3 +175,38 @@ describe("the consent page", () => {
     }
   });
 });
+
+describe("creating an account on the consent page", () => {
+  it("signs a new user up and in, then asks for consent; a taken email does not reveal itself", async () => {
+    const { browser, fields } = await signInPage();
+    const created = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
+      ...fields,
+      action: "sign-up",
+      email: "new-user@example.com",
+      password: "a-long-enough-password",
+    });
+    expect(created.status).toBe(303);
+    const consent = await browser.navigate(created.location!);
+    expect(consent.body).toContain("new-user@example.com");
+    expect(consent.body).toContain('value="allow"');
+
+    const other = await signInPage();
+    const taken = await other.browser.submit(`${gw.baseUrl}/oauth/consent`, {
+      ...other.fields,
+      action: "sign-up",
+      email: "carol@example.com",
+      password: "not-carols-password",
+    });
+    expect(taken.status).toBe(401);
+    expect(taken.body).toContain("If you already have an account with this email");
+
+    const short = await other.browser.submit(`${gw.baseUrl}/oauth/consent`, {
+      ...other.fields,
+      action: "sign-up",
+      email: "short@example.com",
+      password: "short",
+    });
+    expect(short.status).toBe(400);
+    expect(short.body).toMatch(/password/i);
+  });
+});

@@ -1,6 +1,7 @@
 // Discovery and registration as an MCP client does them with plain fetch (MCP authorization spec):
 // 401 from /mcp → protected-resource metadata (RFC 9728) → authorization-server metadata (RFC 8414) → RFC 7591.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 
@@ -150,5 +151,17 @@ describe("dynamic client registration (RFC 7591)", () => {
     } finally {
       await limited.close();
     }
+  });
+
+  it("keeps better-auth's client-management endpoints closed to signed-in users", async () => {
+    const token = await signUp(gw.baseUrl, "manager@example.com");
+    const list = await gw.api("/api/auth/oauth2/get-clients", token);
+    expect(list.status).toBe(401);
+    const update = await gw.api("/api/auth/oauth2/update-client", token, {
+      method: "POST",
+      headers: { origin: gw.baseUrl },
+      body: JSON.stringify({ client_id: "anything", update: { client_name: "renamed" } }),
+    });
+    expect(update.status).toBe(401);
   });
 });
