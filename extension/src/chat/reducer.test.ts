@@ -78,7 +78,9 @@ describe("the built-in chat's reducer", () => {
         },
       ),
     );
-    expect((s.items[0] as unknown as { widget: { status: unknown } }).widget.status).toEqual({ text: "1 task" });
+    expect((s.items[0] as unknown as { widget: { status: unknown } }).widget.status).toEqual({
+      text: "1 task",
+    });
     expect((s.items[1] as unknown as { workflow: { tasks: unknown[] } }).workflow.tasks).toEqual([
       { type: "custom", title: "Adding" },
     ]);
