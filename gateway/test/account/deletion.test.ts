@@ -36,8 +36,8 @@ async function withData(name: string): Promise<Person> {
 }
 
 /**
- * Rows anywhere in the database that mention the id: every base table in every schema the app uses, each row
- * as text (jsonb and arrays included). User ids are long random strings, so a match is the user's row.
+ * Rows anywhere in the database that mention the id (or email): every base table in every schema the app uses,
+ * each row as text (jsonb and arrays included). User ids are long random strings, so a match is the user's row.
  */
 async function rowsMentioning(id: string): Promise<Record<string, number>> {
   const tables = (await database.db.execute(sql`select table_schema, table_name from information_schema.tables
@@ -88,6 +88,7 @@ describe("DELETE /api/account", () => {
     expect(await res.json()).toEqual({ deleted: true });
 
     expect(await rowsMentioning(alice.id)).toEqual({});
+    expect(await rowsMentioning(alice.email)).toEqual({});
     expect(await rowsMentioning(bob.id)).toEqual(bobBefore);
     // The session went with the account: the token no longer works, and bob's still does.
     expect((await gw.api("/api/tasks", alice.token)).status).toBe(401);
@@ -106,6 +107,9 @@ describe("DELETE /api/account", () => {
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/password/);
     expect(await rowsMentioning(carol.id)).toEqual(before);
     expect((await deleteAccount(carol, TEST_PASSWORD)).status).toBe(200);
+    // The failed attempts were counted under the email; the counters go with the account.
+    expect(await rowsMentioning(carol.id)).toEqual({});
+    expect(await rowsMentioning(carol.email)).toEqual({});
   });
 
   it("needs a signed-in session", async () => {
