@@ -69,7 +69,7 @@ export function BuiltinChat({ conn, page, onEffect, fallbackReason }: Props) {
       </div>
       {fallbackReason && (
         <p className="banner banner-warn" role="status" data-testid="chat-fallback">
-          ChatKit could not load ({fallbackReason}). This is Margin's built-in chat.
+          ChatKit could not load: {fallbackReason.replace(/\.$/, "")}. This is Margin's built-in chat.
         </p>
       )}
       {showThreads && (
