@@ -8,8 +8,6 @@ import type { ChatAgent } from "./agent/contract.ts";
 import { describeModel, MODEL_ENV, type ModelConfig, readModelConfig } from "./agent/model-config.ts";
 import { createOfflineModel } from "./agent/offline/index.ts";
 import { modelSource } from "./agent/providers.ts";
-import type { TaskServiceClient } from "./task-service/client.ts";
-import type { Logger } from "./logger.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION, EXTENSION_OUTPUT, REPO_ROOT } from "./builds.ts";
@@ -26,10 +24,12 @@ import { acquireDataDirLock, DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
 import { describeEnv, type EnvName } from "./env-help.ts";
 import { startGateway } from "./http/server.ts";
+import type { Logger } from "./logger.ts";
 import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
+import type { TaskServiceClient } from "./task-service/client.ts";
 import { NoPasswordError, readPassword, startSummary } from "./terminal.ts";
 
 /** A mistake on the command line: print it with the usage. */
@@ -100,7 +100,9 @@ const commands: Record<string, AnyCommand> = {
       const logger = loggerFor(config);
       const mcp = await listening(startMcpHttp(config, database, logger.child({ service: "mcp" })), config);
       const gateway = await listening(
-        startGateway(config, database, logger.child({ service: "gateway" }), { chatAgent: chatAgentFor(models) }),
+        startGateway(config, database, logger.child({ service: "gateway" }), {
+          chatAgent: chatAgentFor(models),
+        }),
         config,
       );
       if (config.database.kind === "pglite")

@@ -352,6 +352,35 @@ describe("what the authorization server refuses", () => {
     expect(new URL(none.location!).searchParams.get("error")).toBe("invalid_request");
   });
 
+  it("/mcp to a token without the tasks scope (403 insufficient_scope)", async () => {
+    const clientId = await registerClient("Offline only");
+    const browser = createBrowser();
+    const pair = pkcePair();
+    const url = authorizeUrl(clientId, pair.challenge, { scope: "offline_access" });
+    const code = (await approve(browser, url)).searchParams.get("code")!;
+    const issued = await (
+      await token({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+        code_verifier: pair.verifier,
+      })
+    ).json();
+    expect(issued.scope).toBe("offline_access");
+    const res = await fetch(resource, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${issued.access_token}`,
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="tasks"');
+  });
+
   it("a token for another resource", async () => {
     const clientId = await registerClient("Other resource");
     const browser = createBrowser();
