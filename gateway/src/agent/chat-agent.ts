@@ -6,6 +6,7 @@ import {
   type Model,
   ModelBehaviorError,
   Runner,
+  ToolCallError,
 } from "@openai/agents";
 import { APIConnectionError, APIError } from "openai";
 import type { Logger } from "../logger.ts";
@@ -43,7 +44,6 @@ const MAX_TURNS = 8;
  * becomes a confirmation the user answers in a later message.
  */
 export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
-  const runner = new Runner({ tracingDisabled: true });
   const source: ModelSource =
     "modelFor" in opts.models
       ? opts.models
@@ -53,6 +53,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
           modelFor: () => (opts.models as { model: Model }).model,
           settings: { parallelToolCalls: false },
         };
+  const runner = new Runner({ tracingDisabled: source.tracing !== true });
   const now = opts.now ?? (() => new Date());
   const log = opts.logger.child({ component: "agent", provider: source.provider });
   let toolDefs: Promise<McpTool[]> | undefined;
@@ -231,9 +232,12 @@ function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmatio
   };
 }
 
+/** Whether `type` is in the error's chain: `cause`, or the SDK's ToolCallError, which keeps the tool's own
+ * error in `error`. */
 function causedBy(err: unknown, type: new (...args: never[]) => Error): boolean {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
     if (e instanceof type) return true;
+    e = e instanceof ToolCallError ? e.error : (e as { cause?: unknown }).cause;
   }
   return false;
 }
