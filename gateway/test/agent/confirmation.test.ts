@@ -113,15 +113,20 @@ describe("deletes", () => {
     const listed = await world.tasks.call(user, "list_tasks", {});
     const ids = (listed.structuredContent!.tasks as { id: string }[]).map((t) => t.id.slice(0, 8));
     // The model deletes straight away, from what it saw before; this turn lists nothing.
-    const model = new RespondingModel((request): ScriptedModelInput =>
-      toolResultsThisTurn(request).length === 0
-        ? ids.map((id) => call("delete_task", { task_id: id }))
-        : [assistantMessage("Asked.")],
+    const model = new RespondingModel(
+      (request): ScriptedModelInput =>
+        toolResultsThisTurn(request).length === 0
+          ? ids.map((id) => call("delete_task", { task_id: id }))
+          : [assistantMessage("Asked.")],
     );
     const { events } = await turn(world.agent(model), user, "delete the dentist and the gym tasks", {
       history: [
         { role: "user", content: "what's on my list?" },
-        { role: "assistant", content: [{ type: "output_text", text: textOf(listed.content) }], status: "completed" },
+        {
+          role: "assistant",
+          content: [{ type: "output_text", text: textOf(listed.content) }],
+          status: "completed",
+        },
       ],
     });
     const [asked] = ofType(events, "confirmation.required");
@@ -135,7 +140,9 @@ describe("deletes", () => {
 
     const { events } = await turn(agent, user, "delete the old report");
     expect(ofType(events, "confirmation.required")).toEqual([]);
-    const types = events.map((e) => (e.type.startsWith("tool.") ? `${e.type} ${"tool" in e ? e.tool : ""}` : e.type));
+    const types = events.map((e) =>
+      e.type.startsWith("tool.") ? `${e.type} ${"tool" in e ? e.tool : ""}` : e.type,
+    );
     // Held until the model has finished, then run: after its last words.
     expect(types.slice(-3)).toEqual(["text.done", "tool.started delete_task", "tool.finished delete_task"]);
     expect(ofType(events, "tool.finished").at(-1)).toMatchObject({

@@ -31,7 +31,9 @@ beforeEach(() => {
 /** The agent for a provider's configuration from the environment, pointed at the fake server. */
 const agentFor = (env: Record<string, string>, pointAtFake = true) => {
   const config: ModelConfig = readModelConfig(env);
-  return world.agent(modelSource(pointAtFake ? { ...config, baseUrl: fake.baseUrl } : config, createOfflineModel));
+  return world.agent(
+    modelSource(pointAtFake ? { ...config, baseUrl: fake.baseUrl } : config, createOfflineModel),
+  );
 };
 
 const compatible = () =>
@@ -64,7 +66,10 @@ describe("providers through the fake server", () => {
   it("gemini: tool schemas without $schema and no parallel_tool_calls; the task is added", async () => {
     const agent = agentFor({ MODEL_PROVIDER: "gemini", GEMINI_API_KEY: "g-key" });
     const user = await newUser(database);
-    fake.enqueue({ toolCalls: [{ name: "add_task", arguments: { title: "Gemini task" } }] }, { text: "Added." });
+    fake.enqueue(
+      { toolCalls: [{ name: "add_task", arguments: { title: "Gemini task" } }] },
+      { text: "Added." },
+    );
     const { events, text } = await turn(agent, user, "add Gemini task");
     expect(text).toBe("Added.");
     expect(ofType(events, "tool.finished")).toMatchObject([{ tool: "add_task", ok: true, wrote: true }]);
@@ -84,7 +89,10 @@ describe("providers through the fake server", () => {
   it("openai: the Responses API adds a task, one tool call at a time", async () => {
     const agent = agentFor({ OPENAI_API_KEY: "sk-test" });
     const user = await newUser(database);
-    fake.enqueue({ toolCalls: [{ name: "add_task", arguments: { title: "Via responses" } }] }, { text: "Done." });
+    fake.enqueue(
+      { toolCalls: [{ name: "add_task", arguments: { title: "Via responses" } }] },
+      { text: "Done." },
+    );
     const { text } = await turn(agent, user, "add Via responses");
     expect(text).toBe("Done.");
     expect((await titlesOf(database, user.id)).kept).toEqual(["Via responses"]);

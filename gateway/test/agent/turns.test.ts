@@ -26,7 +26,8 @@ const call = (tool: string, args: Record<string, unknown>) =>
 /** Adds the task the message names ("add <title>"), lists the user's tasks, then answers. */
 const addThenList = new RespondingModel((request: ModelRequest): ScriptedModelInput => {
   const done = toolResultsThisTurn(request).length;
-  if (done === 0) return [call("add_task", { title: lastUserText(request).replace(/^add /, ""), due: "tomorrow 5pm" })];
+  if (done === 0)
+    return [call("add_task", { title: lastUserText(request).replace(/^add /, ""), due: "tomorrow 5pm" })];
   if (done === 1) return [call("list_tasks", {})];
   return [assistantMessage("Added it; here is your list.")];
 });
@@ -41,17 +42,32 @@ describe("a turn", () => {
     const finished = ofType(events, "tool.finished");
     expect(started.map((e) => e.tool)).toEqual(["add_task", "list_tasks"]);
     expect(started[0]).toMatchObject({ label: "Adding 'Buy milk'…", args: { title: "Buy milk" } });
-    expect(finished[0]).toMatchObject({ tool: "add_task", ok: true, wrote: true, callId: started[0]!.callId });
+    expect(finished[0]).toMatchObject({
+      tool: "add_task",
+      ok: true,
+      wrote: true,
+      callId: started[0]!.callId,
+    });
     expect(finished[0]!.summary).toMatch(/^Added 'Buy milk' · due \d{4}-\d{2}-\d{2} 17:00$/);
     expect(finished[0]!.structured).toMatchObject({ task: { title: "Buy milk", status: "pending" } });
-    expect(finished[1]).toMatchObject({ tool: "list_tasks", ok: true, wrote: false, summary: "Found 1 task" });
+    expect(finished[1]).toMatchObject({
+      tool: "list_tasks",
+      ok: true,
+      wrote: false,
+      summary: "Found 1 task",
+    });
     // Each finished event carries the arguments of its call, as the contract's ToolActivity says.
     expect(finished[0]!.args).toEqual(started[0]!.args);
     expect(text).toBe("Added it; here is your list.");
 
     const rows = await rowsOf(database, alice.id);
     expect(rows).toHaveLength(1);
-    expect(rows[0]).toMatchObject({ userId: alice.id, title: "Buy milk", status: "pending", deletedAt: null });
+    expect(rows[0]).toMatchObject({
+      userId: alice.id,
+      title: "Buy milk",
+      status: "pending",
+      deletedAt: null,
+    });
     // 17:00 in the user's zone (Berlin is UTC+1 in winter), not the server's.
     expect(rows[0]!.dueAt?.toISOString()).toMatch(/T16:00:00\.000Z$/);
     expect(await rowsOf(database, bob.id)).toEqual([]);
@@ -65,7 +81,7 @@ describe("a turn", () => {
     for (const [i, user] of people.entries()) {
       const { events } = results[i]!;
       const listed = ofType(events, "tool.finished").find((e) => e.tool === "list_tasks");
-      const titles = (listed?.structured?.tasks as { title: string }[]).map((t) => t.title);
+      const titles = ((listed?.structured?.tasks ?? []) as { title: string }[]).map((t) => t.title);
       expect(titles, `what user ${i} was shown`).toEqual([`Errand ${i}`]);
       expect((await titlesOf(database, user.id)).kept, `user ${i}'s tasks`).toEqual([`Errand ${i}`]);
     }
