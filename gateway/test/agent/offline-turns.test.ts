@@ -40,7 +40,13 @@ async function newUser() {
 
 async function turn(user: { id: string; timezone: string }, message: string, page?: PageContext) {
   const events: AgentEvent[] = [];
-  for await (const e of agent.runTurn({ user, history: [], message, page, signal: new AbortController().signal })) {
+  for await (const e of agent.runTurn({
+    user,
+    history: [],
+    message,
+    page,
+    signal: new AbortController().signal,
+  })) {
     events.push(e);
   }
   const text = events.flatMap((e) => (e.type === "text.done" ? [e.text] : [])).join("\n");
