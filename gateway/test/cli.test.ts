@@ -69,7 +69,8 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
     stdio: ["ignore", "pipe", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`margin ${args.join(" ")} did not start`)), 30_000);
+    // Generous: a fresh embedded database runs every migration first, on a machine shared by many test runs.
+    const timer = setTimeout(() => reject(new Error(`margin ${args.join(" ")} did not start`)), 90_000);
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk;
@@ -92,7 +93,7 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
 const freePort = () => 20000 + Math.floor(Math.random() * 20000);
 
 // Each test starts real `margin` processes (TypeScript load, migrations): slow on a busy machine.
-describe("margin CLI", { timeout: 120_000 }, () => {
+describe("margin CLI", { timeout: 240_000 }, () => {
   it("prints a signed MCP token for a user and zone", async () => {
     const { stdout } = await margin([
       "mcp-token",
