@@ -1,8 +1,9 @@
-import { eq } from "drizzle-orm";
+import { eq, sql } from "drizzle-orm";
 import type { Auth } from "../auth/auth.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import { chatTurnCounts } from "../db/chat-schema.ts";
 import type { Db } from "../db/connect.ts";
+import { rateLimits } from "../db/limits-schema.ts";
 import { user } from "../db/schema.ts";
 import { AccountActionError } from "./errors.ts";
 
@@ -42,14 +43,21 @@ export async function confirmPassword(
 /**
  * Deletes the account and every row that belongs to it, in one transaction. Every table holding a user's rows
  * references "user" ON DELETE CASCADE (migration 0009), so deleting the user row deletes tasks, change log,
- * chat threads and items, sessions, sign-in accounts, API keys and device codes with it; the session and user
- * triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once. The chat-turn counter has
- * no user column (its key embeds the id), so it goes explicitly.
+ * chat threads and items, sessions, sign-in accounts, API keys, device codes and OAuth grants with it; the
+ * session and user triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once.
+ * Rate-limit counters have no user column but name the user in their key (`writes:<id>`,
+ * `signin_acct:<email>`, the chat-turn counter), so they go explicitly.
  */
 export async function deleteAccount(db: Db, userId: string): Promise<{ deleted: boolean }> {
   return db.transaction(async (tx) => {
+    const gone = await tx.delete(user).where(eq(user.id, userId)).returning({ email: user.email });
+    const named = [userId, ...gone.map((u) => u.email.trim().toLowerCase())];
     await tx.delete(chatTurnCounts).where(eq(chatTurnCounts.key, CHAT_TURN_KEY_PREFIX + userId));
-    const gone = await tx.delete(user).where(eq(user.id, userId)).returning({ id: user.id });
+    for (const name of named) {
+      // Keys are `<prefix>:<name>` (rate-limiter-flexible); match the end exactly, no LIKE patterns.
+      const suffix = `:${name}`;
+      await tx.delete(rateLimits).where(sql`right(${rateLimits.key}, char_length(${suffix})) = ${suffix}`);
+    }
     return { deleted: gone.length > 0 };
   });
 }

@@ -22,14 +22,24 @@ export function accountPageHeaders(nonce: string): Record<string, string> {
     ].join("; "),
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
+    // Not "no-referrer": with it the browser sends `Origin: null` on the page's own form posts, which the
+    // same-origin check must then refuse. Cross-origin requests still get no referrer; no URL here holds a token.
+    "Referrer-Policy": "same-origin",
     "X-Content-Type-Options": "nosniff",
   };
 }
 
 export type AccountPageView =
   | { kind: "signed-out" }
-  | { kind: "signed-in"; email: string; timezone: string; csrf: string; message?: string }
+  | {
+      kind: "signed-in";
+      email: string;
+      timezone: string;
+      csrf: string;
+      /** MCP clients the user let in over OAuth. */
+      apps: { clientId: string; name: string; uri: string | null; connectedAt: Date | null }[];
+      message?: { text: string; kind: "ok" | "error" };
+    }
   | { kind: "deleted" };
 
 export function renderAccountPage(nonce: string, view: AccountPageView): string {
@@ -39,7 +49,6 @@ export function renderAccountPage(nonce: string, view: AccountPageView): string 
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
 <title>Your account · Margin</title>
 <style nonce="${n}">${STYLE}</style>
 </head>
@@ -74,7 +83,7 @@ function body(view: AccountPageView): string {
   return `  <h1>Your Margin account</h1>
   <p class="lead">Signed in as <strong id="who">${escapeHtml(view.email)}</strong> · times in ${escapeHtml(view.timezone)}
     <button type="button" id="sign-out" class="link">Sign out</button></p>
-  ${view.message ? `<p class="error" role="alert">${escapeHtml(view.message)}</p>` : ""}
+  ${view.message ? `<p class="${view.message.kind}" role="alert">${escapeHtml(view.message.text)}</p>` : ""}
   <section>
     <h2>Export</h2>
     <p>Everything: all tasks (done and deleted too) with labels, sources, due dates and repeats, and your chats.</p>
@@ -95,6 +104,10 @@ function body(view: AccountPageView): string {
     </form>
     <p id="import-status" role="status" aria-live="polite"></p>
   </section>
+  <section>
+    <h2>Connected apps</h2>
+    ${appsList(view.apps, csrf)}
+  </section>
   <section class="danger">
     <h2>Delete account</h2>
     <p>Deletes your account and everything in it, at once and for good: tasks, change history, chats, sessions
@@ -106,6 +119,21 @@ function body(view: AccountPageView): string {
       <div class="actions"><button type="submit" class="destructive">Delete my account</button></div>
     </form>
   </section>`;
+}
+
+function appsList(apps: Extract<AccountPageView, { kind: "signed-in" }>["apps"], csrf: string): string {
+  if (!apps.length) return "<p>No MCP client (Claude Desktop, Cursor…) is connected with your sign-in.</p>";
+  const items = apps.map((app) => {
+    const since = app.connectedAt ? ` · since ${app.connectedAt.toISOString().slice(0, 10)}` : "";
+    const site = app.uri ? ` · ${escapeHtml(app.uri)}` : "";
+    return `<li><strong>${escapeHtml(app.name)}</strong>${site}${since}
+      <form method="post" action="account/apps/disconnect" class="inline">${csrf}
+        <input type="hidden" name="client_id" value="${escapeHtml(app.clientId)}">
+        <button type="submit" class="secondary">Disconnect</button>
+      </form></li>`;
+  });
+  return `<p>These can read and change your tasks. Disconnecting one ends its access at once.</p>
+    <ul class="apps">${items.join("")}</ul>`;
 }
 
 const STYLE = `
@@ -124,6 +152,8 @@ button.secondary { background: transparent; color: inherit; border-color: #8888;
 button.destructive { background: #b91c1c; border-color: #b91c1c; }
 button.link { padding: 0; border: 0; background: none; color: #2563eb; text-decoration: underline; font-size: inherit; }
 .ok { color: #15803d; } .error { color: #b91c1c; }
+ul.apps { padding-left: 1.1rem; } ul.apps li { margin: .5rem 0; }
+form.inline { display: inline; margin-left: .5rem; } form.inline button { padding: .2rem .6rem; font-size: .9rem; }
 `;
 
 // Plain browser JS, same-origin fetches only. Sign-in goes through better-auth (which sets the session cookie

@@ -8,10 +8,11 @@ import express, {
 } from "express";
 import { z } from "zod";
 import type { Auth } from "../auth/auth.ts";
-import { type CurrentUser, currentUser, requireSession } from "../auth/current-user.ts";
+import { type CurrentUser, currentUser } from "../auth/current-user.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { Db } from "../db/connect.ts";
 import { HttpError, parseInput } from "../http/errors.ts";
+import { disconnectApp, listConnections } from "../oauth/connections.ts";
 import type { TaskServiceClient } from "../task-service/client.ts";
 import { confirmPassword, deleteAccount } from "./deletion.ts";
 import { AccountActionError } from "./errors.ts";
@@ -29,6 +30,8 @@ import { fromTodoistCsv, toTodoistCsv } from "./todoist.ts";
 
 export type AccountRouterOptions = {
   auth: Auth;
+  /** The API's bearer-session check (requireSession), shared with the other /api routes. */
+  signedIn: RequestHandler;
   db: Db;
   tasks: TaskServiceClient;
   throttle: AuthThrottle;
@@ -38,6 +41,7 @@ export type AccountRouterOptions = {
 };
 
 const ExportQuery = z.object({ format: z.enum(["json", "csv"]).default("json") }).strict();
+const DisconnectForm = z.object({ client_id: z.string().min(1).max(200) });
 const DeleteBody = z.object({
   password: z.string().min(1, "password: give the account's password").max(256),
 });
@@ -49,7 +53,7 @@ const DeleteBody = z.object({
  */
 export function createAccountRouter(opts: AccountRouterOptions): Router {
   const router = Router();
-  const signedIn = requireSession(opts.auth);
+  const { signedIn } = opts;
   const importBody: RequestHandler[] = [
     express.json({ limit: MAX_IMPORT_BYTES }),
     express.text({ type: ["text/csv", "text/plain"], limit: MAX_IMPORT_BYTES }),
@@ -75,8 +79,10 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
 
   // ---- the account page ----
   router.get("/account", async (req, res) => {
+    // The page's links are relative (it may sit under a path prefix): from "/account/" they would miss.
+    if (req.path.endsWith("/")) return res.redirect(301, "../account");
     const session = await cookieSession(opts.auth, req);
-    await sendPage(res, session ? await signedInView(opts.auth, session) : { kind: "signed-out" });
+    await sendPage(res, session ? await signedInView(opts, session) : { kind: "signed-out" });
   });
 
   // Reached only when the page's script did not run: the password must not be echoed or kept anywhere.
@@ -107,6 +113,17 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
     res.json(await runImport(req, opts, currentUser(res)));
   });
 
+  router.post("/account/apps/disconnect", pageForm, pageRequest, async (req, res) => {
+    const session = pageSession(res);
+    const { client_id } = parseInput(DisconnectForm, req.body);
+    const gone = await disconnectApp(opts.db, session.user.id, client_id);
+    if (!gone) res.status(404);
+    const message = gone
+      ? { text: "Disconnected. That app can no longer reach your tasks.", kind: "ok" as const }
+      : { text: "That app was not connected.", kind: "error" as const };
+    sendPage(res, await signedInView(opts, session, message));
+  });
+
   router.post("/account/delete", pageForm, pageRequest, async (req, res) => {
     const session = pageSession(res);
     const { password } = parseInput(DeleteBody, req.body);
@@ -115,7 +132,7 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
     } catch (err) {
       if (!(err instanceof AccountActionError) || err.code !== "wrong_password") throw err;
       res.status(403);
-      return sendPage(res, { ...(await signedInView(opts.auth, session)), message: err.message });
+      return sendPage(res, await signedInView(opts, session, { text: err.message, kind: "error" }));
     }
     await deleteAccount(opts.db, session.user.id);
     await sendPage(res, { kind: "deleted" });
@@ -126,14 +143,17 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
 }
 
 async function signedInView(
-  auth: Auth,
+  opts: AccountRouterOptions,
   session: PageSession,
+  message?: { text: string; kind: "ok" | "error" },
 ): Promise<Extract<AccountPageView, { kind: "signed-in" }>> {
   return {
     kind: "signed-in",
     email: session.user.email,
     timezone: session.user.timezone,
-    csrf: await csrfToken(auth, session.session.id),
+    csrf: await csrfToken(opts.auth, session.session.id),
+    apps: await listConnections(opts.db, session.user.id),
+    message,
   };
 }
 

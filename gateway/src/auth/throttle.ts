@@ -1,6 +1,8 @@
 // Sign-in, sign-up and device-code throttles, the same in every mode (NODE_ENV plays no part).
-// rate-limiter-flexible's memory store holds one process's counters; issue 11 moves them to Postgres.
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+// With a database their counters are shared by every gateway instance (db/rate-limiter.ts).
+import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
+import type { Db } from "../db/connect.ts";
+import { createRateLimiter } from "../db/rate-limiter.ts";
 
 export type ThrottleLimits = {
   /** Failed sign-ins one client address may make per window before it must wait for the window. */
@@ -48,7 +50,7 @@ export type AuthThrottle = {
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 const accountKey = (email: string) => email.trim().toLowerCase();
 
-async function take(limiter: RateLimiterMemory, key: string): Promise<Verdict> {
+async function take(limiter: RateLimiterAbstract, key: string): Promise<Verdict> {
   try {
     await limiter.consume(key);
     return null;
@@ -64,30 +66,30 @@ async function take(limiter: RateLimiterMemory, key: string): Promise<Verdict> {
  * the account wait twice as long as the last, up to a cap, so guessing one password is slow everywhere but
  * its owner is never locked out for longer than the cap. Failures on other accounts never count.
  */
-export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}): AuthThrottle {
+export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db): AuthThrottle {
   const l = { ...DEFAULT_THROTTLE_LIMITS, ...limits };
-  const ipFailures = new RateLimiterMemory({
+  const ipFailures = createRateLimiter(db, {
     keyPrefix: "signin_ip",
     points: l.signInFailuresPerIp,
     duration: l.signInIpWindowSeconds,
   });
   // Failures per account over a day: the count that sets the delay.
-  const accountFailures = new RateLimiterMemory({ keyPrefix: "signin_acct", points: 1e9, duration: 86_400 });
+  const accountFailures = createRateLimiter(db, { keyPrefix: "signin_acct", points: 1e9, duration: 86_400 });
   // The account's current wait, as a block.
-  const accountWait = new RateLimiterMemory({ keyPrefix: "signin_wait", points: 1, duration: 1 });
-  const signUps = new RateLimiterMemory({
+  const accountWait = createRateLimiter(db, { keyPrefix: "signin_wait", points: 1, duration: 1 });
+  const signUps = createRateLimiter(db, {
     keyPrefix: "signup_ip",
     points: l.signUpsPerIp,
     duration: l.creationWindowSeconds,
   });
-  const deviceCodes = new RateLimiterMemory({
+  const deviceCodes = createRateLimiter(db, {
     keyPrefix: "device_ip",
     points: l.deviceCodesPerIp,
     duration: l.creationWindowSeconds,
   });
 
   // Registration needs no account (MCP clients register themselves), so only the address bounds it.
-  const clientRegistrations = new RateLimiterMemory({
+  const clientRegistrations = createRateLimiter(db, {
     keyPrefix: "oauth_register_ip",
     points: l.clientRegistrationsPerIp,
     duration: l.creationWindowSeconds,

@@ -154,9 +154,11 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
     }),
   );
 
+  const signedIn = requireSession(deps.auth, { cache: deps.sessions });
   app.use(
     createAccountRouter({
       auth: deps.auth,
+      signedIn,
       db: deps.database.db,
       tasks: deps.tasks,
       throttle: deps.throttle,
@@ -166,7 +168,6 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
 
   app.use(express.json({ limit: "64kb" }));
-  const signedIn = requireSession(deps.auth, { cache: deps.sessions });
   app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",

@@ -1,6 +1,8 @@
 import type { RequestHandler, Response } from "express";
-import { RateLimiterMemory, RateLimiterRes } from "rate-limiter-flexible";
+import { RateLimiterRes } from "rate-limiter-flexible";
 import type { CurrentUser } from "../auth/current-user.ts";
+import type { Db } from "../db/connect.ts";
+import { createRateLimiter } from "../db/rate-limiter.ts";
 import { tools } from "../mcp-server/tools/index.ts";
 
 /** Tools that change nothing; every other tool call (unknown names included) spends the write budget. */
@@ -8,8 +10,7 @@ const READ_ONLY_TOOLS = new Set(tools.filter((t) => t.annotations.readOnlyHint).
 
 /**
  * One per-user budget of task writes per minute, spent by REST writes and by `/mcp` tool calls alike
- * (each call in a JSON-RPC batch counts). rate-limiter-flexible's memory store keeps it per process;
- * issue 11 moves it to Postgres so instances share it.
+ * (each call in a JSON-RPC batch counts). With a database, every gateway instance spends the same budget.
  */
 export type WriteBudget = {
   /** Spends `n` writes of the user's budget; null when allowed, else the seconds to wait. */
@@ -18,8 +19,8 @@ export type WriteBudget = {
   perRequest: RequestHandler;
 };
 
-export function createWriteBudget(perMinute: number): WriteBudget {
-  const limiter = new RateLimiterMemory({ keyPrefix: "writes", points: perMinute, duration: 60 });
+export function createWriteBudget(perMinute: number, db?: Db): WriteBudget {
+  const limiter = createRateLimiter(db, { keyPrefix: "writes", points: perMinute, duration: 60 });
   const take: WriteBudget["take"] = async (userId, n) => {
     if (n <= 0) return null;
     try {

@@ -22,6 +22,8 @@ export type McpHttpOptions = {
   allowedOrigins: string[];
   logger: Logger;
   maxBodyBytes?: number;
+  /** Throws when the database cannot be reached (GET /readyz answers 503 then). */
+  checkDatabase?: () => Promise<unknown>;
   /** Plain tool calls skip the per-request SDK server (see fast-call.ts); false hands every request to the SDK. */
   answerToolCallsDirectly?: boolean;
 };
@@ -42,6 +44,19 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
   app.set("trust proxy", false);
   const path = opts.mcpUrl.pathname;
   const metadataPath = new URL(getOAuthProtectedResourceMetadataUrl(opts.mcpUrl)).pathname;
+
+  // Probes (Docker, Kubernetes) reach the pod by address, so these answer before the Host check; they tell nothing.
+  app.get("/healthz", (_req, res) => {
+    res.json({ status: "ok" });
+  });
+  app.get("/readyz", async (_req, res) => {
+    const database = await (opts.checkDatabase?.() ?? Promise.resolve()).then(
+      () => "ok",
+      () => "unreachable",
+    );
+    const ready = database === "ok";
+    res.status(ready ? 200 : 503).json({ status: ready ? "ready" : "not_ready", checks: { database } });
+  });
 
   // DNS-rebinding defence: only known Host names, and browser Origins only when allowed.
   app.use(hostAllowlist(opts.allowedHosts, opts.mcpUrl));

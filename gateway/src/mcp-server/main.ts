@@ -1,4 +1,5 @@
 import type { Server } from "node:http";
+import { sql } from "drizzle-orm";
 import type { ConfigWith } from "../config.ts";
 import type { Database } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
@@ -19,6 +20,7 @@ export async function startMcpHttp(
     allowedHosts: config.mcpAllowedHosts,
     allowedOrigins: config.mcpAllowedOrigins,
     logger,
+    checkDatabase: () => database.db.execute(sql`select 1`),
   });
   return new Promise((resolve, reject) => {
     const server = app.listen(config.mcpPort, config.host, (err) => {

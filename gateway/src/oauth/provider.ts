@@ -56,6 +56,9 @@ export function oauthProviderPlugin(opts: { baseURL: string }) {
     allowDynamicClientRegistration: true,
     allowUnauthenticatedClientRegistration: true,
     grantTypes: ["authorization_code", "refresh_token"],
+    // Signed-in users register clients like anyone else; better-auth's session endpoints for listing,
+    // reading, changing, deleting clients and rotating secrets stay closed (nothing here needs them).
+    clientPrivileges: ({ action }) => action === "create",
     // Opaque access tokens, looked up on every /mcp call: a revoked token stops working at once.
     disableJwtPlugin: true,
     storeTokens: { hash: hashToken },

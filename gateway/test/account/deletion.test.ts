@@ -1,4 +1,3 @@
-import { randomUUID } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { sql } from "drizzle-orm";
@@ -9,7 +8,7 @@ import { TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 import { call, TEST_SECRET } from "../support/mcp.ts";
-import { addChatThread, addTask, type Person, person } from "./support.ts";
+import { addChatThread, addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
 let database: TestDatabase;
 let gw: GatewayHarness;
@@ -32,25 +31,13 @@ async function withData(name: string): Promise<Person> {
   await gw.api(`/api/tasks/${trashed.id}`, who.token, { method: "DELETE" });
   await addChatThread(database, who, `${name}'s chat`);
   await createApiKey(gw.auth, database.db, { email: who.email, name: "cli" });
-  await grantOAuthClient(who);
+  await grantOAuthClient(database, who);
   return who;
 }
 
-/** An MCP client this user let in over OAuth: its consent and an access token, as the OAuth provider stores them. */
-async function grantOAuthClient(who: Person) {
-  // Registered by the client itself (dynamic registration): not the user's, so it stays.
-  const clientId = `client-${randomUUID()}`;
-  await database.db.execute(sql`insert into oauth_client (id, client_id, redirect_uris, created_at, updated_at)
-    values (${clientId}, ${clientId}, '{http://127.0.0.1:33418/callback}', now(), now())`);
-  await database.db.execute(sql`insert into oauth_consent (id, client_id, user_id, scopes, created_at, updated_at)
-    values (${`consent-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now(), now())`);
-  await database.db.execute(sql`insert into oauth_access_token (id, token, client_id, user_id, scopes, created_at)
-    values (${`at-${who.id}`}, ${`hash-${who.id}`}, ${clientId}, ${who.id}, '{mcp}', now())`);
-}
-
 /**
- * Rows anywhere in the database that mention the id: every base table in every schema the app uses, each row
- * as text (jsonb and arrays included). User ids are long random strings, so a match is the user's row.
+ * Rows anywhere in the database that mention the id (or email): every base table in every schema the app uses,
+ * each row as text (jsonb and arrays included). User ids are long random strings, so a match is the user's row.
  */
 async function rowsMentioning(id: string): Promise<Record<string, number>> {
   const tables = (await database.db.execute(sql`select table_schema, table_name from information_schema.tables
@@ -101,6 +88,7 @@ describe("DELETE /api/account", () => {
     expect(await res.json()).toEqual({ deleted: true });
 
     expect(await rowsMentioning(alice.id)).toEqual({});
+    expect(await rowsMentioning(alice.email)).toEqual({});
     expect(await rowsMentioning(bob.id)).toEqual(bobBefore);
     // The session went with the account: the token no longer works, and bob's still does.
     expect((await gw.api("/api/tasks", alice.token)).status).toBe(401);
@@ -119,6 +107,9 @@ describe("DELETE /api/account", () => {
     expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/password/);
     expect(await rowsMentioning(carol.id)).toEqual(before);
     expect((await deleteAccount(carol, TEST_PASSWORD)).status).toBe(200);
+    // The failed attempts were counted under the email; the counters go with the account.
+    expect(await rowsMentioning(carol.id)).toEqual({});
+    expect(await rowsMentioning(carol.email)).toEqual({});
   });
 
   it("needs a signed-in session", async () => {

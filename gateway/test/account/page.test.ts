@@ -1,8 +1,9 @@
+import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { postJson, TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
-import { addTask, type Person, person } from "./support.ts";
+import { addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
 let database: TestDatabase;
 let gw: GatewayHarness;
@@ -45,7 +46,7 @@ const submit = (
   });
 
 describe("the account page", () => {
-  it("cannot be framed, is not cached, and leaks no referrer", async () => {
+  it("cannot be framed, is not cached, and sends no referrer to other sites", async () => {
     for (const res of [
       await page(),
       await page(await browserSession(await person(gw, database, "framed"))),
@@ -58,8 +59,16 @@ describe("the account page", () => {
       expect(csp).not.toContain("unsafe-inline");
       expect(res.headers.get("x-frame-options")).toBe("DENY");
       expect(res.headers.get("cache-control")).toBe("no-store");
-      expect(res.headers.get("referrer-policy")).toBe("no-referrer");
+      expect(res.headers.get("referrer-policy")).toBe("same-origin");
     }
+  });
+
+  it("sends /account/ to /account, where its relative links resolve", async () => {
+    const res = await fetch(`${gw.baseUrl}/account/`, { redirect: "manual" });
+    expect(res.status).toBe(301);
+    expect(new URL(res.headers.get("location")!, `${gw.baseUrl}/account/`).href).toBe(
+      `${gw.baseUrl}/account`,
+    );
   });
 
   it("asks a signed-out visitor to sign in, with a form that cannot put the password in a URL", async () => {
@@ -186,6 +195,28 @@ describe("the account page", () => {
     const res = await send({ "x-csrf-token": csrf });
     expect(res.status).toBe(200);
     expect(await res.json()).toMatchObject({ format: "todoist", created: 1 });
+  });
+
+  it("lists the apps connected over OAuth and disconnects one with a form", async () => {
+    const who = await person(gw, database, "connected");
+    const cookie = await browserSession(who);
+    expect(await (await page(cookie)).text()).toContain("No MCP client");
+    const clientId = await grantOAuthClient(database, who, "Cursor <script>");
+    const html = await (await page(cookie)).text();
+    expect(html).toContain("Cursor &lt;script&gt;");
+    expect(html).toContain(`name="client_id" value="${clientId}"`);
+    const csrf = csrfOf(html)!;
+
+    expect((await submit("/account/apps/disconnect", cookie, { client_id: clientId })).status).toBe(403);
+    const done = await submit("/account/apps/disconnect", cookie, { csrf, client_id: clientId });
+    expect(done.status).toBe(200);
+    expect(await done.text()).toContain("Disconnected.");
+    const left = await database.db.execute(
+      sql`select count(*)::int as n from oauth_access_token where client_id = ${clientId}`,
+    );
+    expect(JSON.stringify(left)).toContain('"n":0');
+    const again = await submit("/account/apps/disconnect", cookie, { csrf, client_id: clientId });
+    expect(again.status).toBe(404);
   });
 
   it("deletes the account only with its password, then the session is gone", async () => {

@@ -1,4 +1,5 @@
-import { eq } from "drizzle-orm";
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
 import { chatItems, chatThreads } from "../../src/db/chat-schema.ts";
 import { user } from "../../src/db/schema.ts";
 import { signUp } from "../support/auth.ts";
@@ -36,4 +37,19 @@ export async function addChatThread(database: TestDatabase, who: Person, title: 
     data: { type: "user_message", content: [{ type: "input_text", text: `hello from ${title}` }] },
   });
   return threadId;
+}
+
+/**
+ * An MCP client this user let in over OAuth: its consent and an access token, as the OAuth provider stores
+ * them. The client registered itself (dynamic registration), so it is not the user's and outlives them.
+ */
+export async function grantOAuthClient(database: TestDatabase, who: Person, name = "Claude Desktop") {
+  const clientId = `client-${randomUUID()}`;
+  await database.db.execute(sql`insert into oauth_client (id, client_id, name, redirect_uris, created_at, updated_at)
+    values (${clientId}, ${clientId}, ${name}, '{http://127.0.0.1:33418/callback}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_consent (id, client_id, user_id, scopes, created_at, updated_at)
+    values (${`consent-${who.id}-${clientId}`}, ${clientId}, ${who.id}, '{mcp}', now(), now())`);
+  await database.db.execute(sql`insert into oauth_access_token (id, token, client_id, user_id, scopes, created_at)
+    values (${`at-${who.id}-${clientId}`}, ${`hash-${clientId}`}, ${clientId}, ${who.id}, '{mcp}', now())`);
+  return clientId;
 }

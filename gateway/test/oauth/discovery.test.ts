@@ -1,6 +1,7 @@
 // Discovery and registration as an MCP client does them with plain fetch (MCP authorization spec):
 // 401 from /mcp → protected-resource metadata (RFC 9728) → authorization-server metadata (RFC 8414) → RFC 7591.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 
@@ -128,7 +129,9 @@ describe("dynamic client registration (RFC 7591)", () => {
   });
 
   it("limits registrations per client address (no account is needed to register)", async () => {
-    const limited = await startGatewayHarness(database, {
+    // Limits are counted in the database, shared by every instance: a database of its own starts at zero.
+    const own = await createTestDatabase();
+    const limited = await startGatewayHarness(own, {
       throttle: { clientRegistrationsPerIp: 2, signUpsPerIp: 1e6, deviceCodesPerIp: 1e6 },
     });
     try {
@@ -149,6 +152,19 @@ describe("dynamic client registration (RFC 7591)", () => {
       expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
     } finally {
       await limited.close();
+      await own.destroy();
     }
+  });
+
+  it("keeps better-auth's client-management endpoints closed to signed-in users", async () => {
+    const token = await signUp(gw.baseUrl, "manager@example.com");
+    const list = await gw.api("/api/auth/oauth2/get-clients", token);
+    expect(list.status).toBe(401);
+    const update = await gw.api("/api/auth/oauth2/update-client", token, {
+      method: "POST",
+      headers: { origin: gw.baseUrl },
+      body: JSON.stringify({ client_id: "anything", update: { client_name: "renamed" } }),
+    });
+    expect(update.status).toBe(401);
   });
 });

@@ -1,7 +1,8 @@
 // Issue 12 item 2: sign-in throttled per address and per account in every mode, forwarded headers
 // believed only from configured proxies, device codes and sign-ups throttled too.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/config.ts";
+import { rateLimits } from "../../src/db/schema.ts";
 import { postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
@@ -13,6 +14,10 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await database?.destroy();
+});
+// The counters live in the database every gateway shares: each scenario starts from none.
+beforeEach(async () => {
+  await database.db.delete(rateLimits);
 });
 
 const LIMITS = {

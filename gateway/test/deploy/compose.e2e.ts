@@ -1,0 +1,221 @@
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { bearer, signIn, signUp } from "../support/auth.ts";
+import { type Engine, NoEngineError, startEngine, waitFor } from "./engine.ts";
+import { baseImageOf, REPO, readCompose } from "./project-files.ts";
+import { buildNodeImage, buildPostgresImage, runner } from "./standins.ts";
+
+const PROJECT = "margin-compose-test";
+const IMAGE = "margin:compose-test";
+
+let engine: Engine | undefined;
+let skipReason: string | undefined;
+let dir: string;
+let baseUrl: string;
+let compose: (args: string[], timeoutMs: number) => string;
+let dockerEnv: NodeJS.ProcessEnv;
+const timings: Record<string, number> = {};
+
+async function timed<T>(name: string, step: () => T | Promise<T>): Promise<T> {
+  const t0 = Date.now();
+  try {
+    return await step();
+  } finally {
+    timings[name] = Math.round((Date.now() - t0) / 100) / 10;
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+    server.on("error", reject);
+  });
+}
+
+async function ready(timeoutMs = 120_000) {
+  await waitFor(
+    () =>
+      fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
+        (r) => r.ok,
+        () => false,
+      ),
+    timeoutMs,
+    `the gateway's /readyz on ${baseUrl} (${compose(["ps"], 30_000)})`,
+  );
+}
+
+beforeAll(async () => {
+  try {
+    engine = await timed("engine", startEngine);
+  } catch (err) {
+    if (!(err instanceof NoEngineError)) throw err;
+    skipReason = err.message;
+    console.warn(
+      `\n${"!".repeat(78)}\n!! SKIPPED: no Docker engine can run here: ${skipReason}\n${"!".repeat(78)}\n`,
+    );
+    return;
+  }
+  // BuildKit through the CLI of the engine's own package (docker.io): a newer CLI without buildx cannot use it.
+  const env = {
+    ...process.env,
+    DOCKER_HOST: engine.host,
+    DOCKER_BUILDKIT: "1",
+    COMPOSE_DOCKER_CLI_BUILD: "1",
+    PATH: `/usr/bin:${process.env.PATH}`,
+  };
+  dockerEnv = env;
+  const run = runner(env);
+  await timed("base images", () => {
+    buildNodeImage(run, baseImageOf(readFileSync(path.join(REPO, "Dockerfile"), "utf8")));
+    buildPostgresImage(run, readCompose().services.postgres!.image!);
+  });
+
+  const port = await freePort();
+  baseUrl = `http://127.0.0.1:${port}`;
+  dir = mkdtempSync(path.join(tmpdir(), "margin-compose-"));
+  // Builds need the registry, so the host network; only this test's override says so, not the project's file.
+  writeFileSync(
+    path.join(dir, "override.yml"),
+    ["migrate", "mcp", "gateway"].reduce(
+      (yml, s) => `${yml}  ${s}: { build: { context: ${JSON.stringify(REPO)}, network: host } }\n`,
+      "services:\n",
+    ),
+  );
+  // .env.example with its blanks filled, as a user would.
+  const example = readFileSync(path.join(REPO, ".env.example"), "utf8");
+  const filled = example
+    .replace(/^MCP_TOKEN_SECRET=$/m, `MCP_TOKEN_SECRET=${"m".repeat(40)}`)
+    .replace(/^BETTER_AUTH_SECRET=$/m, `BETTER_AUTH_SECRET=${"b".repeat(40)}`)
+    .replace(/^POSTGRES_PASSWORD=$/m, "POSTGRES_PASSWORD=compose-test-password")
+    .replace(/^PUBLIC_URL=.*$/m, `PUBLIC_URL=${baseUrl}`)
+    .replace(/^GATEWAY_PUBLISHED_PORT=.*$/m, `GATEWAY_PUBLISHED_PORT=${port}`)
+    .replace(/^MARGIN_IMAGE=.*$/m, `MARGIN_IMAGE=${IMAGE}`);
+  writeFileSync(path.join(dir, ".env"), filled);
+  const files = [
+    "-p",
+    PROJECT,
+    "-f",
+    path.join(REPO, "docker-compose.yml"),
+    "-f",
+    path.join(dir, "override.yml"),
+  ];
+  compose = (args, timeoutMs) => {
+    const r = spawnSync("docker-compose", ["--env-file", path.join(dir, ".env"), ...files, ...args], {
+      env,
+      cwd: REPO,
+      encoding: "utf8",
+      timeout: timeoutMs,
+      maxBuffer: 64 * 1024 * 1024,
+    });
+    if (r.status !== 0)
+      throw new Error(
+        `docker-compose ${args.join(" ")}: ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-6000),
+      );
+    return r.stdout;
+  };
+  // A run interrupted earlier may have left containers and the volume behind.
+  compose(["down", "-v", "-t", "2"], 60_000);
+  await timed("build", () => compose(["build", "migrate"], 12 * 60_000));
+}, 15 * 60_000);
+
+afterAll(async () => {
+  try {
+    if (compose) compose(["down", "-v", "-t", "2"], 120_000);
+  } finally {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    await engine?.stop();
+    if (engine) console.log(`compose test timings (s): ${JSON.stringify(timings)}`);
+  }
+}, 180_000);
+
+describe("docker-compose.yml on a real Docker engine", () => {
+  it("builds a small non-root image with the shell page, no dev dependencies and no extension sources", (ctx) => {
+    if (skipReason) return ctx.skip();
+    const inspect = spawnSync(
+      "docker",
+      ["image", "inspect", IMAGE, "--format", "{{.Size}} {{.Config.User}} {{json .Config.Healthcheck}}"],
+      { env: dockerEnv, encoding: "utf8" },
+    );
+    const [size, user, ...health] = inspect.stdout.trim().split(" ");
+    console.log(`image ${IMAGE}: ${(Number(size) / 1e6).toFixed(0)} MB`);
+    expect(user).toBe("1000:1000");
+    expect(health.join(" ")).toContain("/healthz");
+    const check = spawnSync(
+      "docker",
+      [
+        "run",
+        "--rm",
+        "--entrypoint",
+        "node",
+        IMAGE,
+        "-e",
+        `const fs = require("node:fs");
+         const pnpm = fs.readdirSync("node_modules/.pnpm");
+         console.log(JSON.stringify({
+           uid: process.getuid(),
+           shell: fs.existsSync("gateway/web/dist/index.html"),
+           extension: fs.existsSync("extension"),
+           tests: fs.existsSync("gateway/test"),
+           dev: pnpm.filter((d) => /^(vite|vitest|typescript|drizzle-kit|@vitejs|playwright-core)@/.test(d)),
+         }));`,
+      ],
+      { env: dockerEnv, encoding: "utf8", timeout: 60_000 },
+    );
+    expect(JSON.parse(check.stdout)).toEqual({
+      uid: 1000,
+      shell: true,
+      extension: false,
+      tests: false,
+      dev: [],
+    });
+    // Generous: what matters is that nothing big and unneeded creeps in (report the real number).
+    expect(Number(size)).toBeLessThan(450e6);
+  });
+
+  it("serves a signed-up user's task, across a gateway restart and a down/up that keeps the volume", async (ctx) => {
+    if (skipReason) return ctx.skip();
+    await timed("first up", async () => {
+      compose(["up", "-d"], 180_000);
+      await ready();
+    });
+    // The one-shot migration ran and succeeded before the servers started.
+    const migrate = compose(["ps", "-a", "migrate"], 30_000);
+    expect(migrate).toMatch(/Exit 0/);
+
+    const email = "compose@example.com";
+    const token = await signUp(baseUrl, email);
+    const created = await fetch(`${baseUrl}/api/tasks`, {
+      method: "POST",
+      headers: { "content-type": "application/json", ...bearer(token) },
+      body: JSON.stringify({ title: "survives restarts" }),
+    });
+    expect(created.status).toBe(201);
+    const titles = async (t: string) => {
+      const res = await fetch(`${baseUrl}/api/tasks`, { headers: bearer(t) });
+      expect(res.status).toBe(200);
+      return ((await res.json()) as { tasks: { title: string }[] }).tasks.map((task) => task.title);
+    };
+
+    await timed("gateway restart", async () => {
+      compose(["restart", "-t", "5", "gateway"], 60_000);
+      await ready();
+    });
+    expect(await titles(token)).toEqual(["survives restarts"]);
+
+    await timed("down and up", async () => {
+      compose(["down", "-t", "5"], 60_000);
+      compose(["up", "-d"], 180_000);
+      await ready();
+    });
+    // Sessions live in Postgres too: the old bearer still works, and signing in again does.
+    expect(await titles(token)).toEqual(["survives restarts"]);
+    expect(await titles(await signIn(baseUrl, email))).toEqual(["survives restarts"]);
+  });
+});
