@@ -184,7 +184,7 @@ describe("margin CLI", { timeout: 360_000 }, () => {
     } finally {
       await client.close();
     }
-  }, 90_000);
+  });
 
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
