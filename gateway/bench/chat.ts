@@ -14,8 +14,8 @@ import { type Benchmark, percentile, progress, round } from "./lib.ts";
 import { createSeedsPatternAgent } from "./seeds-agent.ts";
 
 const SHAPES = [
-  { concurrency: 1, turns: 80, warmup: 10, rounds: 4 },
-  { concurrency: 16, turns: 160, warmup: 16, rounds: 2 },
+  { concurrency: 1, turns: 60, warmup: 10, rounds: 3 },
+  { concurrency: 16, turns: 96, warmup: 16, rounds: 2 },
 ];
 
 type Timing = { firstEventMs: number; wholeMs: number };
