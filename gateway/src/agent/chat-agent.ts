@@ -6,12 +6,13 @@ import {
   type Model,
   ModelBehaviorError,
   Runner,
+  ToolCallError,
 } from "@openai/agents";
 import { APIConnectionError, APIError } from "openai";
 import type { Logger } from "../logger.ts";
 import type { McpTool, TaskServiceClient } from "../task-service/client.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
-import { isBulkRequest, readConfirmationReply } from "./confirmation.ts";
+import { asksToDelete, isBulkRequest, readConfirmationReply } from "./confirmation.ts";
 import {
   type AgentEvent,
   AgentTurnError,
@@ -23,7 +24,7 @@ import {
 import { instructionsFor } from "./instructions.ts";
 import type { ModelSource } from "./providers.ts";
 import { startedLabel } from "./summaries.ts";
-import { callTool, functionTools, type HeldCall, type TurnState } from "./tools.ts";
+import { callTool, functionTools, type HeldCall, rememberTitles, type TurnState } from "./tools.ts";
 
 export type ChatAgentOptions = {
   /** The configured provider's models (providers.ts), or one SDK model for every turn (tests, benchmarks). */
@@ -43,7 +44,6 @@ const MAX_TURNS = 8;
  * becomes a confirmation the user answers in a later message.
  */
 export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
-  const runner = new Runner({ tracingDisabled: true });
   const source: ModelSource =
     "modelFor" in opts.models
       ? opts.models
@@ -53,6 +53,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
           modelFor: () => (opts.models as { model: Model }).model,
           settings: { parallelToolCalls: false },
         };
+  const runner = new Runner({ tracingDisabled: source.tracing !== true });
   const now = opts.now ?? (() => new Date());
   const log = opts.logger.child({ component: "agent", provider: source.provider });
   let toolDefs: Promise<McpTool[]> | undefined;
@@ -70,11 +71,25 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
   async function* heldCalls(state: TurnState, input: TurnInput): AsyncIterable<AgentEvent> {
     const held = state.held;
     if (held.length === 0) return;
-    if (held.length === 1 && !isBulkRequest(input.message)) {
+    if (held.length === 1 && asksToDelete(input.message) && !isBulkRequest(input.message)) {
       yield* execute(state, held);
       return;
     }
+    await lookUpTitles(state, held);
     yield { type: "confirmation.required", confirmation: confirmationFor(state, held) };
+  }
+
+  /** Titles for held deletes of tasks this turn did not read (ids from earlier turns), so the user sees names. */
+  async function lookUpTitles(state: TurnState, held: HeldCall[]) {
+    const known = (c: HeldCall) => {
+      const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
+      return state.titles.has(id) || state.titles.has(id.slice(0, 8));
+    };
+    if (held.every(known)) return;
+    const listed = await opts.tasks
+      .call(state.user, "list_tasks", { status: "all", limit: 200 }, state.signal)
+      .catch(() => undefined);
+    if (!listed?.isError) rememberTitles(state, listed?.structuredContent);
   }
 
   async function* execute(state: TurnState, calls: HeldCall[]): AsyncIterable<AgentEvent> {
@@ -121,6 +136,8 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
       });
       const items: AgentInputItem[] = [...input.history, { role: "user", content: input.message }];
       let text = "";
+      // Each finished event repeats its call's arguments (the tool output item carries none).
+      const argsOf = new Map<string, Record<string, unknown>>();
       try {
         const result = await runner.run(agent, items, {
           stream: true,
@@ -150,6 +167,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
           } else if (event.name === "tool_called" && raw.type === "function_call" && raw.callId) {
             if (raw.name === "delete_task") continue;
             const args = parseArgs(raw.arguments);
+            argsOf.set(raw.callId, args);
             yield {
               type: "tool.started",
               callId: raw.callId,
@@ -164,7 +182,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
               type: "tool.finished",
               callId: raw.callId,
               tool: raw.name ?? "tool",
-              args: {},
+              args: argsOf.get(raw.callId) ?? {},
               ok: outcome.ok,
               summary: outcome.summary,
               structured: outcome.structured,
@@ -214,9 +232,12 @@ function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmatio
   };
 }
 
+/** Whether `type` is in the error's chain: `cause`, or the SDK's ToolCallError, which keeps the tool's own
+ * error in `error`. */
 function causedBy(err: unknown, type: new (...args: never[]) => Error): boolean {
-  for (let e = err, depth = 0; e && depth < 5; e = (e as { cause?: unknown }).cause, depth++) {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
     if (e instanceof type) return true;
+    e = e instanceof ToolCallError ? e.error : (e as { cause?: unknown }).cause;
   }
   return false;
 }

@@ -5,6 +5,14 @@ export function isBulkRequest(message: string): boolean {
   return BULK.test(message);
 }
 
+const DELETE = /\b(delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+
+/** Whether the user's own words ask for a delete: a delete the model makes for any other reason (a page's text,
+ * a misreading) waits for the user's yes. */
+export function asksToDelete(message: string): boolean {
+  return DELETE.test(message);
+}
+
 const YES =
   /^\s*(y|yes|yeah|yep|yup|sure|ok|okay|confirm(ed)?|do it|go ahead|please do|delete (them|it)|correct)\b/i;
 const NO = /^\s*(n|no|nope|nah|cancel|stop|don'?t|do not|never ?mind|keep (them|it)|abort)\b/i;

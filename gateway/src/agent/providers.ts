@@ -17,6 +17,8 @@ export type ModelSource = {
   model: string;
   modelFor(ctx: TurnModelContext): Model;
   settings: ModelSettings;
+  /** Agents SDK tracing (traces go to OpenAI): on only with AGENT_TRACING=1. */
+  tracing?: boolean;
 };
 
 /** Provider 429s and 5xx are retried by the OpenAI client with backoff and jitter, honouring Retry-After. */
@@ -32,7 +34,13 @@ export function modelSource(
   offlineModel: (ctx: TurnModelContext) => Model,
 ): ModelSource {
   if (config.provider === "offline") {
-    return { provider: "offline", model: config.model, modelFor: offlineModel, settings: {} };
+    return {
+      provider: "offline",
+      model: config.model,
+      modelFor: offlineModel,
+      settings: {},
+      tracing: config.tracing,
+    };
   }
   const client = new OpenAI({
     apiKey: config.apiKey,
@@ -47,10 +55,17 @@ export function modelSource(
       model: config.model,
       modelFor: () => model,
       settings: { parallelToolCalls: false },
+      tracing: config.tracing,
     };
   }
   // Compatible endpoints differ in what they accept: parallel_tool_calls is left out (several reject it), and
   // the tools' JSON schemas carry no `$schema` (Gemini rejects it; see tools.ts).
   const model = new OpenAIChatCompletionsModel(client, config.model);
-  return { provider: config.provider, model: config.model, modelFor: () => model, settings: {} };
+  return {
+    provider: config.provider,
+    model: config.model,
+    modelFor: () => model,
+    settings: {},
+    tracing: config.tracing,
+  };
 }
