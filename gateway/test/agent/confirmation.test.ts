@@ -94,6 +94,12 @@ describe("deletes", () => {
       agent.runConfirmed({ user, confirmation: asked!.confirmation, signal: new AbortController().signal }),
     );
     const finished = ofType(confirmed, "tool.finished");
+    // The events carry the contract's fields only (the tool's text is meant for the model).
+    for (const e of finished) {
+      expect(Object.keys(e).sort()).toEqual(
+        ["args", "callId", "ok", "structured", "summary", "tool", "type", "wrote"].sort(),
+      );
+    }
     expect(finished.map((e) => [e.tool, e.ok, e.wrote])).toEqual([
       ["delete_task", true, true],
       ["delete_task", true, true],
