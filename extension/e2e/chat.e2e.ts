@@ -92,7 +92,22 @@ describe("the chat view", () => {
     await panel.getByTestId("task-title").filter({ hasText: "Water the plants" }).waitFor();
   });
 
-  it("ChatKit mode: a stand-in <openai-chatkit> gets its options, the token and page over the bridge, and its effects reach the panel", async () => {
+  it("a confirmation card holds a bulk delete back until answered; Cancel changes nothing", async () => {
+    const open = (await tasks("status=pending")).length;
+    expect(open).toBeGreaterThan(0);
+    await panel.getByTestId("view-chat").click();
+    await send("delete all my tasks");
+    const card = panel.getByRole("region", { name: "Needs your confirmation" }).last();
+    await card.waitFor();
+    await card.getByRole("button", { name: "Cancel" }).click();
+    await panel
+      .getByRole("region", { name: /^Cancelled/ })
+      .last()
+      .waitFor();
+    expect(await tasks("status=pending")).toHaveLength(open);
+  });
+
+  it("ChatKit mode: a stand-in <openai-chatkit> gets its options, the token and page over the bridge, and the task it adds shows in the panel", async () => {
     const { browser } = env.profile;
     // What OpenAI's loader would define: records its options, calls the API through the given fetch, and
     // reports ready and the tasks.changed effect as ChatKit's events.
@@ -139,11 +154,10 @@ describe("the chat view", () => {
         .poll(async () => (await tasks()).map((t) => t.title), { timeout: 30_000 })
         .toContainEqual(expect.stringMatching(/buy bread/i));
       const frame = panel.frames().find((f) => f.url().startsWith(`${env.stack.gatewayUrl}/chatkit/panel`));
-      expect(await frame?.evaluate(() => (window as unknown as { standIn: unknown }).standIn)).toEqual({
-        apiUrl: "/chatkit",
-        domainKey: "domain_pk_localhost_dev",
-        status: 200,
-      });
+      // The answer streams on after the task is stored: wait for the stand-in to have read all of it.
+      await expect
+        .poll(() => frame?.evaluate(() => (window as unknown as { standIn: unknown }).standIn))
+        .toEqual({ apiUrl: "/chatkit", domainKey: "domain_pk_localhost_dev", status: 200 });
       // No fallback: the frame stays, and the task it added shows in the list.
       expect(await panel.getByTestId("chat-fallback").count()).toBe(0);
       await panel.getByTestId("view-tasks").click();
