@@ -109,6 +109,9 @@ describe("every view: accessible (axe), light and dark, 320–400 px", () => {
     await panel.getByTestId("view-settings").click();
     await panel.getByTestId("account-email").waitFor();
     await checkView(panel, "settings");
+    // The real side panel is found among the targets by its address: a panel left open in a tab would match.
+    await panel.close();
+    await page.close();
   }, 240_000);
 
   it("the real side panel, opened with chrome.sidePanel.open(), renders the signed-in panel", async () => {
