@@ -107,6 +107,32 @@ describe("the chat view", () => {
     expect(await tasks("status=pending")).toHaveLength(open);
   });
 
+  it("thread history: the open chat survives a view switch; earlier chats list, rename and delete", async () => {
+    await panel.getByTestId("view-chat").click();
+    const title = await panel.locator("#chat-title").textContent();
+    const messages = await panel.getByTestId("chat-assistant").count();
+    expect(messages).toBeGreaterThan(0);
+    await panel.getByTestId("view-tasks").click();
+    await panel.getByTestId("view-chat").click();
+    await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(messages);
+
+    await panel.getByTestId("chat-new").click();
+    expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
+    await panel.getByTestId("chat-threads").click();
+    const list = panel.getByTestId("chat-thread-list");
+    await list.getByRole("button", { name: `Rename ${title}` }).click();
+    await list.getByLabel("New name").fill("Groceries");
+    await list.getByLabel("New name").press("Enter");
+    await list.getByRole("button", { name: "Groceries", exact: true }).click();
+    await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(messages);
+    expect(await panel.locator("#chat-title").textContent()).toBe("Groceries");
+
+    await panel.getByTestId("chat-threads").click();
+    await list.getByRole("button", { name: "Delete Groceries" }).click();
+    await list.getByRole("button", { name: "Groceries", exact: true }).waitFor({ state: "detached" });
+    expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
+  });
+
   it("ChatKit mode: a stand-in <openai-chatkit> gets its options, the token and page over the bridge, and the task it adds shows in the panel", async () => {
     const { browser } = env.profile;
     // What OpenAI's loader would define: records its options, calls the API through the given fetch, and
