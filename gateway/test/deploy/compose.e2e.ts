@@ -69,6 +69,8 @@ beforeAll(async () => {
     DOCKER_BUILDKIT: "1",
     COMPOSE_DOCKER_CLI_BUILD: "1",
     PATH: `/usr/bin:${process.env.PATH}`,
+    // Compose v1's API calls time out at 60 s; stopping containers on a busy machine can take longer.
+    COMPOSE_HTTP_TIMEOUT: "300",
   };
   dockerEnv = env;
   const run = runner(env);
@@ -114,10 +116,24 @@ beforeAll(async () => {
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
     });
-    if (r.status !== 0)
-      throw new Error(
-        `docker-compose ${args.join(" ")}: ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-6000),
+    if (r.status !== 0) {
+      // What the containers said is usually the reason.
+      const logs = spawnSync(
+        "docker-compose",
+        ["--env-file", path.join(dir, ".env"), ...files, "logs", "--no-color", "--tail", "40"],
+        {
+          env,
+          cwd: REPO,
+          encoding: "utf8",
+          timeout: 30_000,
+        },
       );
+      throw new Error(
+        `docker-compose ${args.join(" ")}: ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}\n${logs.stdout}`.slice(
+          -8000,
+        ),
+      );
+    }
     return r.stdout;
   };
   // A run interrupted earlier may have left containers and the volume behind.
