@@ -9,6 +9,7 @@ import { connect } from "../src/db/connect.ts";
 import { createLogger } from "../src/logger.ts";
 import { startMcpHttp } from "../src/mcp-server/main.ts";
 import { signMcpToken } from "../src/mcp-server/token.ts";
+import { listStatement } from "../src/tasks/repository.ts";
 import {
   type Benchmark,
   httpClient,
@@ -122,6 +123,15 @@ async function run(): Promise<object> {
       return (i: number) => ids[i % ids.length]!;
     };
     const renamed = await existing("rename me");
+    // list_tasks' own SQL for the default page (pending, any due, 50 + 1 rows), exactly as the repository
+    // prepares it, with the benchmark user's values in its placeholders.
+    const listQuery = listStatement("pending", "any", false, false).query;
+    const listValues = listQuery.params.map((param) => {
+      const name = (param as { name?: string }).name;
+      if (name === "user") return "bench-user";
+      if (name === "limit") return 51;
+      throw new Error(`list statement: no value for ${name}`);
+    });
     const repeating = await existing("water plants", "every day at 9");
     const measure = async (shape: (typeof runs)[keyof typeof runs]) => {
       progress(`floor, add_task and list_tasks at concurrency ${shape.concurrency}`);
@@ -140,6 +150,7 @@ async function run(): Promise<object> {
               returning id, user_id)
             insert into task_changes (user_id, task_id, op, task)
             select user_id, id, 'created', ${ADD_SNAPSHOT}::jsonb from t`,
+          list_statement: () => sql.unsafe(listQuery.sql, listValues as never[], { prepare: true }),
           add_task: (i) => callTool(token, "add_task", { title: `bench task ${i}` }),
           list_tasks: () => callTool(token, "list_tasks", {}),
           // The default page holds 50 tasks; a short page shows how much of a list call is per returned task.
@@ -151,7 +162,16 @@ async function run(): Promise<object> {
         { ...shape, rounds: 5 },
       );
       const floorP50 = round(r.http.p50_ms + r.select1.p50_ms);
-      const withRatio = (x: LoadResult) => ({ ...x, ratio_to_floor: round(x.p50_ms / floorP50, 2) });
+      // Each tool's own floor (issue 11): a loopback round trip plus that tool's SQL straight through the driver.
+      const addFloor = round(r.http.p50_ms + r.add_statement.p50_ms);
+      const listFloor = round(r.http.p50_ms + r.list_statement.p50_ms);
+      const withRatio = (x: LoadResult, toolFloor?: number) => ({
+        ...x,
+        ratio_to_floor: round(x.p50_ms / floorP50, 2),
+        ...(toolFloor
+          ? { tool_floor_ms: toolFloor, ratio_to_tool_floor: round(x.p50_ms / toolFloor, 2) }
+          : {}),
+      });
       return {
         floor: {
           http: r.http,
@@ -159,9 +179,10 @@ async function run(): Promise<object> {
           p50_ms: floorP50,
           durable_insert: r.durable_insert,
           add_statement: { ...r.add_statement, ratio_to_floor: round(r.add_statement.p50_ms / floorP50, 2) },
+          list_statement: r.list_statement,
         },
-        add_task: withRatio(r.add_task),
-        list_tasks: withRatio(r.list_tasks),
+        add_task: withRatio(r.add_task, addFloor),
+        list_tasks: withRatio(r.list_tasks, listFloor),
         list_tasks_limit_10: withRatio(r.list_tasks_limit_10),
         update_task: r.update_task,
         complete_task: r.complete_task,
@@ -192,9 +213,17 @@ async function run(): Promise<object> {
 
     const targets: Target[] = [
       atMost("add_task c1 p50 ≤ 2 ms", c1.add_task.p50_ms, 2),
-      atMost("add_task c1 p50 ≤ 3× floor", c1.add_task.ratio_to_floor, 3),
+      atMost(
+        "add_task c1 p50 ≤ 2× its floor (round trip + its SQL)",
+        c1.add_task.ratio_to_tool_floor ?? Infinity,
+        2,
+      ),
       atMost("list_tasks c1 p50 ≤ 2 ms", c1.list_tasks.p50_ms, 2),
-      atMost("list_tasks c1 p50 ≤ 3× floor", c1.list_tasks.ratio_to_floor, 3),
+      atMost(
+        "list_tasks c1 p50 ≤ 2× its floor (round trip + its SQL)",
+        c1.list_tasks.ratio_to_tool_floor ?? Infinity,
+        2,
+      ),
       atMost("list_tasks p50 ≤ 5 ms with 100k tasks", list100k.default.p50_ms, 5),
     ];
     return {

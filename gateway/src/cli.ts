@@ -3,6 +3,11 @@ import type { Server } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { exportToFile } from "./account/cli-export.ts";
+import { createChatAgent } from "./agent/chat-agent.ts";
+import type { ChatAgent } from "./agent/contract.ts";
+import { describeModel, MODEL_ENV, type ModelConfig, readModelConfig } from "./agent/model-config.ts";
+import { createOfflineModel } from "./agent/offline/index.ts";
+import { modelSource } from "./agent/providers.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION, EXTENSION_OUTPUT, REPO_ROOT } from "./builds.ts";
@@ -19,10 +24,12 @@ import { acquireDataDirLock, DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
 import { describeEnv, type EnvName } from "./env-help.ts";
 import { startGateway } from "./http/server.ts";
+import type { Logger } from "./logger.ts";
 import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
+import type { TaskServiceClient } from "./task-service/client.ts";
 import { NoPasswordError, readPassword, startSummary } from "./terminal.ts";
 
 /** A mistake on the command line: print it with the usage. */
@@ -71,7 +78,7 @@ const commands: Record<string, AnyCommand> = {
     summary:
       "MCP server and gateway in one process (embedded database unless DATABASE_URL is set), " +
       "after building the ChatKit page and the extension if their sources changed",
-    env: ["NODE_ENV", ...DATABASE, ...new Set([...GATEWAY, ...MCP]), ...LOGS],
+    env: ["NODE_ENV", ...DATABASE, ...new Set([...GATEWAY, ...MCP]), ...MODEL_ENV, ...LOGS],
     secrets: ["MCP_TOKEN_SECRET", "BETTER_AUTH_SECRET"],
     async run(args, config) {
       const { values } = parseArgs({
@@ -81,7 +88,9 @@ const commands: Record<string, AnyCommand> = {
       // First, so a second start on the same data folder stops at once with one clear line, before any build.
       const lock = config.database.kind === "pglite" ? lockDataDir(config.database.dir) : undefined;
       let database: Database;
+      let models: ModelConfig;
       try {
+        models = readModelConfig(process.env);
         await buildFrontEnds({ extension: !values["no-extension"] });
         database = await openDatabase(config, { lock });
       } catch (err) {
@@ -91,7 +100,9 @@ const commands: Record<string, AnyCommand> = {
       const logger = loggerFor(config);
       const mcp = await listening(startMcpHttp(config, database, logger.child({ service: "mcp" })), config);
       const gateway = await listening(
-        startGateway(config, database, logger.child({ service: "gateway" })),
+        startGateway(config, database, logger.child({ service: "gateway" }), {
+          chatAgent: chatAgentFor(models),
+        }),
         config,
       );
       if (config.database.kind === "pglite")
@@ -103,7 +114,7 @@ const commands: Record<string, AnyCommand> = {
             mcpUrl: config.mcpUrl,
             database: config.database,
             extension: builtExtension(),
-            model: "offline (no model key set)",
+            model: describeModel(models),
           }),
         );
       onShutdown([gateway.server, mcp], async () => {
@@ -117,12 +128,16 @@ const commands: Record<string, AnyCommand> = {
   gateway: command({
     usage: "gateway",
     summary: "the gateway alone, calling the MCP server at MCP_URL",
-    env: ["NODE_ENV", ...DATABASE, ...GATEWAY, "MCP_PORT", ...LOGS],
+    env: ["NODE_ENV", ...DATABASE, ...GATEWAY, "MCP_PORT", ...MODEL_ENV, ...LOGS],
     secrets: ["MCP_TOKEN_SECRET", "BETTER_AUTH_SECRET"],
     async run(_args, config) {
+      const models = readModelConfig(process.env);
       const logger = loggerFor(config, { name: "margin-gateway" });
       const database = await openDatabase(config);
-      const gateway = await listening(startGateway(config, database, logger), config);
+      const gateway = await listening(
+        startGateway(config, database, logger, { chatAgent: chatAgentFor(models) }),
+        config,
+      );
       onShutdown([gateway.server], async () => {
         await gateway.close();
         await database.close();
@@ -401,6 +416,12 @@ async function listening<T>(starting: Promise<T>, config: Pick<Config, "mcpPort"
 /** Open connections (live streams, browser tabs, chat runs) get this long before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
 
+/** The gateway's chat agent for the configured model, built on the gateway's own MCP client. */
+function chatAgentFor(models: ModelConfig) {
+  return (deps: { tasks: TaskServiceClient; logger: Logger }): ChatAgent =>
+    createChatAgent({ models: modelSource(models, createOfflineModel), ...deps });
+}
+
 /**
  * Stops cleanly on SIGINT/SIGTERM: servers stop accepting, live streams end, and whatever is still connected
  * after a short grace is cut, so a browser tab or a stream never holds the process (and the data directory).
@@ -421,8 +442,9 @@ function onShutdown(servers: Server[], close: () => Promise<void>) {
       },
     );
   };
-  process.once("SIGINT", () => stop("SIGINT"));
-  process.once("SIGTERM", () => stop("SIGTERM"));
+  // `on`, not `once`: the Agents SDK adds its own SIGINT listener, and ours must still run on every signal.
+  process.on("SIGINT", () => stop("SIGINT"));
+  process.on("SIGTERM", () => stop("SIGTERM"));
 }
 
 export async function main(argv: string[]): Promise<void> {

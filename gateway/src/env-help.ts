@@ -27,6 +27,17 @@ export const ENV_HELP = {
   MARGIN_PASSWORD: "the password, when there is no terminal to ask at",
   LOG_LEVEL: "fatal, error, warn, info, debug, trace or silent (default warn on a terminal, info otherwise)",
   LOG_FORMAT: "json or pretty (default pretty on a terminal, json otherwise)",
+  MODEL_PROVIDER:
+    "openai, gemini, groq, openrouter, ollama, openai-compatible or offline (default openai with OPENAI_API_KEY, else offline)",
+  MODEL: "the provider's model (each provider has a default; see the README)",
+  OPENAI_API_KEY: "key for MODEL_PROVIDER=openai",
+  GEMINI_API_KEY: "key for MODEL_PROVIDER=gemini",
+  GROQ_API_KEY: "key for MODEL_PROVIDER=groq",
+  OPENROUTER_API_KEY: "key for MODEL_PROVIDER=openrouter",
+  OLLAMA_BASE_URL: "Ollama's OpenAI-compatible URL (default http://127.0.0.1:11434/v1)",
+  OPENAI_COMPATIBLE_BASE_URL: "Chat Completions base URL for MODEL_PROVIDER=openai-compatible",
+  OPENAI_COMPATIBLE_API_KEY: "its key, if it needs one",
+  AGENT_TRACING: "1 sends Agents SDK traces to OpenAI (default off)",
 } as const;
 
 export type EnvName = keyof typeof ENV_HELP;

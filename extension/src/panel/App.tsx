@@ -1,9 +1,9 @@
 import { useEffect, useState } from "react";
 import { sessionItem } from "../auth/session.ts";
 import { focusTaskItem } from "../background/open-panel.ts";
+import { ChatView } from "../chat/ChatView.tsx";
 import { onMessage } from "../messaging/protocol.ts";
 import { detectTimeZone, settingsItem } from "../settings/settings.ts";
-import { ChatSlot } from "./ChatSlot.tsx";
 import { PageCard } from "./PageCard.tsx";
 import { QuickAdd } from "./QuickAdd.tsx";
 import { SettingsView } from "./SettingsView.tsx";
@@ -117,7 +117,14 @@ function Panel() {
       )}
       <main className="view">
         {view === "tasks" && <TasksView tasks={tasks} tz={tz} />}
-        {view === "chat" && <ChatSlot />}
+        {view === "chat" && tasks.connection && (
+          <ChatView
+            conn={tasks.connection}
+            mode={settings.chatMode}
+            page={page}
+            onTasksChanged={tasks.actions.catchUp}
+          />
+        )}
         {view === "settings" && <SettingsView settings={settings} session={live} />}
       </main>
     </div>

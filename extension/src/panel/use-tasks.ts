@@ -37,6 +37,9 @@ export function useTasks(session: Session | null) {
   );
   const userId = session?.user.id;
 
+  // Chat's `tasks.changed` effect: the live stream already carries the change; a stalled one is woken to fetch it.
+  const catchUp = useRef<() => void>(() => {});
+  const streamStatus = useRef<StreamStatus>("connecting");
   const cacheTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const publish = useCallback(
     (patch: Partial<TasksState> = {}) => {
@@ -98,6 +101,7 @@ export function useTasks(session: Session | null) {
         if (changed) publish();
       },
       onStatus: (status, detail) => {
+        streamStatus.current = status;
         if (status === "expired") void markSessionExpired(conn.token);
         setState((s) => ({
           ...s,
@@ -109,6 +113,9 @@ export function useTasks(session: Session | null) {
       },
     });
     const wake = () => stream.reconnect();
+    catchUp.current = () => {
+      if (streamStatus.current !== "live") stream.reconnect();
+    };
     const onVisible = () => document.visibilityState === "visible" && stream.reconnect();
     window.addEventListener("online", wake);
     document.addEventListener("visibilitychange", onVisible);
@@ -161,6 +168,8 @@ export function useTasks(session: Session | null) {
         applyTask(tasksRef.current, task);
         publish();
       },
+      /** Something else (the chat) changed tasks: make sure the list catches up. */
+      catchUp: () => catchUp.current(),
       dismissError: () => setState((s) => ({ ...s, error: null })),
     }),
     [mutate, publish],

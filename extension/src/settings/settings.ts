@@ -8,7 +8,11 @@ export const DEFAULT_GATEWAY_URL = "http://localhost:8787";
 
 /** Per-browser settings. Local, never sync: a gateway URL is specific to where this browser runs. */
 export const settingsItem = storage.defineItem<Settings>("local:settings", {
-  fallback: { gatewayUrl: DEFAULT_GATEWAY_URL, chatMode: "chatkit" },
+  // Firefox starts with the built-in chat, Chrome with ChatKit; either can be chosen in settings.
+  fallback: {
+    gatewayUrl: DEFAULT_GATEWAY_URL,
+    chatMode: import.meta.env.BROWSER === "firefox" ? "builtin" : "chatkit",
+  },
   version: 1,
 });
 

@@ -46,7 +46,7 @@ export async function exportAccount(db: Db, tasks: TaskCaller, who: CurrentUser)
     .from(user)
     .where(eq(user.id, who.id));
   if (!account) throw new AccountActionError(404, "no_such_account", "This account no longer exists.");
-  const all = [...(await listAll(tasks, who, "all")), ...(await listAll(tasks, who, "deleted"))];
+  const all = await listEveryTask(tasks, who);
   return {
     format: EXPORT_FORMAT,
     version: EXPORT_VERSION,
@@ -60,6 +60,11 @@ export async function exportAccount(db: Db, tasks: TaskCaller, who: CurrentUser)
     tasks: all,
     chat: { threads: await chatThreadsOf(db, who.id) },
   };
+}
+
+/** Every task of the user, through list_tasks: "all" is pending and completed, "deleted" the trash. */
+export async function listEveryTask(tasks: TaskCaller, who: CurrentUser): Promise<TaskView[]> {
+  return [...(await listAll(tasks, who, "all")), ...(await listAll(tasks, who, "deleted"))];
 }
 
 async function listAll(tasks: TaskCaller, who: CurrentUser, status: "all" | "deleted"): Promise<TaskView[]> {

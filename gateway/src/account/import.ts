@@ -3,7 +3,7 @@ import type { CurrentUser } from "../auth/current-user.ts";
 import { PRIORITIES, type Priority } from "../db/task-schema.ts";
 import type { ToolResult } from "../task-service/client.ts";
 import { AccountActionError } from "./errors.ts";
-import { EXPORT_FORMAT, EXPORT_VERSION, type TaskCaller } from "./export.ts";
+import { EXPORT_FORMAT, EXPORT_VERSION, listEveryTask, type TaskCaller } from "./export.ts";
 
 /** The most tasks one import takes; each is one add_task call (and one or two more for its state). */
 export const MAX_IMPORT_TASKS = 5_000;
@@ -14,6 +14,8 @@ export const MAX_IMPORT_BYTES = 1024 * 1024;
 export type ImportEntry = {
   /** add_task's idempotency key: the same entry imported again finds the task it made. */
   key: string;
+  /** The task's id in the account it was exported from: already in this account → nothing to add. */
+  exportedId?: string;
   title: string;
   notes: string;
   /** What add_task's `due` gets; refused (past or not understood) → the task comes without it. */
@@ -31,7 +33,7 @@ export type ImportReport = {
   format: "margin" | "todoist";
   tasks: number;
   created: number;
-  /** Made by an earlier import of the same file: nothing new. */
+  /** Made by an earlier import of the same file, or (a Margin export of this account) still here: nothing new. */
   already_imported: number;
   /** Imported without a due date (it is in the past, or not understood); the notes say what it was. */
   without_due: number;
@@ -92,6 +94,7 @@ export function fromMarginExport(file: z.infer<typeof MarginImportFile>): Import
     };
     return {
       key: `import:margin:${t.id}`,
+      exportedId: t.id,
       title: t.title,
       notes: t.notes,
       due,
@@ -126,7 +129,15 @@ export async function importEntries(
     without_due: 0,
     failed: [],
   };
+  // Importing an account's own export must not double it: tasks still here are skipped.
+  const here = entries.some((e) => e.exportedId)
+    ? new Set((await listEveryTask(tasks, who)).map((t) => t.id))
+    : new Set<string>();
   for (const [index, entry] of entries.entries()) {
+    if (entry.exportedId && here.has(entry.exportedId)) {
+      report.already_imported++;
+      continue;
+    }
     const add = (due: string | undefined, notes: string, key: string) =>
       tasks.call(who, "add_task", {
         title: entry.title,

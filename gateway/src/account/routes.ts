@@ -79,6 +79,8 @@ export function createAccountRouter(opts: AccountRouterOptions): Router {
 
   // ---- the account page ----
   router.get("/account", async (req, res) => {
+    // The page's links are relative (it may sit under a path prefix): from "/account/" they would miss.
+    if (req.path.endsWith("/")) return res.redirect(301, "../account");
     const session = await cookieSession(opts.auth, req);
     await sendPage(res, session ? await signedInView(opts, session) : { kind: "signed-out" });
   });

@@ -8,7 +8,7 @@ import {
 } from "../auth/current-user.ts";
 import type { Database } from "../db/connect.ts";
 import { signMcpToken } from "../mcp-server/token.ts";
-import { isOAuthAccessToken, resolveOAuthUser } from "../oauth/access-token.ts";
+import { isOAuthAccessToken, MCP_SCOPE, resolveOAuthUser } from "../oauth/access-token.ts";
 import { mcpResourceOf, OAUTH_SCOPES } from "../oauth/provider.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import { countToolWrites, sendWriteLimited, type WriteBudget } from "./write-budget.ts";
@@ -44,8 +44,23 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
     const key = bearer ?? req.get("x-api-key");
     let user: CurrentUser | null = null;
     try {
-      if (bearer && isOAuthAccessToken(bearer)) user = await resolveOAuthUser(opts.db, bearer, resource);
-      else if (key) user = await resolveApiKeyUser(opts.auth, key);
+      if (bearer && isOAuthAccessToken(bearer)) {
+        const caller = await resolveOAuthUser(opts.db, bearer, resource);
+        if (caller && !caller.scopes.includes(MCP_SCOPE)) {
+          // RFC 6750 §3.1: the token is fine but not for this; the client can ask the user for more.
+          res
+            .status(403)
+            .set(
+              "WWW-Authenticate",
+              `Bearer error="insufficient_scope", scope="${MCP_SCOPE}", resource_metadata="${resourceMetadata}"`,
+            )
+            .json({
+              error: { code: "insufficient_scope", message: `This token lacks the '${MCP_SCOPE}' scope.` },
+            });
+          return;
+        }
+        user = caller?.user ?? null;
+      } else if (key) user = await resolveApiKeyUser(opts.auth, key);
     } catch (err) {
       return sendAuthUnavailable(
         res,

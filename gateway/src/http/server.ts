@@ -13,7 +13,7 @@ import type { Logger } from "../logger.ts";
 import { ensureMcpResource } from "../oauth/resource.ts";
 import { createChangeFeed } from "../sync/change-feed.ts";
 import { createStreamRegistry } from "../sync/streams.ts";
-import { createTaskServiceClient } from "../task-service/client.ts";
+import { createTaskServiceClient, type TaskServiceClient } from "../task-service/client.ts";
 import { createGatewayApp } from "./app.ts";
 import { createMetrics } from "./metrics.ts";
 import { createWriteBudget } from "./write-budget.ts";
@@ -44,7 +44,8 @@ export type GatewayOptions = Pick<
     sessionCacheTtlMs?: number;
     /** The built ChatKit shell page (tests build their own). */
     panelDir?: string;
-    chatAgent?: ChatAgent;
+    /** The chat agent, or how to make it from the gateway's MCP client (the agent reaches tasks only there). */
+    chatAgent?: ChatAgent | ((deps: { tasks: TaskServiceClient; logger: Logger }) => ChatAgent);
   };
 
 export type Gateway = {
@@ -80,10 +81,12 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     trustedOrigins: [...originsOf(opts.publicUrl.origin), ...opts.extensionOrigins],
     logger: opts.logger.child({ component: "auth" }),
   });
-  const chatkit = opts.chatAgent
+  const chatAgent =
+    typeof opts.chatAgent === "function" ? opts.chatAgent({ tasks, logger: opts.logger }) : opts.chatAgent;
+  const chatkit = chatAgent
     ? createChatKitRouter({
         db: database.db,
-        agent: opts.chatAgent,
+        agent: chatAgent,
         tasks,
         logger: opts.logger,
         signedIn: requireSession(auth, { cache: sessions }),
@@ -122,7 +125,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
       sessions.close();
       retention.stop();
       chatkit?.close();
-      await opts.chatAgent?.close();
+      await chatAgent?.close();
       await feed.close();
       await authChanges.close();
       await tasks.close();
@@ -137,8 +140,9 @@ export async function startGateway(
   config: Config,
   database: Database,
   logger: Logger,
+  extra: Pick<GatewayOptions, "chatAgent"> = {},
 ): Promise<RunningGateway> {
-  const gateway = await createGateway(database, { ...config, logger });
+  const gateway = await createGateway(database, { ...config, logger, ...extra });
   const server = await new Promise<Server>((resolve, reject) => {
     const s = gateway.app.listen(config.port, config.host, (err) => (err ? reject(err) : resolve(s)));
   });

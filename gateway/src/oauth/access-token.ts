@@ -10,10 +10,15 @@ export function isOAuthAccessToken(token: string): boolean {
   return token.startsWith(ACCESS_TOKEN_PREFIX);
 }
 
+/** The scope a token needs for /mcp: the user's tasks. */
+export const MCP_SCOPE = "tasks";
+
+export type OAuthCaller = { user: CurrentUser; scopes: string[] };
+
 /**
- * The user an OAuth access token was issued to, or null when the token is unknown, expired, revoked, from a
- * disabled client, or bound to another resource (RFC 8707: its audience must name `resource`). One indexed
- * lookup, so revocation takes effect on the next call.
+ * The user an OAuth access token was issued to and the scopes it carries, or null when the token is unknown,
+ * expired, revoked, from a disabled client, or bound to another resource (RFC 8707: its audience must name
+ * `resource`). One indexed lookup, so revocation takes effect on the next call.
  *
  * The grant lives as long as its tokens do: unlike better-auth's introspection, it does not end with the
  * browser session the user consented in, which is only how they signed in on the consent page.
@@ -22,10 +27,10 @@ export async function resolveOAuthUser(
   db: Database["db"],
   token: string,
   resource: string,
-): Promise<CurrentUser | null> {
+): Promise<OAuthCaller | null> {
   if (!isOAuthAccessToken(token)) return null;
   const [row] = await db
-    .select({ id: user.id, email: user.email, timezone: user.timezone })
+    .select({ id: user.id, email: user.email, timezone: user.timezone, scopes: oauthAccessToken.scopes })
     .from(oauthAccessToken)
     .innerJoin(user, eq(user.id, oauthAccessToken.userId))
     .innerJoin(oauthClient, eq(oauthClient.clientId, oauthAccessToken.clientId))
@@ -39,5 +44,6 @@ export async function resolveOAuthUser(
       ),
     )
     .limit(1);
-  return row ? { id: row.id, email: row.email, timezone: row.timezone ?? "UTC" } : null;
+  if (!row) return null;
+  return { user: { id: row.id, email: row.email, timezone: row.timezone ?? "UTC" }, scopes: row.scopes };
 }

@@ -1,7 +1,11 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { type CallToolResult, CallToolResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import {
+  type CallToolResult,
+  CallToolResultSchema,
+  type Tool as McpTool,
+} from "@modelcontextprotocol/sdk/types.js";
 import { signMcpToken } from "../mcp-server/token.ts";
 import { TaskServiceError } from "./errors.ts";
 
@@ -66,7 +70,12 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
 
   return {
     /** Calls one tool as `user`. Tool-level errors come back as `isError` results; transport faults throw. */
-    async call(user: TaskServiceUser, tool: string, args: Record<string, unknown>): Promise<ToolResult> {
+    async call(
+      user: TaskServiceUser,
+      tool: string,
+      args: Record<string, unknown>,
+      signal?: AbortSignal,
+    ): Promise<ToolResult> {
       const started = performance.now();
       const token = await tokenFor(user);
       try {
@@ -74,6 +83,7 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
           const client = await connect();
           return client.callTool({ name: tool, arguments: args }, CallToolResultSchema, {
             timeout: opts.timeoutMs ?? 10_000,
+            signal,
           });
         });
         opts.onCall?.(tool, (performance.now() - started) / 1000, result.isError ? "tool_error" : "ok");
@@ -89,6 +99,19 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
       }
     },
 
+    /** The server's tools (names, descriptions, input schemas), listed as `user`: the list is the same for all. */
+    async listTools(user: TaskServiceUser): Promise<McpTool[]> {
+      const token = await tokenFor(user);
+      try {
+        return await currentToken.run(token, async () => {
+          const client = await connect();
+          return (await client.listTools(undefined, { timeout: opts.timeoutMs ?? 10_000 })).tools;
+        });
+      } catch (err) {
+        throw TaskServiceError.from(err);
+      }
+    },
+
     async close() {
       const client = await connection?.catch(() => undefined);
       connection = undefined;
@@ -97,4 +120,5 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
   };
 }
 
+export type { McpTool };
 export type TaskServiceClient = ReturnType<typeof createTaskServiceClient>;

@@ -380,7 +380,7 @@ function normaliseLabels(labels: string[] | undefined): string[] {
 const listStatements = new Map<string, Statement>();
 const LIST_STATUSES: readonly string[] = ["all", "pending", "completed", "deleted"];
 const LIST_DUES: readonly string[] = ["overdue", "today", "upcoming", "none", "any"];
-function listStatement(
+export function listStatement(
   status: NonNullable<ListFilter["status"]>,
   due: NonNullable<ListFilter["due"]>,
   hasQuery: boolean,

@@ -159,6 +159,13 @@ describe("POST /api/import", () => {
     expect((await allTasks(bob)).length).toBe(5);
   });
 
+  it("does not double an account by importing its own export", async () => {
+    const exported = JSON.stringify(await exportOf(alice));
+    const res = await importFile(alice, exported, "application/json");
+    expect(await res.json()).toMatchObject({ tasks: 5, created: 0, already_imported: 5, failed: [] });
+    expect(await allTasks(alice)).toHaveLength(5);
+  });
+
   it("imports a task whose due has passed without it, keeping the date in its notes, once", async () => {
     const file = JSON.stringify({
       format: "margin-export",

@@ -63,6 +63,14 @@ describe("the account page", () => {
     }
   });
 
+  it("sends /account/ to /account, where its relative links resolve", async () => {
+    const res = await fetch(`${gw.baseUrl}/account/`, { redirect: "manual" });
+    expect(res.status).toBe(301);
+    expect(new URL(res.headers.get("location")!, `${gw.baseUrl}/account/`).href).toBe(
+      `${gw.baseUrl}/account`,
+    );
+  });
+
   it("asks a signed-out visitor to sign in, with a form that cannot put the password in a URL", async () => {
     const html = await (await page()).text();
     expect(html).toContain('id="sign-in" method="post"');

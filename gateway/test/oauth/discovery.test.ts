@@ -129,7 +129,9 @@ describe("dynamic client registration (RFC 7591)", () => {
   });
 
   it("limits registrations per client address (no account is needed to register)", async () => {
-    const limited = await startGatewayHarness(database, {
+    // Limits are counted in the database, shared by every instance: a database of its own starts at zero.
+    const own = await createTestDatabase();
+    const limited = await startGatewayHarness(own, {
       throttle: { clientRegistrationsPerIp: 2, signUpsPerIp: 1e6, deviceCodesPerIp: 1e6 },
     });
     try {
@@ -150,6 +152,7 @@ describe("dynamic client registration (RFC 7591)", () => {
       expect(Number(third.headers.get("retry-after"))).toBeGreaterThan(0);
     } finally {
       await limited.close();
+      await own.destroy();
     }
   });
 

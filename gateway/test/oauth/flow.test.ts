@@ -5,7 +5,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { oauthAccessToken, oauthConsent, oauthRefreshToken } from "../../src/db/oauth-schema.ts";
+import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "../../src/db/oauth-schema.ts";
 import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
@@ -350,6 +350,68 @@ describe("what the authorization server refuses", () => {
     params.searchParams.delete("code_challenge_method");
     const none = await browser.navigate(params.href);
     expect(new URL(none.location!).searchParams.get("error")).toBe("invalid_request");
+  });
+
+  it("/mcp to a token without the tasks scope (403 insufficient_scope)", async () => {
+    const clientId = await registerClient("Offline only");
+    const browser = createBrowser();
+    const pair = pkcePair();
+    const url = authorizeUrl(clientId, pair.challenge, { scope: "offline_access" });
+    const code = (await approve(browser, url)).searchParams.get("code")!;
+    const issued = await (
+      await token({
+        grant_type: "authorization_code",
+        code,
+        redirect_uri: REDIRECT,
+        client_id: clientId,
+        code_verifier: pair.verifier,
+      })
+    ).json();
+    expect(issued.scope).toBe("offline_access");
+    const res = await fetch(resource, {
+      method: "POST",
+      headers: {
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+        authorization: `Bearer ${issued.access_token}`,
+      },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
+    });
+    expect(res.status).toBe(403);
+    expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="tasks"');
+  });
+
+  it("/mcp to an expired token and to a token of a disabled client", async () => {
+    const clientId = await registerClient("Expiring");
+    const browser = createBrowser();
+    const issue = async () => {
+      const pair = pkcePair();
+      const code = (await approve(browser, authorizeUrl(clientId, pair.challenge))).searchParams.get("code")!;
+      const body = await (
+        await token({
+          grant_type: "authorization_code",
+          code,
+          redirect_uri: REDIRECT,
+          client_id: clientId,
+          code_verifier: pair.verifier,
+        })
+      ).json();
+      return body.access_token as string;
+    };
+    const stored = (t: string) => eq(oauthAccessToken.token, hashToken(t.slice(ACCESS_TOKEN_PREFIX.length)));
+
+    const expiring = await issue();
+    expect(await mcpStatus(expiring)).toBe(200);
+    await database.db
+      .update(oauthAccessToken)
+      .set({ expiresAt: new Date(Date.now() - 1000) })
+      .where(stored(expiring));
+    expect(await mcpStatus(expiring)).toBe(401);
+
+    const live = await issue();
+    expect(await mcpStatus(live)).toBe(200);
+    await database.db.update(oauthClient).set({ disabled: true }).where(eq(oauthClient.clientId, clientId));
+    expect(await mcpStatus(live)).toBe(401);
   });
 
   it("a token for another resource", async () => {

@@ -60,7 +60,12 @@ export async function startGatewayHarness(
     trustProxy: false,
     allowedHosts: [],
     // Suites sign many users up from one address; the security suite sets the production limits.
-    throttle: { signUpsPerIp: 1e6, deviceCodesPerIp: 1e6, signInFailuresPerIp: 1e6 },
+    throttle: {
+      signUpsPerIp: 1e6,
+      deviceCodesPerIp: 1e6,
+      signInFailuresPerIp: 1e6,
+      clientRegistrationsPerIp: 1e6,
+    },
     ...options,
   });
   server.on("request", gateway.app);

@@ -1,0 +1,168 @@
+import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from "react";
+import type { Connection } from "../api/client.ts";
+import { describeError, isSessionExpired } from "../api/errors.ts";
+import { markSessionExpired } from "../auth/session.ts";
+import { chatkitClient } from "./client.ts";
+import type { PageContext } from "./frame-protocol.ts";
+import {
+  type StreamingRequest,
+  type ThreadMeta,
+  userInput,
+  type WidgetAction,
+  withPage,
+} from "./protocol.ts";
+import { chatReducer, emptyChat, lastUserMessageId } from "./reducer.ts";
+
+/**
+ * The built-in chat: one open thread driven by the ChatKit protocol, the thread list, and the page context
+ * sent with every turn. `onEffect` receives client effects (tasks.changed).
+ */
+export function useChat(opts: {
+  conn: Connection;
+  page: PageContext | null;
+  onEffect(name: string, data: Record<string, unknown>): void;
+}) {
+  const { conn } = opts;
+  const client = useMemo(() => chatkitClient(conn), [conn]);
+  const [state, dispatch] = useReducer(chatReducer, emptyChat);
+  const [threads, setThreads] = useState<ThreadMeta[] | null>(null);
+  const latest = useRef({ state, page: opts.page, onEffect: opts.onEffect });
+  latest.current = { state, page: opts.page, onEffect: opts.onEffect };
+  const running = useRef<AbortController | null>(null);
+  /** What Retry sends after a failed request (the same request, or retry_after_item after an error event). */
+  const retryWith = useRef<StreamingRequest | null>(null);
+
+  useEffect(() => () => running.current?.abort(), []);
+
+  const fail = useCallback(
+    (err: unknown, request: StreamingRequest) => {
+      if (isSessionExpired(err)) void markSessionExpired(conn.token);
+      retryWith.current = request;
+      dispatch({ type: "failed", message: describeError(err), retry: true });
+    },
+    [conn.token],
+  );
+
+  const run = useCallback(
+    async (request: StreamingRequest, userText?: string) => {
+      running.current?.abort();
+      const controller = new AbortController();
+      running.current = controller;
+      dispatch({ type: "turn-started", userText });
+      try {
+        await client.stream(
+          withPage(request, latest.current.page),
+          (event) => {
+            if (event.type === "client_effect") latest.current.onEffect(event.name, event.data);
+            if (event.type === "error" && event.allow_retry) {
+              const threadId = latest.current.state.threadId;
+              const itemId = lastUserMessageId(latest.current.state);
+              retryWith.current =
+                threadId && itemId
+                  ? { type: "threads.retry_after_item", params: { thread_id: threadId, item_id: itemId } }
+                  : request;
+            }
+            dispatch({ type: "event", event });
+          },
+          controller.signal,
+        );
+        dispatch({ type: "turn-ended" });
+      } catch (err) {
+        if (controller.signal.aborted) dispatch({ type: "turn-ended" });
+        else fail(err, request);
+      } finally {
+        if (running.current === controller) running.current = null;
+      }
+    },
+    [client, fail],
+  );
+
+  const send = useCallback(
+    (text: string) => {
+      const threadId = latest.current.state.threadId;
+      const input = userInput(text);
+      return run(
+        threadId
+          ? { type: "threads.add_user_message", params: { thread_id: threadId, input } }
+          : { type: "threads.create", params: { input } },
+        text,
+      );
+    },
+    [run],
+  );
+
+  const action = useCallback(
+    async (itemId: string, act: WidgetAction) => {
+      const threadId = latest.current.state.threadId;
+      if (!threadId) return;
+      const plain = { type: act.type, payload: act.payload };
+      if (act.streaming === false) {
+        // The task-list checkbox: answered with the updated widget, no turn.
+        try {
+          const item = await client.syncAction(threadId, itemId, plain);
+          if (item) dispatch({ type: "item", item });
+          latest.current.onEffect("tasks.changed", {});
+        } catch (err) {
+          if (isSessionExpired(err)) void markSessionExpired(conn.token);
+          dispatch({ type: "failed", message: describeError(err), retry: false });
+        }
+        return;
+      }
+      await run({
+        type: "threads.custom_action",
+        params: { thread_id: threadId, item_id: itemId, action: plain },
+      });
+    },
+    [client, run, conn.token],
+  );
+
+  const loadThreads = useCallback(async () => {
+    try {
+      setThreads(await client.listThreads());
+    } catch (err) {
+      dispatch({ type: "failed", message: describeError(err), retry: false });
+    }
+  }, [client]);
+
+  const open = useCallback(
+    async (threadId: string) => {
+      running.current?.abort();
+      try {
+        dispatch({ type: "open", thread: await client.getThread(threadId) });
+      } catch (err) {
+        dispatch({ type: "failed", message: describeError(err), retry: false });
+      }
+    },
+    [client],
+  );
+
+  return {
+    state,
+    threads,
+    send,
+    action,
+    stop: () => running.current?.abort(),
+    retry: () => {
+      const request = retryWith.current;
+      if (request) void run(request);
+    },
+    dismiss: () => dispatch({ type: "dismiss" }),
+    newThread: () => {
+      running.current?.abort();
+      dispatch({ type: "new" });
+    },
+    open,
+    loadThreads,
+    async rename(threadId: string, title: string) {
+      await client.renameThread(threadId, title).catch(() => {});
+      await loadThreads();
+    },
+    async remove(threadId: string) {
+      await client.deleteThread(threadId).catch(() => {});
+      if (latest.current.state.threadId === threadId) dispatch({ type: "new" });
+      await loadThreads();
+    },
+  };
+}
+
+export type Chat = ReturnType<typeof useChat>;

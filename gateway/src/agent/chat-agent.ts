@@ -1,0 +1,312 @@
+import { randomUUID } from "node:crypto";
+import {
+  Agent,
+  type AgentInputItem,
+  MaxTurnsExceededError,
+  type Model,
+  ModelBehaviorError,
+  Runner,
+  ToolCallError,
+} from "@openai/agents";
+import { APIConnectionError, APIError } from "openai";
+import type { Logger } from "../logger.ts";
+import type { McpTool, TaskServiceClient } from "../task-service/client.ts";
+import { TaskServiceError } from "../task-service/errors.ts";
+import { asksToDelete, isBulkRequest, readConfirmationReply } from "./confirmation.ts";
+import {
+  type AgentEvent,
+  AgentTurnError,
+  type AgentUser,
+  type ChatAgent,
+  type PendingConfirmation,
+  type TurnInput,
+} from "./contract.ts";
+import { instructionsFor } from "./instructions.ts";
+import type { ModelSource } from "./providers.ts";
+import { startedLabel } from "./summaries.ts";
+import { callTool, functionTools, type HeldCall, rememberTitles, type TurnState } from "./tools.ts";
+
+export type ChatAgentOptions = {
+  /** The configured provider's models (providers.ts), or one SDK model for every turn (tests, benchmarks). */
+  models: ModelSource | { provider: string; model: Model; modelName?: string };
+  tasks: TaskServiceClient;
+  logger: Logger;
+  /** Model calls per turn at most (each tool round is one). */
+  maxTurns?: number;
+  now?: () => Date;
+};
+
+const MAX_TURNS = 8;
+
+/**
+ * The chat agent: one Agents SDK run per turn, with the MCP server's tools called as the turn's verified user.
+ * Deletes wait for the end of the turn: one runs then, more than one (or a request like "delete everything")
+ * becomes a confirmation the user answers in a later message.
+ */
+export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
+  const source: ModelSource =
+    "modelFor" in opts.models
+      ? opts.models
+      : {
+          provider: opts.models.provider,
+          model: opts.models.modelName ?? "scripted",
+          modelFor: () => (opts.models as { model: Model }).model,
+          settings: { parallelToolCalls: false },
+        };
+  const runner = new Runner({ tracingDisabled: source.tracing !== true });
+  const now = opts.now ?? (() => new Date());
+  const log = opts.logger.child({ component: "agent", provider: source.provider });
+  let toolDefs: Promise<McpTool[]> | undefined;
+
+  // Listed once, as the first user to chat: the list is the same for everyone.
+  const tools = (user: AgentUser) => {
+    toolDefs ??= opts.tasks.listTools(user).catch((err) => {
+      toolDefs = undefined;
+      throw err;
+    });
+    return toolDefs.then((defs) => ({ defs, fns: functionTools(defs, opts.tasks) }));
+  };
+  let builtTools: ReturnType<typeof functionTools> | undefined;
+
+  async function* heldCalls(state: TurnState, input: TurnInput): AsyncIterable<AgentEvent> {
+    const held = state.held;
+    if (held.length === 0) return;
+    if (held.length === 1 && asksToDelete(input.message) && !isBulkRequest(input.message)) {
+      yield* execute(state, held);
+      return;
+    }
+    await lookUpTitles(state, held);
+    yield { type: "confirmation.required", confirmation: confirmationFor(state, held) };
+  }
+
+  /** Titles for held deletes of tasks this turn did not read (ids from earlier turns), so the user sees names. */
+  async function lookUpTitles(state: TurnState, held: HeldCall[]) {
+    const known = (c: HeldCall) => {
+      const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
+      return state.titles.has(id) || state.titles.has(id.slice(0, 8));
+    };
+    if (held.every(known)) return;
+    const listed = await opts.tasks
+      .call(state.user, "list_tasks", { status: "all", limit: 200 }, state.signal)
+      .catch(() => undefined);
+    if (!listed?.isError) rememberTitles(state, listed?.structuredContent);
+  }
+
+  async function* execute(state: TurnState, calls: HeldCall[]): AsyncIterable<AgentEvent> {
+    const defs = await toolDefs;
+    for (const call of calls) {
+      const readOnly = defs?.find((d) => d.name === call.tool)?.annotations?.readOnlyHint === true;
+      yield {
+        type: "tool.started",
+        callId: call.callId,
+        tool: call.tool,
+        args: call.args,
+        label: startedLabel(call.tool, call.args),
+      };
+      const outcome = await callTool(opts.tasks, state, call.tool, call.args, readOnly).catch(failTurn);
+      yield { type: "tool.finished", callId: call.callId, tool: call.tool, args: call.args, ...outcome };
+    }
+  }
+
+  return {
+    provider: source.provider,
+    model: source.model,
+
+    async *runTurn(input) {
+      const state: TurnState = {
+        user: input.user,
+        signal: input.signal,
+        outcomes: new Map(),
+        held: [],
+        titles: new Map(),
+      };
+      const at = now();
+      let fns: ReturnType<typeof functionTools>;
+      try {
+        fns = builtTools ??= (await tools(input.user)).fns;
+      } catch (err) {
+        failTurn(err);
+      }
+      const agent = new Agent<TurnState>({
+        name: "Margin",
+        instructions: instructionsFor({ timezone: input.user.timezone, now: at, page: input.page }),
+        model: source.modelFor({ timezone: input.user.timezone, now: at, page: input.page }),
+        modelSettings: source.settings,
+        tools: fns,
+      });
+      const items: AgentInputItem[] = [...input.history, { role: "user", content: input.message }];
+      let text = "";
+      // Each finished event repeats its call's arguments (the tool output item carries none).
+      const argsOf = new Map<string, Record<string, unknown>>();
+      try {
+        const result = await runner.run(agent, items, {
+          stream: true,
+          context: state,
+          signal: input.signal,
+          maxTurns: opts.maxTurns ?? MAX_TURNS,
+        });
+        for await (const event of result) {
+          if (event.type === "raw_model_stream_event") {
+            if (event.data.type === "output_text_delta" && event.data.delta) {
+              text += event.data.delta;
+              yield { type: "text.delta", delta: event.data.delta };
+            }
+            continue;
+          }
+          if (event.type !== "run_item_stream_event") continue;
+          const raw = event.item.rawItem as {
+            type?: string;
+            callId?: string;
+            name?: string;
+            arguments?: string;
+          };
+          if (event.name === "message_output_created") {
+            const full = messageText(event.item.rawItem);
+            if (full || text) yield { type: "text.done", text: full || text };
+            text = "";
+          } else if (event.name === "tool_called" && raw.type === "function_call" && raw.callId) {
+            if (raw.name === "delete_task") continue;
+            const args = parseArgs(raw.arguments);
+            argsOf.set(raw.callId, args);
+            yield {
+              type: "tool.started",
+              callId: raw.callId,
+              tool: raw.name!,
+              args,
+              label: startedLabel(raw.name!, args),
+            };
+          } else if (event.name === "tool_output" && raw.callId) {
+            const outcome = state.outcomes.get(raw.callId);
+            if (!outcome || outcome.held) continue;
+            yield {
+              type: "tool.finished",
+              callId: raw.callId,
+              tool: raw.name ?? "tool",
+              args: argsOf.get(raw.callId) ?? {},
+              ok: outcome.ok,
+              summary: outcome.summary,
+              structured: outcome.structured,
+              wrote: outcome.wrote,
+            };
+          }
+        }
+        await result.completed;
+      } catch (err) {
+        if (input.signal.aborted) return;
+        failTurn(err);
+      }
+      if (text) yield { type: "text.done", text };
+      if (!input.signal.aborted) yield* heldCalls(state, input);
+    },
+
+    async *runConfirmed({ user, confirmation, signal }) {
+      const state: TurnState = { user, signal, outcomes: new Map(), held: [], titles: new Map() };
+      await tools(user).catch(failTurn);
+      yield* execute(
+        state,
+        confirmation.calls.map((c, i) => ({ callId: `${confirmation.id}-${i}`, tool: c.tool, args: c.args })),
+      );
+    },
+
+    readConfirmationReply,
+
+    async close() {
+      log.debug("agent closed");
+    },
+  };
+}
+
+function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmation {
+  const calls = held.map((c) => {
+    const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
+    const title = state.titles.get(id) ?? state.titles.get(id.slice(0, 8));
+    return { tool: c.tool, args: c.args, label: title ? `'${title}'` : `task ${id.slice(0, 8)}` };
+  });
+  const names = calls.map((c) => c.label);
+  const shown =
+    names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
+  return {
+    id: randomUUID(),
+    prompt: `Move ${calls.length} task${calls.length === 1 ? "" : "s"} to the trash: ${shown}?`,
+    calls,
+  };
+}
+
+/** Whether `type` is in the error's chain: `cause`, or the SDK's ToolCallError, which keeps the tool's own
+ * error in `error`. */
+function causedBy(err: unknown, type: new (...args: never[]) => Error): boolean {
+  for (let e = err, depth = 0; e && depth < 5; depth++) {
+    if (e instanceof type) return true;
+    e = e instanceof ToolCallError ? e.error : (e as { cause?: unknown }).cause;
+  }
+  return false;
+}
+
+function parseArgs(json: string | undefined): Record<string, unknown> {
+  try {
+    const value = JSON.parse(json ?? "{}");
+    return value && typeof value === "object" ? value : {};
+  } catch {
+    return {};
+  }
+}
+
+function messageText(raw: unknown): string {
+  const content = (raw as { content?: { type?: string; text?: string }[] }).content ?? [];
+  return content
+    .filter((c) => c.type === "output_text")
+    .map((c) => c.text ?? "")
+    .join("");
+}
+
+/** Any failure of a turn, in words a user understands; `retryable` says whether trying again may help. */
+export function failTurn(err: unknown): never {
+  if (err instanceof AgentTurnError) throw err;
+  if (causedBy(err, TaskServiceError)) {
+    throw new AgentTurnError(
+      "Your task list can't be reached right now, so nothing was changed. Try again shortly.",
+      true,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (err instanceof MaxTurnsExceededError) {
+    throw new AgentTurnError(
+      "That took too many steps, so I stopped. Try asking for one thing at a time.",
+      true,
+      {
+        cause: err,
+      },
+    );
+  }
+  if (err instanceof APIConnectionError) {
+    throw new AgentTurnError("The model provider can't be reached right now. Try again shortly.", true, {
+      cause: err,
+    });
+  }
+  if (err instanceof APIError) {
+    const status = err.status ?? 0;
+    if (status === 429)
+      throw new AgentTurnError(
+        "The model provider is busy right now (rate limited). Try again in a minute.",
+        true,
+        { cause: err },
+      );
+    if (status === 401 || status === 403)
+      throw new AgentTurnError(
+        "The model provider refused the configured API key. Ask the operator to check it.",
+        false,
+        { cause: err },
+      );
+    if (status >= 500)
+      throw new AgentTurnError("The model provider failed to answer. Try again shortly.", true, {
+        cause: err,
+      });
+    throw new AgentTurnError("The model provider refused the request.", false, { cause: err });
+  }
+  if (err instanceof ModelBehaviorError) {
+    throw new AgentTurnError("The model gave an answer I couldn't use. Try again.", true, { cause: err });
+  }
+  throw new AgentTurnError("Something went wrong with this answer. Try again.", true, { cause: err });
+}

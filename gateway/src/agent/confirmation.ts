@@ -1,0 +1,25 @@
+/** "delete everything", "clear all my tasks", "remove all of them": bulk, so even one delete waits for a yes. */
+const BULK = /\b(all|every|everything|each|entire|whole|both|them|these|those)\b/i;
+
+export function isBulkRequest(message: string): boolean {
+  return BULK.test(message);
+}
+
+const DELETE = /\b(delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+
+/** Whether the user's own words ask for a delete: a delete the model makes for any other reason (a page's text,
+ * a misreading) waits for the user's yes. */
+export function asksToDelete(message: string): boolean {
+  return DELETE.test(message);
+}
+
+const YES =
+  /^\s*(y|yes|yeah|yep|yup|sure|ok|okay|confirm(ed)?|do it|go ahead|please do|delete (them|it)|correct)\b/i;
+const NO = /^\s*(n|no|nope|nah|cancel|stop|don'?t|do not|never ?mind|keep (them|it)|abort)\b/i;
+
+/** Whether a message answers a pending confirmation: yes, no, or neither (a new request). */
+export function readConfirmationReply(message: string): "yes" | "no" | undefined {
+  if (NO.test(message)) return "no";
+  if (YES.test(message)) return "yes";
+  return undefined;
+}

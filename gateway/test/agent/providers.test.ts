@@ -1,0 +1,120 @@
+// The real provider code (the `openai` client and the SDK's model classes, as modelSource builds them) against a
+// local fake OpenAI-compatible server, with the real MCP server and database behind the agent's tools.
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { AgentTurnError } from "../../src/agent/contract.ts";
+import { type ModelConfig, readModelConfig } from "../../src/agent/model-config.ts";
+import { createOfflineModel } from "../../src/agent/offline/index.ts";
+import { modelSource } from "../../src/agent/providers.ts";
+import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { type FakeOpenAI, startFakeOpenAI } from "../support/fake-openai.ts";
+import { failedTurn, newUser, ofType, startTaskWorld, type TaskWorld, titlesOf, turn } from "./support.ts";
+
+let database: TestDatabase;
+let world: TaskWorld;
+let fake: FakeOpenAI;
+
+beforeAll(async () => {
+  database = await createTestDatabase();
+  world = await startTaskWorld(database);
+  fake = await startFakeOpenAI();
+});
+afterAll(async () => {
+  await fake?.close();
+  await world?.close();
+  await database?.destroy();
+});
+beforeEach(() => {
+  fake.requests.length = 0;
+  fake.failNext(0, 500);
+});
+
+/** The agent for a provider's configuration from the environment, pointed at the fake server. */
+const agentFor = (env: Record<string, string>, pointAtFake = true) => {
+  const config: ModelConfig = readModelConfig(env);
+  return world.agent(
+    modelSource(pointAtFake ? { ...config, baseUrl: fake.baseUrl } : config, createOfflineModel),
+  );
+};
+
+const compatible = () =>
+  agentFor({ MODEL_PROVIDER: "openai-compatible", OPENAI_COMPATIBLE_BASE_URL: fake.baseUrl }, false);
+
+describe("providers through the fake server", () => {
+  it("retries a 429 after its Retry-After and the turn succeeds", async () => {
+    const agent = compatible();
+    const user = await newUser(database);
+    fake.failNext(1, 429, 1);
+    fake.enqueue({ text: "Hello there." });
+    const started = performance.now();
+    const { text } = await turn(agent, user, "hi");
+    expect(text).toBe("Hello there.");
+    expect(fake.requests).toHaveLength(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+  });
+
+  it("gives up after the client's retries with a retryable 'busy' error", async () => {
+    const agent = compatible();
+    const user = await newUser(database);
+    fake.failNext(4, 429, 0);
+    const err = await failedTurn(agent, user, "hi");
+    expect(err).toBeInstanceOf(AgentTurnError);
+    expect(err.retryable).toBe(true);
+    expect(err.message).toMatch(/busy/);
+    expect(fake.requests).toHaveLength(4);
+  });
+
+  it("gemini: tool schemas without $schema and no parallel_tool_calls; the task is added", async () => {
+    const agent = agentFor({ MODEL_PROVIDER: "gemini", GEMINI_API_KEY: "g-key" });
+    const user = await newUser(database);
+    fake.enqueue(
+      { toolCalls: [{ name: "add_task", arguments: { title: "Gemini task" } }] },
+      { text: "Added." },
+    );
+    const { events, text } = await turn(agent, user, "add Gemini task");
+    expect(text).toBe("Added.");
+    expect(ofType(events, "tool.finished")).toMatchObject([{ tool: "add_task", ok: true, wrote: true }]);
+    expect((await titlesOf(database, user.id)).kept).toEqual(["Gemini task"]);
+
+    expect(fake.requests).toHaveLength(2);
+    for (const request of fake.requests) {
+      expect(request.api).toBe("chat.completions");
+      expect(request.body.model).toBe("gemini-2.5-flash");
+      expect(request.headers.authorization).toBe("Bearer g-key");
+      expect(request.tools).toContain("add_task");
+      expect(JSON.stringify(request.body.tools)).not.toContain("$schema");
+      expect(request.body).not.toHaveProperty("parallel_tool_calls");
+    }
+  });
+
+  it("openai: the Responses API adds a task, one tool call at a time", async () => {
+    const agent = agentFor({ OPENAI_API_KEY: "sk-test" });
+    const user = await newUser(database);
+    fake.enqueue(
+      { toolCalls: [{ name: "add_task", arguments: { title: "Via responses" } }] },
+      { text: "Done." },
+    );
+    const { text } = await turn(agent, user, "add Via responses");
+    expect(text).toBe("Done.");
+    expect((await titlesOf(database, user.id)).kept).toEqual(["Via responses"]);
+    expect(fake.requests.map((r) => r.api)).toEqual(["responses", "responses"]);
+    expect(fake.requests[0]!.body).toMatchObject({ model: "gpt-4.1-mini", parallel_tool_calls: false });
+  });
+
+  it("sends the model no user id: not in instructions, history, tool results or headers", async () => {
+    const agent = compatible();
+    const user = await newUser(database);
+    fake.enqueue(
+      { toolCalls: [{ name: "add_task", arguments: { title: "Private errand", due: "tomorrow" } }] },
+      { toolCalls: [{ name: "list_tasks", arguments: {} }] },
+      { text: "Listed." },
+    );
+    await turn(agent, user, "add Private errand and show my list", {
+      page: { url: "https://example.com/", title: "Example", excerpt: "Some page text" },
+    });
+    expect(fake.requests).toHaveLength(3);
+    const wire = JSON.stringify(fake.requests.map((r) => ({ headers: r.headers, body: r.body })));
+    expect(wire).toContain("Private errand");
+    expect(wire).toContain("Europe/Berlin");
+    expect(wire).not.toContain(user.id);
+  });
+});
