@@ -155,7 +155,7 @@ afterAll(async () => {
 }, 360_000);
 
 describe("docker-compose.yml on a real Docker engine", () => {
-  it("builds a small non-root image with the shell page, no dev dependencies and no extension sources", (ctx) => {
+  it("builds a small non-root image with a health check", (ctx) => {
     if (skipReason) return ctx.skip();
     const inspect = spawnSync(
       "docker",
