@@ -1,12 +1,13 @@
 // `pnpm bench [name...]`: runs the benchmark modules (all, or those named) and prints ONE JSON document on
 // stdout; progress goes to stderr. Exit code 0 even when a target is missed: `pass` fields report that.
 import { cpus } from "node:os";
+import { chatBenchmark } from "./chat.ts";
 import { gatewayBenchmark } from "./gateway.ts";
 import type { Benchmark } from "./lib.ts";
 import { mcpBenchmark } from "./mcp.ts";
 
 // Add modules here as `{ name, run }` entries.
-const benchmarks: Benchmark[] = [mcpBenchmark, gatewayBenchmark];
+const benchmarks: Benchmark[] = [mcpBenchmark, gatewayBenchmark, chatBenchmark];
 
 // A stuck benchmark must not hang CI: whole run bounded (each module also bounds its own requests).
 const WATCHDOG_MS = 5 * 60_000;

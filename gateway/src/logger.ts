@@ -1,6 +1,6 @@
 import type { IncomingMessage } from "node:http";
+import { createRequire } from "node:module";
 import { type DestinationStream, type Logger, pino } from "pino";
-import pretty from "pino-pretty";
 
 export type { Logger };
 
@@ -65,6 +65,12 @@ export function serializeRequest(req: IncomingMessage & { id?: unknown; original
   };
 }
 
+/** pino-pretty, loaded only by a process a person watches: servers that log JSON never load it. */
+function prettyStream(fd: 1 | 2): DestinationStream {
+  const pretty = createRequire(import.meta.url)("pino-pretty") as typeof import("pino-pretty");
+  return pretty({ destination: fd, ignore: "pid,hostname", translateTime: "HH:MM:ss" });
+}
+
 /**
  * JSON logs (pretty lines for a person at a terminal); credentials, query parameters and database parameters
  * never reach them. `fd` 2 keeps stdout free for the stdio protocol; `destination` lets tests read what would
@@ -98,8 +104,6 @@ export function createLogger(
       },
     },
     opts.destination ??
-      (opts.pretty
-        ? pretty({ destination: opts.fd ?? 1, ignore: "pid,hostname", translateTime: "HH:MM:ss" })
-        : pino.destination({ fd: opts.fd ?? 1, sync: false })),
+      (opts.pretty ? prettyStream(opts.fd ?? 1) : pino.destination({ fd: opts.fd ?? 1, sync: false })),
   );
 }

@@ -42,7 +42,8 @@ afterAll(async () => {
 });
 
 const margin = (args: string[], extra: Record<string, string> = {}) =>
-  run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 60_000 });
+  // A safety net only: on this shared machine a first migration of PGlite has taken over a minute.
+  run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 180_000 });
 
 /** stdio serves only an existing account (test/mcp/stdio.test.ts): make one. */
 async function stdioUserId(): Promise<string> {
@@ -69,7 +70,8 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
     stdio: ["ignore", "pipe", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`margin ${args.join(" ")} did not start`)), 30_000);
+    // Generous: a fresh embedded database runs every migration first, on a machine shared by many test runs.
+    const timer = setTimeout(() => reject(new Error(`margin ${args.join(" ")} did not start`)), 90_000);
     let out = "";
     child.stdout.on("data", (chunk: Buffer) => {
       out += chunk;
@@ -92,7 +94,7 @@ async function serve(args: string[], extra: Record<string, string>, ready: strin
 const freePort = () => 20000 + Math.floor(Math.random() * 20000);
 
 // Each test starts real `margin` processes (TypeScript load, migrations): slow on a busy machine.
-describe("margin CLI", { timeout: 120_000 }, () => {
+describe("margin CLI", { timeout: 360_000 }, () => {
   it("prints a signed MCP token for a user and zone", async () => {
     const { stdout } = await margin([
       "mcp-token",
@@ -182,7 +184,7 @@ describe("margin CLI", { timeout: 120_000 }, () => {
     } finally {
       await client.close();
     }
-  }, 90_000);
+  });
 
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);

@@ -80,7 +80,8 @@ export async function startStack(opts: {
       throw new Error(`margin start exited early:\n${output.slice(-3000)}`);
     });
     const ready = (async () => {
-      const deadline = Date.now() + 60_000;
+      // `margin start` first builds the ChatKit page if its sources changed (tens of seconds on a busy machine).
+      const deadline = Date.now() + 120_000;
       while (Date.now() < deadline) {
         const ok = await fetch(`${gatewayUrl}/readyz`).then(
           (r) => r.ok,
@@ -89,7 +90,7 @@ export async function startStack(opts: {
         if (ok) return;
         await new Promise((r) => setTimeout(r, 200));
       }
-      throw new Error(`gateway not ready within 60 s:\n${output.slice(-3000)}`);
+      throw new Error(`gateway not ready within 120 s:\n${output.slice(-3000)}`);
     })();
     await Promise.race([ready, exited]);
     exited.catch(() => {});

@@ -13,6 +13,8 @@ import {
 } from "./protocol.ts";
 import { chatReducer, emptyChat, lastUserMessageId } from "./reducer.ts";
 
+const OPEN_THREAD_KEY = "margin:chat-thread";
+
 /**
  * The built-in chat: one open thread driven by the ChatKit protocol, the thread list, and the page context
  * sent with every turn. `onEffect` receives client effects (tasks.changed).
@@ -33,6 +35,12 @@ export function useChat(opts: {
   const retryWith = useRef<StreamingRequest | null>(null);
 
   useEffect(() => () => running.current?.abort(), []);
+  const [restore] = useState(() => sessionStorage.getItem(OPEN_THREAD_KEY));
+  // The open thread outlives a switch to another view (the chat view unmounts): reopen it on return.
+  useEffect(() => {
+    if (state.threadId) sessionStorage.setItem(OPEN_THREAD_KEY, state.threadId);
+    else sessionStorage.removeItem(OPEN_THREAD_KEY);
+  }, [state.threadId]);
 
   const fail = useCallback(
     (err: unknown, request: StreamingRequest) => {
@@ -135,6 +143,14 @@ export function useChat(opts: {
     },
     [client],
   );
+
+  useEffect(() => {
+    if (!restore) return;
+    client.getThread(restore).then(
+      (thread) => latest.current.state.threadId || dispatch({ type: "open", thread }),
+      () => {}, // deleted meanwhile: start fresh
+    );
+  }, [client, restore]);
 
   return {
     state,

@@ -103,8 +103,24 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
         args: call.args,
         label: startedLabel(call.tool, call.args),
       };
-      const outcome = await callTool(opts.tasks, state, call.tool, call.args, readOnly).catch(failTurn);
-      yield { type: "tool.finished", callId: call.callId, tool: call.tool, args: call.args, ...outcome };
+      const { ok, summary, structured, wrote } = await callTool(
+        opts.tasks,
+        state,
+        call.tool,
+        call.args,
+        readOnly,
+      ).catch(failTurn);
+      // Only the contract's fields: the tool's text is written for the model ("Tell the user…"), not the UI.
+      yield {
+        type: "tool.finished",
+        callId: call.callId,
+        tool: call.tool,
+        args: call.args,
+        ok,
+        summary,
+        structured,
+        wrote,
+      };
     }
   }
 

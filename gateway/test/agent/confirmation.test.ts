@@ -4,7 +4,7 @@ import type { ModelRequest } from "@openai/agents";
 import { assistantMessage, functionCall, type ScriptedModelInput } from "@openai/agents/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AgentUser } from "../../src/agent/contract.ts";
-import { RespondingModel, readText, toolResultsThisTurn } from "../chat/model.ts";
+import { RespondingModel, readText, stallAfter, toolResultsThisTurn } from "../chat/model.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import {
   addTask,
@@ -94,6 +94,12 @@ describe("deletes", () => {
       agent.runConfirmed({ user, confirmation: asked!.confirmation, signal: new AbortController().signal }),
     );
     const finished = ofType(confirmed, "tool.finished");
+    // The events carry the contract's fields only (the tool's text is meant for the model).
+    for (const e of finished) {
+      expect(Object.keys(e).sort()).toEqual(
+        ["args", "callId", "ok", "structured", "summary", "tool", "type", "wrote"].sort(),
+      );
+    }
     expect(finished.map((e) => [e.tool, e.ok, e.wrote])).toEqual([
       ["delete_task", true, true],
       ["delete_task", true, true],
@@ -159,6 +165,50 @@ describe("deletes", () => {
     const { events } = await turn(agent, user, "delete everything");
     expect(ofType(events, "confirmation.required")).toHaveLength(1);
     expect((await titlesOf(database, user.id)).trashed).toEqual([]);
+  });
+});
+
+describe("a turn cancelled by the client", () => {
+  it("never runs the deletes it was holding", async () => {
+    const user = await userWith("Old report");
+    let stalled!: () => void;
+    const talking = new Promise<void>((resolve) => {
+      stalled = resolve;
+    });
+    // Deletes the listed task, then keeps talking until the client goes away.
+    const model = listThenDelete((r) => listedIds(r));
+    const respond = model.respond;
+    model.respond = (request, index) =>
+      toolResultsThisTurn(request).length === 2 ? stallAfter("Deleting…", stalled) : respond(request, index);
+    const agent = world.agent(model);
+    const client = new AbortController();
+    const running = collect(
+      agent.runTurn({ user, message: "delete the old report", history: [], signal: client.signal }),
+    );
+    await talking;
+    client.abort();
+    const events = await running;
+    expect(
+      events.filter((e) => e.type.startsWith("tool.") && "tool" in e && e.tool === "delete_task"),
+    ).toEqual([]);
+    expect(await titlesOf(database, user.id)).toEqual({ kept: ["Old report"], trashed: [] });
+  });
+});
+
+describe("answers to a confirmation", () => {
+  it.each([
+    ["yes", "yes"],
+    ["Yes please", "yes"],
+    ["ok, do it", "yes"],
+    ["go ahead", "yes"],
+    ["no", "no"],
+    ["cancel", "no"],
+    ["don't", "no"],
+    ["never mind", "no"],
+    ["add milk", undefined],
+    ["what's due today?", undefined],
+  ])("%j → %s", (message, expected) => {
+    expect(world.agent(listThenDelete(() => [])).readConfirmationReply(message)).toBe(expected);
   });
 });
 

@@ -100,6 +100,33 @@ describe("providers through the fake server", () => {
     expect(fake.requests[0]!.body).toMatchObject({ model: "gpt-4.1-mini", parallel_tool_calls: false });
   });
 
+  it("serves 10 concurrent users through one provider client, each touching only their own tasks", async () => {
+    const agent = compatible();
+    const people = await Promise.all(Array.from({ length: 10 }, () => newUser(database)));
+    // Each request is answered from its own transcript: add the task its user named, list, then answer.
+    fake.respondWith((request) => {
+      const lines = request.transcript;
+      const lastUser = lines.findLastIndex((l) => l.startsWith("user: "));
+      const title = lines[lastUser]!.slice("user: add ".length);
+      const results = lines.slice(lastUser + 1).filter((l) => l.startsWith("tool: ")).length;
+      if (results === 0) return { toolCalls: [{ name: "add_task", arguments: { title } }] };
+      if (results === 1) return { toolCalls: [{ name: "list_tasks", arguments: {} }] };
+      return { text: "Done." };
+    });
+    try {
+      const results = await Promise.all(people.map((user, i) => turn(agent, user, `add Errand ${i}`)));
+      for (const [i, user] of people.entries()) {
+        const listed = ofType(results[i]!.events, "tool.finished").find((e) => e.tool === "list_tasks");
+        const shown = ((listed?.structured?.tasks ?? []) as { title: string }[]).map((t) => t.title);
+        expect(shown, `what user ${i} was shown`).toEqual([`Errand ${i}`]);
+        expect((await titlesOf(database, user.id)).kept, `user ${i}'s tasks`).toEqual([`Errand ${i}`]);
+      }
+      expect(fake.requests).toHaveLength(30);
+    } finally {
+      fake.respondWith(() => ({ status: 500, message: "fake-openai: no reply scripted for this request" }));
+    }
+  });
+
   it("sends the model no user id: not in instructions, history, tool results or headers", async () => {
     const agent = compatible();
     const user = await newUser(database);

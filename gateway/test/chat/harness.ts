@@ -1,7 +1,10 @@
 import type { ModelRequest } from "@openai/agents";
 import { assistantMessage, functionCall, type ScriptedModelInput } from "@openai/agents/testing";
-import type { ChatAgent } from "../../src/agent/contract.ts";
+import { type ChatAgentOptions, createChatAgent } from "../../src/agent/chat-agent.ts";
+import { createOfflineModel } from "../../src/agent/offline/index.ts";
+import { modelSource } from "../../src/agent/providers.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
+import { createTaskServiceClient } from "../../src/task-service/client.ts";
 import { eventShape, parseSse } from "../chatkit/fixtures.ts";
 import type { ChatResponse } from "../chatkit/support.ts";
 import { signUp } from "../support/auth.ts";
@@ -13,7 +16,7 @@ import {
   startFakeOpenAI,
 } from "../support/fake-openai.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
-import { type McpHttpHarness, startMcpHttpHarness } from "../support/mcp.ts";
+import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "../support/mcp.ts";
 import { lastUserText, RespondingModel, readText, stallAfter, toolResultsThisTurn } from "./model.ts";
 
 /** What the model does next, whichever way it is driven. */
@@ -37,6 +40,14 @@ export type Seen = {
  * A model for the real agent, driven by a script of moves, in one of two ways: the SDK's `ScriptedModel`
  * (injected into the agent) or a fake OpenAI-compatible server behind the real provider code.
  */
+export type AgentModels = ChatAgentOptions["models"];
+
+/** The offline command model, as MODEL_PROVIDER=offline configures it. */
+export const offlineModels: AgentModels = modelSource(
+  { provider: "offline", model: "margin-offline", tracing: false },
+  createOfflineModel,
+);
+
 export type ModelDriver = {
   kind: "scripted" | "openai-compatible";
   /** Every model call so far, as seen. */
@@ -48,8 +59,8 @@ export type ModelDriver = {
   cancelled(): Promise<void>;
   /** The fake provider, for provider-level failures; undefined for the scripted model. */
   provider: FakeOpenAI | undefined;
-  /** How the agent reaches this model: which of `createChatAgent`'s options to set. */
-  agentModel: { model: RespondingModel } | { baseUrl: string; apiKey: string };
+  /** The agent's `models`: the scripted SDK model, or the real provider code aimed at the fake server. */
+  models: AgentModels;
   close(): Promise<void>;
 };
 
@@ -96,7 +107,7 @@ export function scriptedDriver(): ModelDriver {
       cancel = once();
     },
     provider: undefined,
-    agentModel: { model },
+    models: { provider: "scripted", model },
     close: async () => {},
   };
 }
@@ -136,7 +147,16 @@ export async function fakeProviderDriver(): Promise<ModelDriver> {
     stalled: () => provider.stalled().then(() => {}),
     cancelled: () => provider.aborted().then(() => {}),
     provider,
-    agentModel: { baseUrl: provider.baseUrl, apiKey: "sk-fake-key" },
+    models: modelSource(
+      {
+        provider: "openai-compatible",
+        model: "fake-model",
+        apiKey: "sk-fake-key",
+        baseUrl: provider.baseUrl,
+        tracing: false,
+      },
+      createOfflineModel,
+    ),
     close: () => provider.close(),
   };
 }
@@ -166,25 +186,24 @@ export type RealChat = GatewayHarness & {
 };
 
 /**
- * The real gateway with the real agent in it, in front of the real MCP server and database; only the model is
- * a stand-in. `makeAgent` builds the agent once the MCP server's URL is known.
+ * The real gateway with the real agent in it (`createChatAgent`, its own task-service client to the MCP
+ * server, as the gateway wires it), in front of the real MCP server and database; only the model is a stand-in.
  */
 export async function startRealChat(
   database: TestDatabase,
-  makeAgent: (mcp: McpHttpHarness) => ChatAgent,
+  models: AgentModels,
   opts: { mcp?: McpHttpHarness } = {},
 ): Promise<RealChat> {
   const mcp = opts.mcp ?? (await startMcpHttpHarness(database));
-  const gw = await startGatewayHarness(database, {
-    mcp,
-    chatAgent: makeAgent(mcp),
-    chatTurnsPerMinute: 10_000,
-  });
+  const tasks = createTaskServiceClient({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET, timeoutMs: 3000 });
+  const chatAgent = createChatAgent({ models, tasks, logger: silentLogger });
+  const gw = await startGatewayHarness(database, { mcp, chatAgent, chatTurnsPerMinute: 10_000 });
   let users = 0;
   const chat: RealChat = {
     ...gw,
     async close() {
-      await gw.close();
+      await gw.close(); // closes the agent too
+      await tasks.close();
       if (!opts.mcp) await mcp.close();
     },
     user: (email) => signUp(gw.baseUrl, email.replace("@", `+${++users}-${Date.now()}@`)),

@@ -1,5 +1,7 @@
 // The offline model's understanding of a message: plain commands in varied phrasings, nothing more.
 
+export type Priority = "low" | "medium" | "high";
+
 export type ListFilter = {
   status?: "pending" | "completed" | "all";
   due?: "overdue" | "today" | "upcoming";
@@ -11,50 +13,81 @@ export type ListFilter = {
 export type Command =
   | { kind: "greeting" }
   | { kind: "thanks" }
-  | { kind: "add"; titles: string[]; priority?: "low" | "medium" | "high" }
+  | { kind: "add"; titles: string[]; priority?: Priority }
   | { kind: "list"; filter: ListFilter }
   | { kind: "complete"; target: string }
   | { kind: "reopen"; target: string }
   | { kind: "reschedule"; target: string; due: string }
   | { kind: "rename"; target: string; title: string }
-  | { kind: "priority"; target: string; priority: "low" | "medium" | "high" }
+  | { kind: "priority"; target: string; priority: Priority }
   | { kind: "delete"; target: string }
   | { kind: "delete_all" }
-  | { kind: "save_page"; due?: string }
+  /** `action` names what the user means to do with the page ("Read"), and prefixes its title. */
+  | { kind: "save_page"; due?: string; action?: string }
   | { kind: "selection" }
   | { kind: "yes" }
   | { kind: "no" }
   | { kind: "unknown" };
 
+// Politeness around a command changes nothing about it: "can you …", "… please?", "… for me, thanks!".
+const POLITE_START =
+  /^(?:(?:please|pls|plz|kindly|hey margin|margin|so|also|and|now|can you|could you|would you|will you|can u|could u|i'?d like you to|i want you to|go and)\b[,\s]*)+/i;
+const POLITE_END = /(?:[,\s]+(?:please|pls|plz|for me|thanks|thank you|thx|now|then))+$/i;
+const PUNCTUATION_END = /[\s.!?]+$/;
+
+function withoutPoliteness(text: string): string {
+  const once = (s: string) =>
+    s
+      .replace(PUNCTUATION_END, "")
+      .replace(POLITE_END, "")
+      .replace(POLITE_START, "")
+      .replace(PUNCTUATION_END, "");
+  const stripped = once(once(text));
+  // "thanks!" or "please" alone is the whole message, not politeness around one.
+  return stripped || text.replace(PUNCTUATION_END, "");
+}
+
+/** Trailing punctuation, then one pair of quotes around the whole. */
 const clean = (s: string) =>
   s
     .trim()
-    .replace(/^["'“‘]|["'”’]$/g, "")
-    .replace(/[.!?]+$/, "")
+    .replace(PUNCTUATION_END, "")
+    .replace(/^["'“‘](.*)["'”’]$/, "$1")
     .trim();
 
-/** Strips "the task", "my", quotes and trailing "task" from a reference to a task. */
+/** A reference to a task: "the walk the dog task", "my "call mum"" → the words to look for. */
 const target = (s: string) =>
   clean(
-    s
-      .replace(/^(the|my)\s+/i, "")
-      .replace(/^task\s+/i, "")
-      .replace(/\s+task$/i, ""),
+    clean(s)
+      .replace(/^(?:the|my)\s+/i, "")
+      .replace(/^task\s+|\s+task$/gi, ""),
   );
 
-function priorityOf(text: string): { rest: string; priority?: "low" | "medium" | "high" } {
-  const m = text.match(
-    /[,\s]*(?:with\s+)?(?:(high|low|medium)\s+priority|priority\s+(high|low|medium)|!(high|low)|(urgent(?:ly)?|asap))\b/i,
-  );
+const PRIORITY_WORDS: Record<string, Priority> = {
+  high: "high",
+  top: "high",
+  urgent: "high",
+  important: "high",
+  medium: "medium",
+  normal: "medium",
+  low: "low",
+};
+const priorityWord = (word: string) => PRIORITY_WORDS[word.toLowerCase()];
+
+/**
+ * A priority said around an add's titles: "high priority" / "priority low" anywhere outside quotes, "urgent" or
+ * "asap" only at the end or before a colon ("add urgent care appointment" keeps its title).
+ */
+function priorityOf(text: string): { rest: string; priority?: Priority } {
+  const outside = text.replace(/["“][^"”]*["”]/g, (q) => "_".repeat(q.length));
+  const m =
+    outside.match(
+      /[,\s]*(?:with\s+|as\s+|at\s+)?\b(?:(high|top|low|medium|normal)\s+priority|priority\s+(high|low|medium))\b/i,
+    ) ?? outside.match(/^(urgent|asap)[:,]|[,\s]+(?:it'?s\s+)?(urgent|asap)$/i);
   if (!m) return { rest: text };
-  const word = (m[1] ?? m[2] ?? m[3] ?? (m[4] ? "high" : "medium"))!.toLowerCase() as
-    | "low"
-    | "medium"
-    | "high";
-  return {
-    rest: `${text.slice(0, m.index)} ${text.slice(m.index! + m[0].length)}`.replace(/\s+/g, " ").trim(),
-    priority: word,
-  };
+  const word = (m[1] ?? m[2] ?? "high").toLowerCase();
+  const rest = `${text.slice(0, m.index)} ${text.slice(m.index! + m[0].length)}`.replace(/\s+/g, " ").trim();
+  return { rest, priority: word === "asap" ? "high" : priorityWord(word) };
 }
 
 /** The titles of an add: quoted ones each make a task (`add "eggs" and "bread"`); else the whole text is one. */
@@ -62,124 +95,168 @@ function titlesOf(text: string): string[] {
   const quoted = [...text.matchAll(/["“]([^"”]+)["”]/g)].map((m) => m[1]!.trim()).filter(Boolean);
   if (quoted.length) {
     // Words after the last quote (a shared due such as "tomorrow") apply to each.
-    const tail = text
-      .slice(text.lastIndexOf(quoted.at(-1)!) + quoted.at(-1)!.length)
-      .replace(/^["”]/, "")
-      .trim();
-    const shared = tail.replace(/^(and|,)\s*/i, "").trim();
-    return quoted.map((q) => (shared && !/^and\b/i.test(tail) ? `${q} ${shared}` : q));
+    const tail = text.slice(text.lastIndexOf(quoted.at(-1)!) + quoted.at(-1)!.length).replace(/^["”]/, "");
+    const shared = tail.replace(/^\s*(?:,|and\b)?\s*/i, "").trim();
+    return quoted.map((q) => (shared ? `${q} ${shared}` : q));
   }
   return [clean(text)].filter(Boolean);
 }
 
 function listFilter(t: string): ListFilter | undefined {
-  if (/\b(overdue|late|past due|missed)\b/.test(t)) return { due: "overdue", label: "overdue" };
+  if (/\b(overdue|late|past due|missed|behind)\b/.test(t)) return { due: "overdue", label: "overdue" };
   if (/\btomorrow\b/.test(t)) return { due: "upcoming", window: "tomorrow", label: "due tomorrow" };
-  if (/\b(this week|the week|next (few|7) days)\b/.test(t)) return { window: "week", label: "due this week" };
+  if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
+    return { window: "week", label: "due this week" };
   if (/\btoday\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
-  if (/\b(upcoming|coming up|later|future|next)\b/.test(t)) return { due: "upcoming", label: "upcoming" };
-  if (/\b(completed|finished|done)\b/.test(t)) return { status: "completed", label: "completed" };
+  if (/\b(upcoming|coming up|later|future|next|ahead|soon)\b/.test(t))
+    return { due: "upcoming", label: "upcoming" };
+  if (/\b(completed|finished|done|ticked off|checked off)\b/.test(t))
+    return { status: "completed", label: "completed" };
   if (/\b(all|everything|every task)\b/.test(t)) return { status: "all", label: "all" };
   return undefined;
 }
 
+const YES =
+  /^(?:y|yes|yeah|yep|yup|sure|ok|okay|confirm|go ahead|do it|please do|add them|go for it)(?:[,\s]+(?:add them|do it|go ahead|all of them|sure))*$/;
+const NO =
+  /^(?:n|no|nope|nah|cancel|never ?mind|don'?t|stop|forget it)(?:[,\s]+(?:don'?t|cancel|leave it))*$/;
+const GREETING =
+  /^(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening)|yo)(?:[,\s]+(?:there|margin|again))*$/;
+const THANKS = /^(?:thanks|thank you|thx|cheers|great|nice|cool|perfect)\b/;
+
+// "make tasks from this", "turn the selection into tasks", "create tasks from the selected text".
+const SELECTION =
+  /\b(?:selection|selected|highlighted)\b|\b(?:from|out of)\s+(?:this|that|these|it)(?:\s+(?:page|text|list|lines?))?$|\b(?:turn|convert|split)\s+(?:this|that|these|it)\b/;
+const TASKS = /\b(?:tasks?|todos?|to-dos?)\b/;
+
+const PAGE =
+  /^(?:save|add|bookmark|keep|capture|store)\s+(?:this|the|that)\s+(?:page|article|link|tab|site|post|video)(?:\s+(?:as a task|to my list|to the list))?(.*)$/;
+const REMIND_PAGE =
+  /^(?:remind me to|i want to|i need to)\s+(read|watch|check|look at|finish|review)\s+(?:this|it|that)(?:\s+(?:page|article|post|video))?(.*)$/;
+/** Dues that mean "no particular time". */
+const NO_DUE = /^(?:later|sometime|some time|someday|soon|eventually)$/;
+
+const DELETE_ALL =
+  /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all\b.*|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
+
+const ADD =
+  /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
+/** "a new task to", "task:" and "to my list" around an add's title are about the list, not the task. */
+const ADD_NOISE_START =
+  /^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|to-?do|reminder|item)s?\b(?:\s+(?:to|called|named|for)\b)?[:\s]*|^to\s+/i;
+const ADD_NOISE_END = /\s+(?:to|on|in)\s+(?:my|the)\s+(?:list|tasks|to-?do list|todo list)$/i;
+
+type Pattern = [RegExp, (m: RegExpMatchArray) => Command | undefined];
+
+// Tried in order; the first that matches and gives a command wins. Task titles are the captured parts.
+const PATTERNS: Pattern[] = [
+  [
+    /^(?:rename|retitle)\s+(.+?)\s+(?:to|as|into)\s+(.+)$/i,
+    (m) => ({ kind: "rename", target: target(m[1]!), title: clean(m[2]!) }),
+  ],
+  [
+    /^(?:change|set|update)\s+(?:the\s+)?(?:title|name)\s+(?:of|for)\s+(.+?)\s+to\s+(.+)$/i,
+    (m) => ({ kind: "rename", target: target(m[1]!), title: clean(m[2]!) }),
+  ],
+  [
+    /^(?:move|reschedule|push|postpone|shift|delay|bump|defer|put off)\s+(.+?)\s+(?:to|until|till|for|back to|out to)\s+(.+)$/i,
+    (m) => ({ kind: "reschedule", target: target(m[1]!), due: clean(m[2]!) }),
+  ],
+  [
+    /^(?:change|set|update|make)\s+(?:the\s+)?(?:due(?:\s+date)?|deadline|date)\s+(?:of|for|on)\s+(.+?)\s+(?:to|for)\s+(.+)$/i,
+    (m) => ({ kind: "reschedule", target: target(m[1]!), due: clean(m[2]!) }),
+  ],
+  [
+    /^(?:make|set)\s+(.+?)\s+due\s+(?:on\s+|at\s+|by\s+)?(.+)$/i,
+    (m) => ({ kind: "reschedule", target: target(m[1]!), due: clean(m[2]!) }),
+  ],
+  [
+    /^(?:set|change|update|make)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+(.+?)\s+(?:to\s+)?(\w+)$/i,
+    (m) => priorityCommand(m[1]!, m[2]!),
+  ],
+  [
+    /^(?:make|set|mark|change|flag)\s+(.+?)\s+(?:to\s+|as\s+)?(?:an?\s+)?(\w+)(?:\s+priority)?$/i,
+    (m) => priorityCommand(m[1]!, m[2]!),
+  ],
+  [/^(?:prioriti[sz]e|raise the priority of|bump up)\s+(.+)$/i, (m) => priorityCommand(m[1]!, "high")],
+  [/^(?:deprioriti[sz]e|lower the priority of)\s+(.+)$/i, (m) => priorityCommand(m[1]!, "low")],
+  [/^(.+?)\s+is\s+(urgent|important)$/i, (m) => priorityCommand(m[1]!, m[2]!)],
+  [
+    /^(?:reopen|re-open|uncomplete|undo|uncheck|untick|unmark|restart)\s+(.+)$/i,
+    (m) => ({ kind: "reopen", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:mark|set)\s+(.+?)\s+(?:as\s+)?(?:not done|not finished|undone|incomplete|pending|open|to ?do)$/i,
+    (m) => ({ kind: "reopen", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:mark|set)\s+(.+?)\s+(?:as\s+)?(?:done|complete|completed|finished)$/i,
+    (m) => ({ kind: "complete", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:complete|finish|check off|tick off|cross off|close|strike)\s+(.+)$/i,
+    (m) => ({ kind: "complete", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:i\s*(?:'ve|have|'m|am)?\s+)?(?:finished|completed|did|done with|done)[:\s]+(.+)$/i,
+    (m) => ({ kind: "complete", target: target(m[1]!) }),
+  ],
+  [
+    /^(.+?)\s+is\s+(?:done|finished|complete|completed)$/i,
+    (m) => ({ kind: "complete", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:delete|remove|trash|get rid of|drop|scrap|erase|bin|cancel)\s+(.+)$/i,
+    (m) => ({ kind: "delete", target: target(m[1]!) }),
+  ],
+  [
+    ADD,
+    (m) => {
+      const { rest, priority } = priorityOf(m[1]!);
+      const titles = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
+      return titles.length ? { kind: "add", titles, priority } : undefined;
+    },
+  ],
+];
+
+function priorityCommand(task: string, word: string): Command | undefined {
+  const priority = priorityWord(word);
+  return priority ? { kind: "priority", target: target(task), priority } : undefined;
+}
+
 /** Reads one message. Only the user's own words get here: the page is never parsed as a command. */
 export function parseCommand(message: string): Command {
-  const text = message.trim().replace(/\s+/g, " ");
+  const text = withoutPoliteness(message.trim().replace(/\s+/g, " "));
   const t = text.toLowerCase();
 
-  if (/^(y|yes|yeah|yep|sure|ok|okay|go ahead|do it|please do)\b[.!]*$/.test(t)) return { kind: "yes" };
-  if (/^(n|no|nope|cancel|never ?mind|don'?t)\b[.!]*$/.test(t)) return { kind: "no" };
-  if (/^(hi|hello|hey|hiya|good (morning|afternoon|evening)|yo)\b[!. ]*(there|margin)?[!. ]*$/.test(t)) {
-    return { kind: "greeting" };
-  }
-  if (/^(thanks|thank you|thx|cheers|great|nice|cool)\b/.test(t)) return { kind: "thanks" };
+  if (YES.test(t)) return { kind: "yes" };
+  if (NO.test(t)) return { kind: "no" };
+  if (GREETING.test(t)) return { kind: "greeting" };
+  if (THANKS.test(t)) return { kind: "thanks" };
 
-  if (
-    /\b(selection|selected|highlighted)\b.*\btasks?\b|\b(make|turn|create|split)\b.*\btasks?\b.*\b(from|out of)\s+(this|that|it|these|the selection)\b|\bturn (this|that|it|these) into tasks\b/.test(
-      t,
-    )
-  ) {
-    return { kind: "selection" };
-  }
-  const page = t.match(
-    /^(?:please\s+)?(?:save|add|bookmark|keep|capture)\s+(?:this|the|that)\s+(?:page|article|link|tab|site)(?:\s+(?:as a task|to my list))?(.*)$|^remind me to (?:read|check|look at|finish|watch) (?:this|it|that)(?: page| article)?(.*)$|^(?:read|check) (?:this|it) (?:later|tomorrow|tonight)(.*)$/,
-  );
-  if (page) {
-    const rest = (page[1] ?? page[2] ?? page[3] ?? "").trim().replace(/^(for|on|by|due)\s+/, "");
-    const later = /^read|^check/.test(t) && /later/.test(t) ? undefined : undefined;
-    const tail = t.match(/^(?:read|check) (?:this|it) (tomorrow|tonight)/)?.[1];
-    return { kind: "save_page", due: clean(rest) || tail || later };
-  }
-
-  if (
-    /^(delete|remove|clear|trash|wipe|erase)\s+(everything|all( of)?( my)?( the)? tasks|all( of them)?|my (whole|entire) list|the (whole|entire) list)\b/.test(
-      t,
-    )
-  ) {
-    return { kind: "delete_all" };
-  }
-  let m = text.match(/^(?:please\s+)?(?:delete|remove|trash|get rid of|drop|scrap)\s+(.+)$/i);
-  if (m) return { kind: "delete", target: target(m[1]!) };
-
-  m =
-    text.match(/^(?:please\s+)?rename\s+(.+?)\s+(?:to|as|into)\s+(.+)$/i) ??
-    text.match(/^(?:please\s+)?change\s+(?:the\s+)?(?:title|name)\s+of\s+(.+?)\s+to\s+(.+)$/i);
-  if (m) return { kind: "rename", target: target(m[1]!), title: clean(m[2]!) };
-
-  m =
-    text.match(
-      /^(?:please\s+)?(?:move|reschedule|push|postpone|shift|delay|bump)\s+(.+?)\s+(?:to|until|till|for|back to|out to)\s+(.+)$/i,
-    ) ??
-    text.match(
-      /^(?:please\s+)?(?:change|set)\s+(?:the\s+)?(?:due(?: date)?|deadline)\s+(?:of|for)\s+(.+?)\s+to\s+(.+)$/i,
-    );
-  if (m) return { kind: "reschedule", target: target(m[1]!), due: clean(m[2]!) };
-
-  m =
-    text.match(
-      /^(?:please\s+)?(?:make|set|mark|change)\s+(.+?)\s+(?:to\s+|as\s+)?(high|low|medium|normal)(?:\s+priority)?$/i,
-    ) ??
-    text.match(
-      /^(?:please\s+)?(?:set|change)\s+(?:the\s+)?priority\s+(?:of|for|on)\s+(.+?)\s+to\s+(high|low|medium|normal)$/i,
-    ) ??
-    text.match(/^(?:please\s+)?prioriti[sz]e\s+(.+?)()$/i);
-  if (m && !/\b(done|complete|completed|finished)\b/i.test(m[2] ?? "")) {
-    const p = (m[2] || "high").toLowerCase();
+  if (TASKS.test(t) && SELECTION.test(t)) return { kind: "selection" };
+  const page = t.match(PAGE);
+  const remind = page ? undefined : t.match(REMIND_PAGE);
+  if (page || remind) {
+    const due = clean((page?.[1] ?? remind![2]!).replace(/^\s*(?:for|on|by|due|at)\s+/, ""));
+    const action = remind?.[1];
     return {
-      kind: "priority",
-      target: target(m[1]!),
-      priority: p === "normal" ? "medium" : (p as "low" | "medium" | "high"),
+      kind: "save_page",
+      ...(due && !NO_DUE.test(due) ? { due } : {}),
+      ...(action ? { action: action[0]!.toUpperCase() + action.slice(1) } : {}),
     };
   }
+  if (DELETE_ALL.test(t)) return { kind: "delete_all" };
 
-  m =
-    text.match(/^(?:please\s+)?(?:reopen|re-open|uncomplete|undo|restart)\s+(.+)$/i) ??
-    text.match(/^(?:please\s+)?mark\s+(.+?)\s+(?:as\s+)?(?:not done|undone|incomplete|pending|open)$/i);
-  if (m) return { kind: "reopen", target: target(m[1]!) };
-
-  m =
-    text.match(/^(?:please\s+)?(?:mark|set)\s+(.+?)\s+(?:as\s+)?(?:done|complete|completed|finished)$/i) ??
-    text.match(/^(?:please\s+)?(?:complete|finish|check off|tick off|cross off|close)\s+(.+)$/i) ??
-    text.match(
-      /^(?:i\s+)?(?:finished|completed|did|have done|'ve done|am done with|'m done with)\s+(.+)$/i,
-    ) ??
-    text.match(/^done(?:\s+with)?[:\s]+(.+)$/i) ??
-    text.match(/^(.+?)\s+is\s+(?:done|finished|complete)$/i);
-  if (m) return { kind: "complete", target: target(m[1]!) };
-
-  m = text.match(
-    /^(?:please\s+)?(?:add|new task|create(?: a)? task|task|todo|to-do|remind me to|i need to|i have to|i must|don'?t let me forget to|don'?t forget to|put)[:\s]+(.+?)(?:\s+(?:to|on) (?:my|the) list)?$/i,
-  );
-  if (m) {
-    const { rest, priority } = priorityOf(m[1]!);
-    const titles = titlesOf(rest);
-    if (titles.length) return { kind: "add", titles, priority };
+  for (const [pattern, command] of PATTERNS) {
+    const m = text.match(pattern);
+    const found = m && command(m);
+    if (found) return found;
   }
 
   if (
-    /^(list|show|display|what|which|anything|do i have|what's|whats|any)\b/.test(t) ||
-    /\b(my )?(tasks|todos|to-dos|list)\b\??$/.test(t)
+    /^(list|show|display|what|which|anything|do i have|what's|whats|any|tell me)\b/.test(t) ||
+    /\b(my )?(tasks|todos|to-dos|list)$/.test(t)
   ) {
     const filter = listFilter(t);
     if (filter) return { kind: "list", filter };
@@ -189,11 +266,10 @@ export function parseCommand(message: string): Command {
   return { kind: "unknown" };
 }
 
-/** Selected text as task titles: one per line or bullet, markers stripped, at most `max`. */
-export function selectionLines(selection: string, max = 20): string[] {
+/** Selected text as task titles: one per line or bullet, markers stripped. */
+export function selectionLines(selection: string): string[] {
   return selection
     .split(/\r?\n|(?:^|\s)[•·▪◦]\s+/)
     .map((l) => l.replace(/^\s*(?:[-*+•·▪◦]|\d+[.)]|\[[ x]?\])\s*/i, "").trim())
-    .filter((l) => l.length > 1)
-    .slice(0, max);
+    .filter((l) => l.length > 1);
 }

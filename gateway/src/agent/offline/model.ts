@@ -26,6 +26,8 @@ type TaskView = {
 
 /** Selections longer than this are confirmed before any task is made. */
 const CONFIRM_SELECTION_OVER = 5;
+/** Tasks made from one selection at most: a whole page selected is not a to-do list. */
+const MAX_SELECTION_TASKS = 20;
 const SELECTION_PROMPT = /^Add these (\d+) tasks from your selection\?/;
 const HELP =
   "I can add, list, complete, reopen, move, rename, prioritise and delete tasks, and save the page you're on. " +
@@ -139,7 +141,7 @@ export class OfflineModel implements Model {
             {
               name: "add_task",
               args: {
-                title: cmd.due || /remind/.test(title) ? `Read: ${title}` : title,
+                title: cmd.action ? `${cmd.action}: ${title}` : title,
                 ...(cmd.due ? { due: cmd.due } : {}),
                 source: {
                   url: page.url,
@@ -152,12 +154,14 @@ export class OfflineModel implements Model {
         };
       }
       case "selection": {
-        const lines = page?.selection ? selectionLines(page.selection) : [];
+        const all = page?.selection ? selectionLines(page.selection) : [];
+        const lines = all.slice(0, MAX_SELECTION_TASKS);
         if (!lines.length) return { say: "Select some lines on the page first, then ask again." };
         if (results.length) return { say: added(results) };
         if (lines.length > CONFIRM_SELECTION_OVER) {
+          const cut = all.length > lines.length ? ` (the first ${lines.length} of ${all.length} lines)` : "";
           return {
-            say: `Add these ${lines.length} tasks from your selection?\n${lines.map((l) => `- ${l}`).join("\n")}\nSay yes to add them.`,
+            say: `Add these ${lines.length} tasks from your selection?${cut}\n${lines.map((l) => `- ${l}`).join("\n")}\nSay yes to add them.`,
           };
         }
         return { calls: lines.map((title) => ({ name: "add_task", args: { title, extract_due: true } })) };
