@@ -150,6 +150,7 @@ const JUNK: Seed[] = [{ title: "old newsletter" }, { title: "call mum" }, { titl
 const trashed: Effect = { changed: { "old newsletter": { status: "deleted" } } };
 const NOT_FOUND = /couldn't find|no task|not find/i;
 const WHICH = /which one/i;
+const WHICH_TASK = /which task/i;
 const CANT = /can't|cannot|can only/i;
 
 const table: Record<string, Row[]> = {
@@ -211,6 +212,10 @@ const table: Record<string, Row[]> = {
       },
     },
     {
+      say: "remind me tomorrow at 8am to call mum",
+      effect: { added: [{ title: "call mum", due: day(1, "08:00") }] },
+    },
+    {
       // A phrase about the past stays in the title rather than becoming a past due.
       say: 'add "Meeting notes from 2 weeks ago"',
       effect: { added: [{ title: "Meeting notes from 2 weeks ago" }] },
@@ -235,6 +240,7 @@ const table: Record<string, Row[]> = {
     listing("show all my tasks", all("old flyer")),
     listing("list everything", all("old flyer")),
     listing("what's on my plate?", OPEN),
+    listing("todays tasks", TODAY),
     listing("can you show me my to-do list", OPEN),
   ],
 
@@ -252,6 +258,8 @@ const table: Record<string, Row[]> = {
     { say: "cross off call mum", given: CHORES, effect: done("call mum") },
     { say: "complete call", given: CHORES, effect: "none", reply: WHICH },
     { say: "finish call the dentist", given: CHORES, effect: "none", reply: NOT_FOUND },
+    // "all" is in "call mum": a title search for it would complete the wrong task.
+    { say: "mark all as done", given: CHORES, effect: "none", reply: WHICH_TASK },
   ],
 
   reopen: [
@@ -317,6 +325,11 @@ const table: Record<string, Row[]> = {
     { say: "mark file taxes as urgent", given: TAXES, effect: priority("high") },
     { say: "prioritize file taxes", given: TAXES, effect: priority("high") },
     {
+      say: "make file taxes less important",
+      given: [{ title: "file taxes", priority: "high" }],
+      effect: { changed: { "file taxes": { priority: "low" } } },
+    },
+    {
       say: "lower the priority of file taxes",
       given: [{ title: "file taxes", priority: "high" }],
       effect: { changed: { "file taxes": { priority: "low" } } },
@@ -333,6 +346,8 @@ const table: Record<string, Row[]> = {
     { say: "delete buy a boat", given: JUNK, effect: "none", reply: NOT_FOUND },
     { say: "delete everything", given: JUNK, effect: "none", confirms: true },
     { say: "Clear all my tasks!", given: JUNK, effect: "none", confirms: true },
+    // Not "everything": no bulk delete of the open tasks is proposed for it.
+    { say: "remove all completed tasks", given: JUNK, effect: "none", reply: NOT_FOUND },
   ],
 
   page: [
@@ -353,6 +368,11 @@ const table: Record<string, Row[]> = {
     },
     {
       say: "Save this article for later.",
+      page: SOURDOUGH,
+      effect: { added: [{ title: SOURDOUGH.title, url: SOURDOUGH.url }] },
+    },
+    {
+      say: "add this to my list",
       page: SOURDOUGH,
       effect: { added: [{ title: SOURDOUGH.title, url: SOURDOUGH.url }] },
     },

@@ -18,6 +18,8 @@ let dir: string;
 let baseUrl: string;
 let compose: (args: string[], timeoutMs: number) => string;
 let dockerEnv: NodeJS.ProcessEnv;
+let baseImage: string;
+const mb = (bytes: number) => (bytes / 1e6).toFixed(0);
 const timings: Record<string, number> = {};
 
 async function timed<T>(name: string, step: () => T | Promise<T>): Promise<T> {
@@ -39,7 +41,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function ready(timeoutMs = 120_000) {
+async function ready(timeoutMs = 300_000) {
   await waitFor(
     () =>
       fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) }).then(
@@ -69,11 +71,14 @@ beforeAll(async () => {
     DOCKER_BUILDKIT: "1",
     COMPOSE_DOCKER_CLI_BUILD: "1",
     PATH: `/usr/bin:${process.env.PATH}`,
+    // Compose v1's API calls time out at 60 s; stopping containers on a busy machine can take longer.
+    COMPOSE_HTTP_TIMEOUT: "300",
   };
   dockerEnv = env;
   const run = runner(env);
   await timed("base images", () => {
-    buildNodeImage(run, baseImageOf(readFileSync(path.join(REPO, "Dockerfile"), "utf8")));
+    baseImage = baseImageOf(readFileSync(path.join(REPO, "Dockerfile"), "utf8"));
+    buildNodeImage(run, baseImage);
     buildPostgresImage(run, readCompose().services.postgres!.image!);
   });
 
@@ -114,29 +119,43 @@ beforeAll(async () => {
       timeout: timeoutMs,
       maxBuffer: 64 * 1024 * 1024,
     });
-    if (r.status !== 0)
-      throw new Error(
-        `docker-compose ${args.join(" ")}: ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}`.slice(-6000),
+    if (r.status !== 0) {
+      // What the containers said is usually the reason.
+      const logs = spawnSync(
+        "docker-compose",
+        ["--env-file", path.join(dir, ".env"), ...files, "logs", "--no-color", "--tail", "40"],
+        {
+          env,
+          cwd: REPO,
+          encoding: "utf8",
+          timeout: 30_000,
+        },
       );
+      throw new Error(
+        `docker-compose ${args.join(" ")}: ${r.status ?? r.signal}\n${r.stdout}\n${r.stderr}\n${logs.stdout}`.slice(
+          -8000,
+        ),
+      );
+    }
     return r.stdout;
   };
   // A run interrupted earlier may have left containers and the volume behind.
-  compose(["down", "-v", "-t", "2"], 60_000);
+  compose(["down", "-v", "-t", "2"], 300_000);
   await timed("build", () => compose(["build", "migrate"], 12 * 60_000));
 }, 15 * 60_000);
 
 afterAll(async () => {
   try {
-    if (compose) compose(["down", "-v", "-t", "2"], 120_000);
+    if (compose) compose(["down", "-v", "-t", "2"], 300_000);
   } finally {
     if (dir) rmSync(dir, { recursive: true, force: true });
     await engine?.stop();
     if (engine) console.log(`compose test timings (s): ${JSON.stringify(timings)}`);
   }
-}, 180_000);
+}, 360_000);
 
 describe("docker-compose.yml on a real Docker engine", () => {
-  it("builds a small non-root image with the shell page, no dev dependencies and no extension sources", (ctx) => {
+  it("builds a small non-root image with a health check", (ctx) => {
     if (skipReason) return ctx.skip();
     const inspect = spawnSync(
       "docker",
@@ -144,50 +163,52 @@ describe("docker-compose.yml on a real Docker engine", () => {
       { env: dockerEnv, encoding: "utf8" },
     );
     const [size, user, ...health] = inspect.stdout.trim().split(" ");
-    console.log(`image ${IMAGE}: ${(Number(size) / 1e6).toFixed(0)} MB`);
+    // The base is a stand-in here, so the image's own layers are what this test can vouch for.
+    const base = spawnSync("docker", ["image", "inspect", baseImage, "--format", "{{.Size}}"], {
+      env: dockerEnv,
+      encoding: "utf8",
+    });
+    const own = Number(size) - Number(base.stdout.trim());
+    console.log(`image ${IMAGE}: ${mb(Number(size))} MB, of which ${mb(own)} MB above ${baseImage}`);
     expect(user).toBe("1000:1000");
     expect(health.join(" ")).toContain("/healthz");
-    const check = spawnSync(
-      "docker",
-      [
-        "run",
-        "--rm",
-        "--entrypoint",
-        "node",
-        IMAGE,
-        "-e",
-        `const fs = require("node:fs");
-         const pnpm = fs.readdirSync("node_modules/.pnpm");
-         console.log(JSON.stringify({
-           uid: process.getuid(),
-           shell: fs.existsSync("gateway/web/dist/index.html"),
-           extension: fs.existsSync("extension"),
-           tests: fs.existsSync("gateway/test"),
-           dev: pnpm.filter((d) => /^(vite|vitest|typescript|drizzle-kit|@vitejs|playwright-core)@/.test(d)),
-         }));`,
-      ],
-      { env: dockerEnv, encoding: "utf8", timeout: 60_000 },
-    );
-    expect(JSON.parse(check.stdout)).toEqual({
-      uid: 1000,
-      shell: true,
-      extension: false,
-      tests: false,
-      dev: [],
-    });
-    // Generous: what matters is that nothing big and unneeded creeps in (report the real number).
-    expect(Number(size)).toBeLessThan(450e6);
+
+    // Generous: what matters is that nothing big and unneeded creeps in (it is about 140 MB).
+    expect(own).toBeLessThan(200e6);
   });
 
   it("serves a signed-up user's task, across a gateway restart and a down/up that keeps the volume", async (ctx) => {
     if (skipReason) return ctx.skip();
     await timed("first up", async () => {
-      compose(["up", "-d"], 180_000);
+      compose(["up", "-d"], 600_000);
       await ready();
     });
     // The one-shot migration ran and succeeded before the servers started.
     const migrate = compose(["ps", "-a", "migrate"], 30_000);
     expect(migrate).toMatch(/Exit 0/);
+
+    // Inside the running gateway (a new container would cost a full copy of the image on vfs): the built
+    // shell page is there, the extension, the tests and the dev dependencies are not, and it is not root.
+    const inside = compose(
+      [
+        "exec",
+        "-T",
+        "gateway",
+        "node",
+        "-e",
+        `const fs = require("node:fs");
+         console.log(JSON.stringify({
+           uid: process.getuid(),
+           shell: fs.existsSync("gateway/web/dist/index.html"),
+           extension: fs.existsSync("extension"),
+           tests: fs.existsSync("gateway/test"),
+           dev: fs.readdirSync("node_modules/.pnpm")
+             .filter((d) => /^(vite|vitest|typescript|drizzle-kit|@vitejs|playwright-core)@/.test(d)),
+         }));`,
+      ],
+      120_000,
+    );
+    expect(JSON.parse(inside)).toEqual({ uid: 1000, shell: true, extension: false, tests: false, dev: [] });
 
     const email = "compose@example.com";
     const token = await signUp(baseUrl, email);
@@ -204,14 +225,14 @@ describe("docker-compose.yml on a real Docker engine", () => {
     };
 
     await timed("gateway restart", async () => {
-      compose(["restart", "-t", "5", "gateway"], 60_000);
+      compose(["restart", "-t", "5", "gateway"], 300_000);
       await ready();
     });
     expect(await titles(token)).toEqual(["survives restarts"]);
 
     await timed("down and up", async () => {
-      compose(["down", "-t", "5"], 60_000);
-      compose(["up", "-d"], 180_000);
+      compose(["down", "-t", "5"], 300_000);
+      compose(["up", "-d"], 600_000);
       await ready();
     });
     // Sessions live in Postgres too: the old bearer still works, and signing in again does.

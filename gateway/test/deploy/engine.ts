@@ -47,13 +47,12 @@ export async function startEngine(): Promise<Engine> {
   const pidFile = `${ROOT}/dockerd.pid`;
   if (existsSync(pidFile)) {
     const stale = Number(readFileSync(pidFile, "utf8"));
-    if (stale > 0) {
-      try {
-        process.kill(stale, "SIGTERM");
-        await waitFor(() => !alive(stale), 20_000, "a stale dockerd to stop");
-      } catch {
-        // already gone
-      }
+    if (stale > 0 && alive(stale)) {
+      process.kill(stale, "SIGTERM");
+      await waitFor(() => !alive(stale), 60_000, "a stale dockerd to stop").catch(() =>
+        process.kill(stale, "SIGKILL"),
+      );
+      await waitFor(() => !alive(stale), 10_000, "a stale dockerd to die");
     }
   }
   mkdirSync(ROOT, { recursive: true });
@@ -73,11 +72,13 @@ export async function startEngine(): Promise<Engine> {
     { stdio: ["ignore", log, log], detached: true },
   );
   const host = `unix://${SOCKET}`;
+  // The tools are here, so the engine must come up: a failure now is an error, not a reason to skip.
+  // On a busy machine with vfs, loading what an earlier run left behind takes a while.
   try {
-    await waitFor(() => answers(host), 60_000, `dockerd to answer (log: ${ROOT}/dockerd.log)`);
+    await waitFor(() => answers(host), 240_000, `dockerd to answer (log: ${ROOT}/dockerd.log)`);
   } catch (err) {
     daemon.kill("SIGTERM");
-    throw new NoEngineError(err instanceof Error ? err.message : String(err));
+    throw err;
   }
   return {
     host,

@@ -8,6 +8,7 @@ import { ConfigMap } from "kubernetes-models/v1/ConfigMap";
 import { Secret } from "kubernetes-models/v1/Secret";
 import { Service } from "kubernetes-models/v1/Service";
 import { describe, expect, it } from "vitest";
+import { MODEL_ENV, readModelConfig } from "../../src/agent/model-config.ts";
 import { commandList } from "../../src/cli.ts";
 import { EnvSchema, loadConfig, SECRETS } from "../../src/config.ts";
 import {
@@ -56,7 +57,7 @@ type Workload = Manifest["doc"] & {
 
 const manifests = readManifests();
 const compose = readCompose();
-const schemaNames = new Set(Object.keys(EnvSchema.shape));
+const schemaNames = new Set([...Object.keys(EnvSchema.shape), ...MODEL_ENV]);
 const dockerfile = readFileSync(path.join(REPO, "Dockerfile"), "utf8");
 
 const find = (kind: string, name: string) => {
@@ -213,6 +214,8 @@ describe("the Kubernetes manifests", () => {
       // Both parse: the values are valid, and the secrets the command needs with a real database are there.
       for (const env of [kube, composed])
         expect(loadConfig(env, { secrets: command!.secrets }).database.kind, name).toBe("postgres");
+      if (name === "gateway")
+        for (const env of [kube, composed]) expect(readModelConfig(env).provider).toBe("offline");
     }
   });
 

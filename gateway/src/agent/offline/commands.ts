@@ -22,6 +22,8 @@ export type Command =
   | { kind: "priority"; target: string; priority: Priority }
   | { kind: "delete"; target: string }
   | { kind: "delete_all" }
+  /** A change to "it" or "all of them": the offline model acts on one task named by its title. */
+  | { kind: "vague" }
   /** `action` names what the user means to do with the page ("Read"), and prefixes its title. */
   | { kind: "save_page"; due?: string; action?: string }
   | { kind: "selection" }
@@ -107,7 +109,7 @@ function listFilter(t: string): ListFilter | undefined {
   if (/\btomorrow\b/.test(t)) return { due: "upcoming", window: "tomorrow", label: "due tomorrow" };
   if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
     return { window: "week", label: "due this week" };
-  if (/\btoday\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
+  if (/\btoday'?s?\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
   if (/\b(upcoming|coming up|later|future|next|ahead|soon)\b/.test(t))
     return { due: "upcoming", label: "upcoming" };
   if (/\b(completed|finished|done|ticked off|checked off)\b/.test(t))
@@ -129,15 +131,19 @@ const SELECTION =
   /\b(?:selection|selected|highlighted)\b|\b(?:from|out of)\s+(?:this|that|these|it)(?:\s+(?:page|text|list|lines?))?$|\b(?:turn|convert|split)\s+(?:this|that|these|it)\b/;
 const TASKS = /\b(?:tasks?|todos?|to-dos?)\b/;
 
+// "save this page", "add this to my list", "bookmark page for friday": the rest is a due.
 const PAGE =
-  /^(?:save|add|bookmark|keep|capture|store)\s+(?:this|the|that)\s+(?:page|article|link|tab|site|post|video)(?:\s+(?:as a task|to my list|to the list))?(.*)$/;
+  /^(?:(?:save|add|bookmark|keep|capture|store)\s+(?:(?:this|the|that)\s+(?:page|article|link|tab|site|post|video)|this|it)|(?:save|bookmark)\s+page)\b(?:\s+(?:as a task|to my list|to the list|to my tasks))?(.*)$/;
 const REMIND_PAGE =
   /^(?:remind me to|i want to|i need to)\s+(read|watch|check|look at|finish|review)\s+(?:this|it|that)(?:\s+(?:page|article|post|video))?(.*)$/;
 /** Dues that mean "no particular time". */
 const NO_DUE = /^(?:later|sometime|some time|someday|soon|eventually)$/;
 
 const DELETE_ALL =
-  /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all\b.*|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
+  /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all(?: of)?(?: my| the)?(?: tasks| to-?dos| of them)?|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
+/** References that name no task: acting on a title search for "all" or "it" would hit whatever contains it. */
+const VAGUE =
+  /^(?:all|all of them|everything|every task|them|it|that|this|these|those|the (?:first|last|other) one|one)$/i;
 
 const ADD =
   /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
@@ -175,6 +181,10 @@ const PATTERNS: Pattern[] = [
     (m) => priorityCommand(m[1]!, m[2]!),
   ],
   [
+    /^(?:make|mark|set)\s+(.+?)\s+(?:as\s+)?(?:less important|not important|unimportant|not urgent)$/i,
+    (m) => priorityCommand(m[1]!, "low"),
+  ],
+  [
     /^(?:make|set|mark|change|flag)\s+(.+?)\s+(?:to\s+|as\s+)?(?:an?\s+)?(\w+)(?:\s+priority)?$/i,
     (m) => priorityCommand(m[1]!, m[2]!),
   ],
@@ -208,6 +218,10 @@ const PATTERNS: Pattern[] = [
   [
     /^(?:delete|remove|trash|get rid of|drop|scrap|erase|bin|cancel)\s+(.+)$/i,
     (m) => ({ kind: "delete", target: target(m[1]!) }),
+  ],
+  [
+    /^remind me\s+((?:on|at|in|by|next|this|tomorrow|tonight|today|every)\b.*?)\s+to\s+(.+)$/i,
+    (m) => ({ kind: "add", titles: [`${clean(m[2]!)} ${m[1]}`] }),
   ],
   [
     ADD,
@@ -251,6 +265,7 @@ export function parseCommand(message: string): Command {
   for (const [pattern, command] of PATTERNS) {
     const m = text.match(pattern);
     const found = m && command(m);
+    if (found && "target" in found && VAGUE.test(found.target)) return { kind: "vague" };
     if (found) return found;
   }
 

@@ -187,6 +187,10 @@ export class OfflineModel implements Model {
         }
         return { say: "Those tasks need your confirmation before they go to the trash." };
       }
+      case "vague":
+        return {
+          say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
+        };
       case "unknown":
         return {
           say: `I can only work with your task list here: I can't answer general questions or look things up (like the weather). ${HELP}`,
