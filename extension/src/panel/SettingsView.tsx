@@ -1,4 +1,4 @@
-import { useState } from "react";
+import { useEffect, useState } from "react";
 import { browser } from "wxt/browser";
 import { describeError } from "../api/errors.ts";
 import { updateAccountTimeZone } from "../auth/device-flow.ts";
@@ -80,7 +80,13 @@ export function GatewayField({
 export function SettingsView({ settings, session }: { settings: Settings; session: Session }) {
   const toasts = useToasts();
   const detected = detectTimeZone();
-  const setChatMode = (chatMode: ChatMode) => void settingsItem.setValue({ ...settings, chatMode });
+  // Shown at once, not after storage answers: a controlled radio would otherwise snap back for a moment.
+  const [chatMode, showChatMode] = useState(settings.chatMode);
+  useEffect(() => showChatMode(settings.chatMode), [settings.chatMode]);
+  const setChatMode = (mode: ChatMode) => {
+    showChatMode(mode);
+    void settingsItem.setValue({ ...settings, chatMode: mode });
+  };
   const adoptDetectedZone = async () => {
     try {
       await updateAccountTimeZone(session.gatewayUrl, session.token, detected);
@@ -132,7 +138,7 @@ export function SettingsView({ settings, session }: { settings: Settings; sessio
           <input
             type="radio"
             name="chat-mode"
-            checked={settings.chatMode === "chatkit"}
+            checked={chatMode === "chatkit"}
             onChange={() => setChatMode("chatkit")}
           />
           ChatKit (falls back to built-in when it can't load)
@@ -141,7 +147,7 @@ export function SettingsView({ settings, session }: { settings: Settings; sessio
           <input
             type="radio"
             name="chat-mode"
-            checked={settings.chatMode === "builtin"}
+            checked={chatMode === "builtin"}
             onChange={() => setChatMode("builtin")}
           />
           Built-in
