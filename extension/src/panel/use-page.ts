@@ -21,23 +21,26 @@ export async function resolveTargetTab(): Promise<Tab | undefined> {
     .sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0))[0];
 }
 
-// Injected into the page: reports selection changes to the panel (once per page).
+// Injected into the page: reports selection changes to the panel (once per page), and the selection as it is
+// now, since one made while the panel was reading the page fired its event before this listener existed.
 function watchSelection() {
   const w = window as unknown as { __marginSelectionWatch?: boolean };
   if (w.__marginSelectionWatch) return;
   w.__marginSelectionWatch = true;
+  const report = () => {
+    const text = window.getSelection()?.toString().trim() ?? "";
+    // Runs in the page, where only the global extension API exists (no imports).
+    const api = (
+      globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }
+    ).chrome;
+    api.runtime.sendMessage({ margin: "selectionChanged", data: { text } }).catch(() => {});
+  };
   let timer: ReturnType<typeof setTimeout> | undefined;
   document.addEventListener("selectionchange", () => {
     clearTimeout(timer);
-    timer = setTimeout(() => {
-      const text = window.getSelection()?.toString().trim() ?? "";
-      // Runs in the page, where only the global extension API exists (no imports).
-      const api = (
-        globalThis as unknown as { chrome: { runtime: { sendMessage(m: unknown): Promise<unknown> } } }
-      ).chrome;
-      api.runtime.sendMessage({ margin: "selectionChanged", data: { text } }).catch(() => {});
-    }, 250);
+    timer = setTimeout(report, 250);
   });
+  report();
 }
 
 /** The page card's page: follows tab switches, navigations and selection changes. */
