@@ -189,6 +189,11 @@ describe("margin CLI", { timeout: 360_000 }, () => {
   it("serves the tools over HTTP to holders of a token from mcp-token", async () => {
     const port = 20000 + Math.floor(Math.random() * 20000);
     const mcpUrl = `http://127.0.0.1:${port}/mcp`;
+    // Tasks belong to an account: the token names a real one. Created first: with the embedded database the
+    // running server owns the data folder, and a second margin process is refused.
+    const created = await margin(["user", "create", "--email", "http-cli@example.com"], {
+      MARGIN_PASSWORD: "long-enough-pw",
+    });
     // A standalone MCP server needs only its token secret.
     const server = await serve(
       ["mcp"],
@@ -196,10 +201,6 @@ describe("margin CLI", { timeout: 360_000 }, () => {
       "MCP server listening",
     );
     try {
-      // Tasks belong to an account: the token names a real one.
-      const created = await margin(["user", "create", "--email", "http-cli@example.com"], {
-        MARGIN_PASSWORD: "long-enough-pw",
-      });
       const token = (
         await margin(["mcp-token", "--user-id", JSON.parse(created.stdout).id], { MCP_URL: mcpUrl })
       ).stdout.trim();
