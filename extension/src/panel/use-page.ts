@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from "react";
+import { useCallback, useEffect, useRef, useState } from "react";
 import { type Browser, browser } from "wxt/browser";
 import { type PageInfo, readPage } from "../capture/page.ts";
 import { onMessage } from "../messaging/protocol.ts";
@@ -21,12 +21,10 @@ export async function resolveTargetTab(): Promise<Tab | undefined> {
     .sort((a, b) => (b.lastAccessed ?? 0) - (a.lastAccessed ?? 0))[0];
 }
 
-// Injected into the page: reports selection changes to the panel (once per page), and the selection as it is
-// now, since one made while the panel was reading the page fired its event before this listener existed.
+// Injected into the page after each reading: reports the selection as it is now, since one made while the
+// panel was reading the page is missing from that reading, then its changes (one listener per page).
 function watchSelection() {
   const w = window as unknown as { __marginSelectionWatch?: boolean };
-  if (w.__marginSelectionWatch) return;
-  w.__marginSelectionWatch = true;
   const report = () => {
     const text = window.getSelection()?.toString().trim() ?? "";
     // Runs in the page, where only the global extension API exists (no imports).
@@ -35,21 +33,28 @@ function watchSelection() {
     ).chrome;
     api.runtime.sendMessage({ margin: "selectionChanged", data: { text } }).catch(() => {});
   };
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  document.addEventListener("selectionchange", () => {
-    clearTimeout(timer);
-    timer = setTimeout(report, 250);
-  });
+  if (!w.__marginSelectionWatch) {
+    w.__marginSelectionWatch = true;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    document.addEventListener("selectionchange", () => {
+      clearTimeout(timer);
+      timer = setTimeout(report, 250);
+    });
+  }
   report();
 }
 
 /** The page card's page: follows tab switches, navigations and selection changes. */
 export function useCurrentPage(): { page: PageInfo | null; refresh: () => void } {
   const [page, setPage] = useState<PageInfo | null>(null);
+  // Tab events come in bursts and readings finish out of order: only the latest refresh may set the page.
+  const latest = useRef(0);
 
   const refresh = useCallback(() => {
+    const run = ++latest.current;
     void (async () => {
       const tab = await resolveTargetTab();
+      if (run !== latest.current) return;
       if (!tab) return setPage(null);
       // Title and address first (no waiting for the page script), then selection and excerpt.
       setPage((prev) =>
@@ -65,6 +70,7 @@ export function useCurrentPage(): { page: PageInfo | null; refresh: () => void }
             },
       );
       const info = await readPage(tab);
+      if (run !== latest.current) return;
       setPage(info);
       if (!info.unreadable && tab.id !== undefined)
         browser.scripting.executeScript({ target: { tabId: tab.id }, func: watchSelection }).catch(() => {});
