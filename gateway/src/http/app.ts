@@ -11,6 +11,7 @@ import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
+import type { StreamLeases } from "../db/stream-leases.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
 import { createConnectionsRouter } from "../oauth/connections.ts";
 import { createConsentRouter } from "../oauth/consent-routes.ts";
@@ -30,6 +31,7 @@ import { allowedOrigins, hostAndOriginAllowlist } from "./host-origin.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
 import { createPanelPageRouter } from "./panel-page.ts";
+import { streamLimit } from "./stream-limit.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
 import type { WriteBudget } from "./write-budget.ts";
 
@@ -49,6 +51,9 @@ export type GatewayDeps = {
   /** Verified sessions kept briefly; without it every request asks better-auth. */
   sessions?: SessionCache;
   streams: StreamRegistry;
+  /** The per-user stream slots every instance shares, and how many there are. */
+  streamLeases: StreamLeases;
+  maxStreamsPerUser: number;
   trustProxy: TrustProxy;
   allowedHosts: string[];
   sseHeartbeatMs?: number;
@@ -171,6 +176,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",
+    streamLimit(deps.streamLeases, deps.maxStreamsPerUser),
     changesHandler(deps.feed, {
       streams: deps.streams,
       heartbeatMs: deps.sseHeartbeatMs,

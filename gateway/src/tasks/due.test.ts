@@ -163,6 +163,101 @@ describe("phrases that cannot be honoured", () => {
   });
 });
 
+// Relative phrases count from the user's local date, not the UTC date: each "now" below falls on a different
+// calendar day in the user's zone than in UTC.
+const AUCKLAND = "Pacific/Auckland";
+const LA = "America/Los_Angeles";
+const AUCKLAND_THU = new Date("2026-06-10T20:00:00Z"); // Thu Jun 11, 08:00 NZST (UTC: Wed Jun 10)
+const LA_WED = new Date("2026-06-11T03:00:00Z"); // Wed Jun 10, 20:00 PDT (UTC: Thu Jun 11)
+const AUCKLAND_DST = new Date("2026-04-04T12:30:00Z"); // Sun Apr 5, 01:30 NZDT; clocks go back at 03:00
+
+// [zone, now, phrase, local date (and time, when the phrase has one)]
+const localCases: [string, Date, string, string][] = [
+  [AUCKLAND, AUCKLAND_THU, "today", "2026-06-11"],
+  [AUCKLAND, AUCKLAND_THU, "tomorrow", "2026-06-12"],
+  [AUCKLAND, AUCKLAND_THU, "the day after tomorrow", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "day after tomorrow", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "the day after tomorrow at 9am", "2026-06-13 09:00"],
+  [AUCKLAND, AUCKLAND_THU, "overmorrow", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "in 2 days", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "2 days from now", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "in 2 days at 5pm", "2026-06-13 17:00"],
+  [AUCKLAND, AUCKLAND_THU, "3 days after tomorrow", "2026-06-15"],
+  [AUCKLAND, AUCKLAND_THU, "next week", "2026-06-18"],
+  [AUCKLAND, AUCKLAND_THU, "in a week", "2026-06-18"],
+  [AUCKLAND, AUCKLAND_THU, "a week from tomorrow", "2026-06-19"],
+  [AUCKLAND, AUCKLAND_THU, "next month", "2026-07-11"],
+  [AUCKLAND, AUCKLAND_THU, "friday", "2026-06-12"],
+  [AUCKLAND, AUCKLAND_THU, "next friday", "2026-06-19"],
+  [AUCKLAND, AUCKLAND_THU, "monday", "2026-06-15"],
+  [AUCKLAND, AUCKLAND_THU, "wednesday", "2026-06-17"], // yesterday in Auckland, today in UTC: next week's
+  [AUCKLAND, AUCKLAND_THU, "thursday at 10am", "2026-06-11 10:00"], // later today
+  [AUCKLAND, AUCKLAND_THU, "this weekend", "2026-06-13"],
+  [AUCKLAND, AUCKLAND_THU, "tonight", "2026-06-11"],
+  [AUCKLAND, AUCKLAND_THU, "at 9", "2026-06-11 09:00"],
+  [AUCKLAND, AUCKLAND_THU, "in 2 hours", "2026-06-11 10:00"],
+  [AUCKLAND, AUCKLAND_THU, "the day before yesterday", "2026-06-09"],
+  [AUCKLAND, AUCKLAND_DST, "the day after tomorrow", "2026-04-07"],
+  [AUCKLAND, AUCKLAND_DST, "tomorrow 5pm", "2026-04-06 17:00"],
+  [LA, LA_WED, "today", "2026-06-10"],
+  [LA, LA_WED, "tomorrow", "2026-06-11"],
+  [LA, LA_WED, "the day after tomorrow", "2026-06-12"],
+  [LA, LA_WED, "day after tomorrow", "2026-06-12"],
+  [LA, LA_WED, "the day after tomorrow 5pm", "2026-06-12 17:00"],
+  [LA, LA_WED, "in 2 days", "2026-06-12"],
+  [LA, LA_WED, "in 3 days", "2026-06-13"],
+  [LA, LA_WED, "2 days after friday", "2026-06-14"],
+  [LA, LA_WED, "2 days from friday", "2026-06-14"],
+  [LA, LA_WED, "a week from tomorrow at 5pm", "2026-06-18 17:00"],
+  [LA, LA_WED, "next week", "2026-06-17"],
+  [LA, LA_WED, "in 2 weeks", "2026-06-24"],
+  [LA, LA_WED, "next month", "2026-07-10"],
+  [LA, LA_WED, "thursday", "2026-06-11"], // tomorrow in LA, today in UTC
+  [LA, LA_WED, "friday", "2026-06-12"],
+  [LA, LA_WED, "this friday", "2026-06-12"],
+  [LA, LA_WED, "next tuesday 3pm", "2026-06-16 15:00"],
+  [LA, LA_WED, "tonight", "2026-06-10"],
+  [LA, LA_WED, "in 2 hours", "2026-06-10 22:00"],
+  [LA, LA_WED, "the day before yesterday", "2026-06-08"],
+];
+
+describe("relative phrases in the user's local day", () => {
+  it.each(localCases)("%s at %s: %j -> %s", (tz, now, phrase, expected) => {
+    const due = parseDue(phrase, { now, tz });
+    const { date, time } = localParts(due);
+    expect(due.dateOnly ? date : `${date} ${time}`).toBe(expected);
+  });
+
+  it("gives the same answers whatever the process zone is", () => {
+    const answers = () =>
+      localCases.map(([tz, now, phrase]) => parseDue(phrase, { now, tz }).at.toISOString());
+    const inUtc = answers();
+    try {
+      for (const zone of ["Pacific/Auckland", "America/Los_Angeles", "Asia/Kolkata"]) {
+        process.env.TZ = zone;
+        expect(new Date(2026, 5, 1).getTimezoneOffset(), zone).not.toBe(0);
+        expect(answers(), zone).toEqual(inUtc);
+      }
+    } finally {
+      process.env.TZ = "UTC";
+    }
+  });
+
+  it("takes 'the day after tomorrow' out of a title as the local date", () => {
+    const got = extractDueFromTitle("call mom the day after tomorrow", { now: LA_WED, tz: LA });
+    expect(got?.title).toBe("call mom");
+    expect(got && localParts(got.due).date).toBe("2026-06-12");
+    const nz = extractDueFromTitle("call mom day after tomorrow at 6pm", { now: AUCKLAND_THU, tz: AUCKLAND });
+    expect(nz?.title).toBe("call mom");
+    expect(nz?.due.at.toISOString()).toBe("2026-06-13T06:00:00.000Z"); // Sat 18:00 NZST
+  });
+
+  it("refuses the day before yesterday for a new task, counted in the user's day", () => {
+    expect(() => parseNewDue("the day before yesterday", { now: LA_WED, tz: LA })).toThrow(/in the past/);
+    expect(parseNewDue("today", { now: LA_WED, tz: LA }).at.toISOString()).toBe("2026-06-10T07:00:00.000Z");
+  });
+});
+
 describe("parseNewDue", () => {
   const berlin = { now: BERLIN_SPRING, tz: BERLIN }; // Sat 2026-03-28 21:00 in Berlin
 

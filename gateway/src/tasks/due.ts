@@ -70,27 +70,86 @@ function parseIso(text: string, tz: string): Pick<Due, "at" | "dateOnly"> | null
   }
 }
 
-function offsetMinutes(tz: string, at: Date): number {
-  return zoned(at, tz).offsetNanoseconds / 60e9;
-}
-
 // Words that point back in time: with them chrono must not move the date forward ("last friday" is not next one).
 const POINTS_BACK = /\b(?:last|ago|previous|past|yesterday)\b/i;
 
-function chronoParse(text: string, opts: Opts): chrono.ParsedResult[] {
-  // chrono ignores IANA names and would use the *process* zone: give it the offset at `now`, re-resolve below
-  const ref = { instant: opts.now, timezone: offsetMinutes(opts.tz, opts.now) };
-  return chrono.casual.parse(text, ref, { forwardDate: !POINTS_BACK.test(text) });
+// "day after tomorrow" without "the" is not chrono's; it would read "tomorrow" and drop the rest.
+const DAYS_AWAY: chrono.Parser = {
+  pattern: () => /\b(?:the\s+)?day\s+(after\s+tomorrow|before\s+yesterday)\b/i,
+  extract(context, match) {
+    const date = context.reference.getDateWithAdjustedTimezone();
+    date.setDate(date.getDate() + (/^after/i.test(match[1] ?? "") ? 2 : -2));
+    return { day: date.getDate(), month: date.getMonth() + 1, year: date.getFullYear() };
+  },
+};
+const plainDate = (d: Date) =>
+  Temporal.PlainDate.from({ year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() });
+
+// "a week from tomorrow", "2 days from friday": chrono reads "from" only in "from now", so it would count the
+// span from today and leave "from tomorrow" unread. Count it from the date named instead.
+const FROM_DATE: chrono.Refiner = {
+  refine(context, results) {
+    const merged: chrono.ParsingResult[] = [];
+    for (const result of results) {
+      const span = merged.at(-1);
+      const between = span ? context.text.slice(span.index + span.text.length, result.index) : "";
+      const isSpan =
+        span?.tags().has("result/relativeDate") &&
+        !span.tags().has("result/relativeDateAndTime") &&
+        /\b(?:days?|weeks?|fortnights?|months?|years?)$/i.test(span.text);
+      if (!span || !isSpan || !/^\s+from\s+$/i.test(between)) {
+        merged.push(result);
+        continue;
+      }
+      const today = plainDate(context.reference.getDateWithAdjustedTimezone());
+      const day = plainDate(result.start.date()).add(
+        today.until(plainDate(span.start.date()), { largestUnit: "years" }),
+      );
+      const start = result.start.clone();
+      start.delete("weekday");
+      start.assign("year", day.year);
+      start.assign("month", day.month);
+      start.assign("day", day.day);
+      start.addTag("result/relativeDate");
+      const text = context.text.slice(span.index, result.index + result.text.length);
+      merged[merged.length - 1] = new chrono.ParsingResult(context.reference, span.index, text, start);
+    }
+    return merged;
+  },
+};
+
+const parser = chrono.casual.clone();
+parser.parsers.push(DAYS_AWAY);
+parser.refiners.push(FROM_DATE);
+
+type Parsed = { result: chrono.ParsedResult; shift: number };
+
+/**
+ * chrono ignores IANA names, and some of its rules ("the day after tomorrow", "2 days after friday") compute in
+ * the *process* zone whatever offset the reference carries. So it reads the phrase against the user's wall clock
+ * given as process-local time, and its fields are read back as wall-clock fields in `tz` (dueFromChrono);
+ * `shift` maps its instants back to real ones.
+ */
+function chronoParse(text: string, opts: Opts): Parsed[] {
+  const z = zoned(opts.now, opts.tz);
+  const wall = new Date(z.year, z.month - 1, z.day, z.hour, z.minute, z.second, z.millisecond);
+  const shift = opts.now.getTime() - wall.getTime();
+  return parser
+    .parse(text, wall, { forwardDate: !POINTS_BACK.test(text) })
+    .map((result) => ({ result, shift }));
 }
 
-function dueFromChrono(r: chrono.ParsedResult, tz: string): Pick<Due, "at" | "dateOnly"> {
+function dueFromChrono({ result: r, shift }: Parsed, tz: string): Pick<Due, "at" | "dateOnly"> {
   const s = r.start;
   let at: Date;
-  if (r.tags().has("result/relativeDateAndTime") || s.isCertain("timezoneOffset")) {
-    // "in 2 hours" / "5pm UTC": chrono's instant arithmetic is already right
+  if (r.tags().has("result/relativeDateAndTime")) {
+    // "in 2 hours": elapsed time from now, whatever the wall clock does in between
+    at = new Date(s.date().getTime() + shift);
+  } else if (s.isCertain("timezoneOffset")) {
+    // "5pm UTC": the fields and their offset name the instant
     at = s.date();
   } else {
-    // wall-clock fields are in the offset valid at `now`; re-resolve in the zone so a DST change in between counts
+    // wall-clock fields in the user's zone; a DST change between now and then counts
     const zdt = Temporal.ZonedDateTime.from(
       {
         timeZone: tz,
@@ -139,8 +198,9 @@ export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
   if (iso) return inRange({ ...iso, tz: opts.tz, phrase: text, recurrence: null });
   const rec = parseRecurrence(text, opts);
   if (rec) return inRange({ ...dueFromRecurrence(rec, opts.tz), phrase: text });
-  const [r] = chronoParse(text, opts);
-  if (!r) throw invalidDue(text);
+  const [parsed] = chronoParse(text, opts);
+  if (!parsed) throw invalidDue(text);
+  const r = parsed.result;
   // Numbers or a repeat word left over mean chrono read only part of the phrase, i.e. guessed.
   const rest = `${text.slice(0, r.index)} ${text.slice(r.index + r.text.length)}`;
   if (/\d|\b(?:every|each)\b/i.test(rest)) {
@@ -148,7 +208,7 @@ export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
       `Only part of "${text}" reads as a date ("${r.text.trim()}"), so it was not used. Write the whole due as one phrase, e.g. "tomorrow 5pm", "2026-12-01T17:00" or "every 2 weeks".`,
     );
   }
-  return inRange({ ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: text, recurrence: null });
+  return inRange({ ...dueFromChrono(parsed, opts.tz), tz: opts.tz, phrase: text, recurrence: null });
 }
 
 /**
@@ -206,9 +266,15 @@ export function extractDueFromTitle(
     const start = title.indexOf(rec.text);
     found = { start, end: start + rec.text.length, due: dueFromRecurrence(rec, opts.tz) };
   } else {
-    const r = chronoParse(title, opts).find((x) => isConfident(x, title));
-    if (!r) return null;
-    const due: Due = { ...dueFromChrono(r, opts.tz), tz: opts.tz, phrase: r.text.trim(), recurrence: null };
+    const parsed = chronoParse(title, opts).find((x) => isConfident(x.result, title));
+    if (!parsed) return null;
+    const r = parsed.result;
+    const due: Due = {
+      ...dueFromChrono(parsed, opts.tz),
+      tz: opts.tz,
+      phrase: r.text.trim(),
+      recurrence: null,
+    };
     found = { start: r.index, end: r.index + r.text.length, due };
   }
   if (isPast(found.due, opts)) return null;
