@@ -167,13 +167,19 @@ function Item({
   onAction: Parameters<typeof Widget>[0]["onAction"];
 }) {
   switch (item.type) {
-    case "user_message":
+    case "user_message": {
+      const unsent = item.id === PENDING_ID && !busy;
       return (
-        <li className={`msg msg-user${item.id === PENDING_ID ? " pending" : ""}`}>
+        <li
+          className={`msg msg-user${item.id === PENDING_ID ? " pending" : ""}`}
+          data-testid={unsent ? "chat-unsent" : "chat-user"}
+        >
           <span className="visually-hidden">You: </span>
           {item.content.map((c) => c.text ?? "").join("")}
+          {unsent && <span className="msg-unsent">Not sent</span>}
         </li>
       );
+    }
     case "assistant_message":
       return (
         <li className="msg msg-assistant" data-testid="chat-assistant">
