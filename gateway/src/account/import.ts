@@ -156,6 +156,9 @@ export async function importEntries(
       result = await add(undefined, kept, `${entry.key}:undated`);
       if (!result.isError) report.without_due++;
     }
+    if (result.isError && errorCode(result) === "account_deleted") {
+      throw new AccountActionError(401, "account_deleted", errorMessage(result));
+    }
     if (result.isError) {
       report.failed.push({ index, title: entry.title.slice(0, 100), message: errorMessage(result) });
       continue;
