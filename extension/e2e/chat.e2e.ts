@@ -16,7 +16,8 @@ const tasks = (query = "status=all") =>
 
 beforeAll(async () => {
   pages = await startTestPages();
-  env = await startSignedIn({ email: "chat@example.com" });
+  // More turns than a person types in a minute: the history test starts 32 chats.
+  env = await startSignedIn({ email: "chat@example.com", env: { CHAT_TURNS_PER_MINUTE: "1000" } });
   const { browser } = env.profile;
   const page = await browser.context.newPage();
   await page.goto(pages.url("chat"));
@@ -324,6 +325,67 @@ describe("the chat view", () => {
       await panel.evaluate(() => window.dispatchEvent(new Event("online")));
     }
     await blocked().waitFor({ state: "detached" });
+  });
+
+  it("history shows the latest 30 chats and pages back with Show more; a chat on a later page renames and opens", async () => {
+    // Started through the API, one turn each, as another device would.
+    for (let n = 1; n <= 32; n++) {
+      const res = await fetch(`${env.stack.gatewayUrl}/chatkit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.profile.token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "threads.create",
+          params: {
+            input: {
+              content: [{ type: "input_text", text: `Old chat ${String(n).padStart(2, "0")}` }],
+              attachments: [],
+              inference_options: {},
+            },
+          },
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    let total = 0;
+    for (let after: string | undefined, more = true; more; ) {
+      const page = await api<{ data: { id: string }[]; has_more: boolean; after?: string }>(
+        env.stack.gatewayUrl,
+        env.profile.token,
+        "/chatkit",
+        { method: "POST", body: JSON.stringify({ type: "threads.list", params: { limit: 100, after } }) },
+      );
+      total += page.data.length;
+      [after, more] = [page.after, page.has_more];
+    }
+    expect(total).toBeGreaterThan(32);
+    expect(total).toBeLessThanOrEqual(60);
+
+    await panel.getByTestId("view-chat").click();
+    await panel.getByTestId("chat-threads").click();
+    const list = panel.getByTestId("chat-thread-list");
+    const rows = list.locator(":scope > li");
+    const chat = (name: string) => list.getByRole("button", { name, exact: true });
+    await chat("Old chat 32").waitFor();
+    expect(await rows.count()).toBe(30);
+    expect(await chat("Old chat 02").count()).toBe(0);
+
+    await panel.getByTestId("chat-threads-more").click();
+    await chat("Old chat 01").waitFor();
+    expect(await rows.count()).toBe(total);
+    const names = await rows.locator("button:first-child").allTextContents();
+    expect(new Set(names).size).toBe(names.length);
+    // The last page says so: no more to show.
+    expect(await panel.getByTestId("chat-threads-more").count()).toBe(0);
+
+    await list.getByRole("button", { name: "Rename Old chat 01" }).click();
+    await list.getByLabel("New name").fill("The oldest chat");
+    await list.getByLabel("New name").press("Enter");
+    await chat("The oldest chat").waitFor();
+    expect(await rows.count()).toBe(total); // renamed in place, not folded back to the first page
+    await chat("The oldest chat").click();
+    await panel.locator("#chat-title").filter({ hasText: "The oldest chat" }).waitFor();
+    await panel.getByTestId("chat-user").filter({ hasText: "Old chat 01" }).waitFor();
   });
 
   it("ChatKit mode: a stand-in <openai-chatkit> gets its options, the token and page over the bridge, and the task it adds shows in the panel", async () => {

@@ -27,7 +27,8 @@ export function useChat(opts: {
   const { conn } = opts;
   const client = useMemo(() => chatkitClient(conn), [conn]);
   const [state, dispatch] = useReducer(chatReducer, emptyChat);
-  const [threads, setThreads] = useState<ThreadMeta[] | null>(null);
+  /** The history as far as it was paged in; `after` is where the next page starts (null: nothing more). */
+  const [threads, setThreads] = useState<{ list: ThreadMeta[]; after: string | null } | null>(null);
   const latest = useRef({ state, page: opts.page, onEffect: opts.onEffect });
   latest.current = { state, page: opts.page, onEffect: opts.onEffect };
   const running = useRef<AbortController | null>(null);
@@ -130,11 +131,30 @@ export function useChat(opts: {
 
   const loadThreads = useCallback(async () => {
     try {
-      setThreads(await client.listThreads());
+      const page = await client.listThreads();
+      setThreads({ list: page.threads, after: page.after });
     } catch (err) {
       dispatch({ type: "failed", message: describeError(err), retry: false });
     }
   }, [client]);
+
+  const moreThreads = useCallback(async () => {
+    const after = threads?.after;
+    if (!after) return;
+    try {
+      const page = await client.listThreads(after);
+      setThreads((t) => {
+        // Another page may have landed meanwhile: keep each thread once.
+        const known = new Set(t?.list.map((x) => x.id));
+        return {
+          list: [...(t?.list ?? []), ...page.threads.filter((x) => !known.has(x.id))],
+          after: page.after,
+        };
+      });
+    } catch (err) {
+      dispatch({ type: "failed", message: describeError(err), retry: false });
+    }
+  }, [client, threads?.after]);
 
   const open = useCallback(
     async (threadId: string) => {
@@ -173,14 +193,24 @@ export function useChat(opts: {
     },
     open,
     loadThreads,
+    moreThreads,
+    // Changed in place: reloading would fold the list back to its first page.
     async rename(threadId: string, title: string) {
-      await client.renameThread(threadId, title).catch(() => {});
-      await loadThreads();
+      try {
+        const renamed = await client.renameThread(threadId, title);
+        setThreads((t) => t && { ...t, list: t.list.map((x) => (x.id === threadId ? renamed : x)) });
+      } catch (err) {
+        dispatch({ type: "failed", message: describeError(err), retry: false });
+      }
     },
     async remove(threadId: string) {
-      await client.deleteThread(threadId).catch(() => {});
-      if (latest.current.state.threadId === threadId) dispatch({ type: "new" });
-      await loadThreads();
+      try {
+        await client.deleteThread(threadId);
+        setThreads((t) => t && { ...t, list: t.list.filter((x) => x.id !== threadId) });
+        if (latest.current.state.threadId === threadId) dispatch({ type: "new" });
+      } catch (err) {
+        dispatch({ type: "failed", message: describeError(err), retry: false });
+      }
     },
   };
 }
