@@ -3,6 +3,7 @@ import cors from "cors";
 import { sql } from "drizzle-orm";
 import express, { type RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
+import { IMPORT_PATHS, importTooLarge, MAX_IMPORT_BYTES } from "../account/import.ts";
 import { createAccountRouter } from "../account/routes.ts";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
@@ -64,7 +65,7 @@ export type GatewayDeps = {
   panelDir?: string;
 };
 
-/** No route takes more than this; each route's own parser sets a tighter limit. */
+/** No route but the import (MAX_IMPORT_BYTES) takes more than this; each route's own parser sets a tighter limit. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -93,8 +94,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
   app.use(deps.metrics.observeRequests);
   app.use((req, res, next) => {
-    if (Number(req.headers["content-length"] ?? 0) <= MAX_BODY_BYTES) return next();
+    const length = Number(req.headers["content-length"] ?? 0);
+    const isImport = req.method === "POST" && IMPORT_PATHS.includes(req.path);
+    if (length <= (isImport ? MAX_IMPORT_BYTES : MAX_BODY_BYTES)) return next();
     res.set("Connection", "close");
+    if (isImport) {
+      const { status, code, message } = importTooLarge();
+      return sendError(res, status, code, message);
+    }
     sendError(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   });
 
