@@ -5,7 +5,7 @@ import type { Session } from "../auth/session.ts";
 import { signIn } from "../auth/sign-in.ts";
 import { sendMessage } from "../messaging/protocol.ts";
 import { type Settings, settingsItem } from "../settings/settings.ts";
-import { GatewayField } from "./SettingsView.tsx";
+import { GatewayField } from "./GatewayField.tsx";
 
 /** Signed out (or expired): one button starts the device flow; the code shows until it is approved. */
 export function SignInView({ settings, expired }: { settings: Settings; expired: Session | null }) {
