@@ -16,7 +16,8 @@ const tasks = (query = "status=all") =>
 
 beforeAll(async () => {
   pages = await startTestPages();
-  env = await startSignedIn({ email: "chat@example.com" });
+  // More turns than a person types in a minute: the history test starts 32 chats.
+  env = await startSignedIn({ email: "chat@example.com", env: { CHAT_TURNS_PER_MINUTE: "1000" } });
   const { browser } = env.profile;
   const page = await browser.context.newPage();
   await page.goto(pages.url("chat"));
@@ -27,6 +28,9 @@ afterAll(async () => {
   await env?.close();
   await pages?.close();
 });
+
+/** The ChatKit requests that run a turn. */
+const TURNS = new Set(["threads.create", "threads.add_user_message", "threads.retry_after_item"]);
 
 async function send(text: string) {
   const before = await panel.getByTestId("chat-assistant").count();
@@ -50,6 +54,36 @@ describe("the chat view", () => {
     await panel.getByTestId("chat-fallback").waitFor({ timeout: 30_000 });
     expect(await panel.getByTestId("chat-fallback").textContent()).toContain("ChatKit could not load");
     await panel.getByTestId("builtin-chat").waitFor();
+  });
+
+  it("ChatKit mode falls back, and says so, when ChatKit loads but never becomes ready", async () => {
+    const { browser } = env.profile;
+    // A stand-in that defines <openai-chatkit> but never reports ready (a broken release, a refused domain key).
+    const standIn = `customElements.define("openai-chatkit", class extends HTMLElement { setOptions() {} });`;
+    await browser.context.route("https://cdn.platform.openai.com/**", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: standIn }),
+    );
+    try {
+      await panel.getByTestId("view-tasks").click();
+      await panel.getByTestId("view-chat").click();
+      await panel.getByTestId("chatkit-frame").waitFor();
+      const frame = () =>
+        panel.frames().find((f) => f.url().startsWith(`${env.stack.gatewayUrl}/chatkit/panel`));
+      // The script did load: the shell page has the element, so no script error ends the wait early.
+      await expect
+        .poll(() => frame()?.evaluate(() => !!customElements.get("openai-chatkit")), { timeout: 30_000 })
+        .toBe(true);
+      expect(await panel.getByTestId("chat-fallback").count()).toBe(0);
+      // The panel's own ready timeout (20 s) switches to the built-in chat and names the reason.
+      await panel.getByTestId("chat-fallback").waitFor({ timeout: 40_000 });
+      expect(await panel.getByTestId("chat-fallback").textContent()).toBe(
+        "ChatKit could not load: it did not start within 20 s. This is Margin's built-in chat.",
+      );
+      await panel.getByTestId("builtin-chat").waitFor();
+      expect(await panel.getByTestId("chatkit-frame").count()).toBe(0);
+    } finally {
+      await browser.context.unrouteAll();
+    }
   });
 
   it("built-in mode: a message adds a task, which appears in the panel's list", async () => {
@@ -131,6 +165,227 @@ describe("the chat view", () => {
     await list.getByRole("button", { name: "Delete Groceries" }).click();
     await list.getByRole("button", { name: "Groceries", exact: true }).waitFor({ state: "detached" });
     expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
+  });
+
+  it("Retry after a server error (HTTP 500) sends the message that failed, which stayed on screen", async () => {
+    const { browser } = env.profile;
+    const sent: string[] = [];
+    let failed = false;
+    await browser.context.route(`${env.stack.gatewayUrl}/chatkit`, (route) => {
+      const { type } = route.request().postDataJSON() as { type: string };
+      if (TURNS.has(type)) sent.push(type);
+      if (!failed && (type === "threads.create" || type === "threads.add_user_message")) {
+        failed = true;
+        return route.fulfill({
+          status: 500,
+          contentType: "application/json",
+          body: JSON.stringify({ error: { code: "internal", message: "Something went wrong on our side." } }),
+        });
+      }
+      return route.continue();
+    });
+    try {
+      await panel.getByTestId("view-chat").click();
+      await panel.getByTestId("chat-new").click();
+      await panel.getByTestId("chat-input").fill("add pay the rent friday");
+      await panel.getByTestId("chat-input").press("Enter");
+      await panel.getByTestId("chat-error").waitFor();
+      expect(await panel.getByTestId("chat-error").textContent()).toContain(
+        "Something went wrong on our side.",
+      );
+      // The message is not lost: it stays in the log, marked unsent, and nothing reached the server.
+      expect(await panel.getByTestId("chat-unsent").textContent()).toContain("add pay the rent friday");
+      expect((await tasks()).filter((t) => /pay the rent/i.test(t.title))).toEqual([]);
+
+      await panel.getByTestId("chat-retry").click();
+      await panel.getByTestId("chat-assistant").first().waitFor();
+      await panel.getByTestId("chat-send").waitFor();
+      expect(sent).toEqual(["threads.create", "threads.create"]);
+      expect(await panel.getByTestId("chat-error").count()).toBe(0);
+      expect(await panel.getByTestId("chat-unsent").count()).toBe(0);
+      expect(await panel.getByTestId("chat-user").allTextContents()).toEqual([
+        expect.stringContaining("add pay the rent friday"),
+      ]);
+      expect((await tasks()).filter((t) => /pay the rent/i.test(t.title))).toHaveLength(1);
+    } finally {
+      await browser.context.unrouteAll();
+    }
+  });
+
+  it("Retry after an error event answers the stored message again (threads.retry_after_item)", async () => {
+    const { browser } = env.profile;
+    const sent: string[] = [];
+    let cut = false;
+    // The real answer, cut after the server stored the user's message and ended with a retryable error event.
+    await browser.context.route(`${env.stack.gatewayUrl}/chatkit`, async (route) => {
+      const { type } = route.request().postDataJSON() as { type: string };
+      if (TURNS.has(type)) sent.push(type);
+      if (cut || type !== "threads.add_user_message") return route.continue();
+      cut = true;
+      const response = await route.fetch();
+      const events = (await response.text())
+        .split("\n\n")
+        .flatMap((block) => block.split("\n").filter((l) => l.startsWith("data: ")))
+        .map((line) => JSON.parse(line.slice(6)) as { type: string; item?: { type: string } });
+      const stored = events.findIndex(
+        (e) => e.type === "thread.item.done" && e.item?.type === "user_message",
+      );
+      expect(stored).toBeGreaterThanOrEqual(0);
+      const body = [
+        ...events.slice(0, stored + 1),
+        { type: "error", code: "stream.error", message: "The answer was cut off.", allow_retry: true },
+      ]
+        .map((e) => `data: ${JSON.stringify(e)}\n\n`)
+        .join("");
+      return route.fulfill({ response, body });
+    });
+    try {
+      await panel.getByTestId("view-chat").click();
+      const before = await panel.getByTestId("chat-assistant").count();
+      expect(before).toBeGreaterThan(0); // the thread of the previous test
+      await panel.getByTestId("chat-input").fill("what's due today?");
+      await panel.getByTestId("chat-input").press("Enter");
+      await panel.getByTestId("chat-error").filter({ hasText: "The answer was cut off." }).waitFor();
+      await panel.getByTestId("chat-user").filter({ hasText: "what's due today?" }).waitFor();
+      expect(await panel.getByTestId("chat-assistant").count()).toBe(before);
+
+      await panel.getByTestId("chat-retry").click();
+      await panel.getByTestId("chat-assistant").nth(before).waitFor();
+      await panel.getByTestId("chat-send").waitFor();
+      expect(sent).toEqual(["threads.add_user_message", "threads.retry_after_item"]);
+      expect(await panel.getByTestId("chat-error").count()).toBe(0);
+      expect(await panel.getByTestId("chat-user").filter({ hasText: "what's due today?" }).count()).toBe(1);
+      // The thread as the server keeps it: the message once, answered once.
+      await panel.getByTestId("view-tasks").click();
+      await panel.getByTestId("view-chat").click();
+      await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(before + 1);
+      expect(await panel.getByTestId("chat-user").filter({ hasText: "what's due today?" }).count()).toBe(1);
+    } finally {
+      await browser.context.unrouteAll();
+    }
+  });
+
+  it('the start prompt "Make tasks from my selection" turns the selected lines into tasks', async () => {
+    const { browser } = env.profile;
+    const list = await browser.context.newPage();
+    await list.goto(pages.listUrl("chores"));
+    const listPanel = await openPanel(browser, { tabId: await tabIdOf(browser, pages.listUrl("chores")) });
+    try {
+      await listPanel.getByTestId("page-title").filter({ hasText: "Test list chores" }).waitFor();
+      await listPanel.getByTestId("view-chat").click();
+      await listPanel.getByTestId("chat-new").click();
+      // Offered only while text is selected.
+      expect(await listPanel.getByTestId("chat-selection-prompt").count()).toBe(0);
+      await list.evaluate(() => {
+        const range = document.createRange();
+        range.selectNodeContents(document.getElementById("todo")!);
+        getSelection()!.removeAllRanges();
+        getSelection()!.addRange(range);
+      });
+      await listPanel.getByTestId("page-selection").filter({ hasText: "Book the dentist" }).waitFor();
+      await listPanel.getByTestId("chat-selection-prompt").click();
+      await listPanel.getByTestId("chat-user").filter({ hasText: "Make tasks from my selection" }).waitFor();
+      await listPanel.getByTestId("chat-assistant").first().waitFor();
+      await listPanel.getByTestId("chat-send").waitFor();
+      const titles = (await tasks()).map((t) => t.title);
+      for (const title of ["Buy stamps", "Email Ana", "Book the dentist"]) expect(titles).toContain(title);
+      await listPanel.getByTestId("view-tasks").click();
+      await listPanel.getByTestId("filter-all").click();
+      for (const title of ["Buy stamps", "Email Ana", "Book the dentist"])
+        await listPanel.getByTestId("task-title").filter({ hasText: title }).waitFor();
+    } finally {
+      await listPanel.close();
+      await list.close();
+    }
+  });
+
+  it("the tasks.changed effect refreshes the list on its own, with the live stream blocked", async () => {
+    const { browser } = env.profile;
+    const blocked = () => panel.getByTestId("offline-banner");
+    await browser.context.route(`${env.stack.gatewayUrl}/api/changes`, (route) => route.abort());
+    try {
+      // Drop the open stream (as a network change would): every reconnect is refused from now on.
+      await panel.evaluate(() => window.dispatchEvent(new Event("online")));
+      await blocked().waitFor();
+      await panel.getByTestId("view-chat").click();
+      await send("add renew the passport");
+      expect((await tasks()).map((t) => t.title)).toContainEqual(
+        expect.stringMatching(/renew the passport/i),
+      );
+      await panel.getByTestId("view-tasks").click();
+      await panel.getByTestId("filter-all").click();
+      await panel
+        .getByTestId("task-title")
+        .filter({ hasText: /renew the passport/i })
+        .waitFor();
+      // It came over REST: the stream was down all along.
+      expect(await blocked().isVisible()).toBe(true);
+    } finally {
+      await browser.context.unrouteAll();
+      await panel.evaluate(() => window.dispatchEvent(new Event("online")));
+    }
+    await blocked().waitFor({ state: "detached" });
+  });
+
+  it("history shows the latest 30 chats and pages back with Show more; a chat on a later page renames and opens", async () => {
+    // Started through the API, one turn each, as another device would.
+    for (let n = 1; n <= 32; n++) {
+      const res = await fetch(`${env.stack.gatewayUrl}/chatkit`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${env.profile.token}`, "content-type": "application/json" },
+        body: JSON.stringify({
+          type: "threads.create",
+          params: {
+            input: {
+              content: [{ type: "input_text", text: `Old chat ${String(n).padStart(2, "0")}` }],
+              attachments: [],
+              inference_options: {},
+            },
+          },
+        }),
+      });
+      expect(res.status).toBe(200);
+      await res.text();
+    }
+    let total = 0;
+    for (let after: string | undefined, more = true; more; ) {
+      const page = await api<{ data: { id: string }[]; has_more: boolean; after?: string }>(
+        env.stack.gatewayUrl,
+        env.profile.token,
+        "/chatkit",
+        { method: "POST", body: JSON.stringify({ type: "threads.list", params: { limit: 100, after } }) },
+      );
+      total += page.data.length;
+      [after, more] = [page.after, page.has_more];
+    }
+    expect(total).toBeGreaterThan(32);
+    expect(total).toBeLessThanOrEqual(60);
+
+    await panel.getByTestId("view-chat").click();
+    await panel.getByTestId("chat-threads").click();
+    const list = panel.getByTestId("chat-thread-list");
+    const rows = list.locator(":scope > li");
+    const chat = (name: string) => list.getByRole("button", { name, exact: true });
+    await chat("Old chat 32").waitFor();
+    expect(await rows.count()).toBe(30);
+    expect(await chat("Old chat 02").count()).toBe(0);
+
+    await panel.getByTestId("chat-threads-more").click();
+    await chat("Old chat 01").waitFor();
+    expect(await rows.count()).toBe(total);
+    const names = await rows.locator("button:first-child").allTextContents();
+    expect(new Set(names).size).toBe(names.length);
+    // The last page says so: no more to show.
+    expect(await panel.getByTestId("chat-threads-more").count()).toBe(0);
+
+    await list.getByRole("button", { name: "Rename Old chat 01" }).click();
+    await list.getByLabel("New name").fill("The oldest chat");
+    await list.getByLabel("New name").press("Enter");
+    await chat("The oldest chat").waitFor();
+    expect(await rows.count()).toBe(total); // renamed in place, not folded back to the first page
+    await chat("The oldest chat").click();
+    await panel.locator("#chat-title").filter({ hasText: "The oldest chat" }).waitFor();
+    await panel.getByTestId("chat-user").filter({ hasText: "Old chat 01" }).waitFor();
   });
 
   it("ChatKit mode: a stand-in <openai-chatkit> gets its options, the token and page over the bridge, and the task it adds shows in the panel", async () => {

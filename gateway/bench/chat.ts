@@ -5,13 +5,13 @@ import { Agent as HttpAgent, request } from "node:http";
 import { createChatAgent } from "../src/agent/chat-agent.ts";
 import type { ChatAgent } from "../src/agent/contract.ts";
 import { createTaskServiceClient } from "../src/task-service/client.ts";
-import { oneToolCall, RespondingModel } from "../test/chat/model.ts";
 import { signUp } from "../test/support/auth.ts";
 import { createTestDatabase } from "../test/support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../test/support/gateway.ts";
 import { silentLogger, startMcpHttpHarness, TEST_SECRET } from "../test/support/mcp.ts";
+import { InstantToolModel } from "./instant-model.ts";
 import { type Benchmark, percentile, progress, round } from "./lib.ts";
-import { createSeedsPatternAgent } from "./seeds-agent.ts";
+import { createEventsOnlyAgent, createSeedsPatternAgent } from "./seeds-agent.ts";
 
 const SHAPES = [
   { concurrency: 1, turns: 60, warmup: 10, rounds: 3 },
@@ -56,7 +56,8 @@ function chatTurn(agent: HttpAgent, url: URL, token: string, body: string): Prom
   });
 }
 
-type Side = { gw: GatewayHarness; tokens: string[]; http: HttpAgent };
+const SIDES = ["margin", "seeds_pattern", "chatkit_only"] as const;
+type Side = { name: (typeof SIDES)[number]; gw: GatewayHarness; tokens: string[]; http: HttpAgent };
 
 const turnBody = JSON.stringify({
   type: "threads.create",
@@ -99,34 +100,35 @@ async function run() {
   // The gateway's shared MCP client, as createGateway hands it to the agent.
   const tasks = createTaskServiceClient({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET });
   // Zero latency: the model answers at once, so what is measured is Margin's own work around it.
-  const model = () => new RespondingModel(oneToolCall("add_task", { title: "Benchmark task" }, "Added it."));
-  const agents: Record<"margin" | "seeds_pattern", ChatAgent> = {
+  const model = () => new InstantToolModel("add_task", { title: "Benchmark task" }, "Added it.");
+  const agents: Record<Side["name"], ChatAgent> = {
     margin: createChatAgent({
       models: { provider: "scripted", model: model() },
       tasks,
       logger: silentLogger,
     }),
     seeds_pattern: createSeedsPatternAgent({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET, model: model() }),
+    chatkit_only: createEventsOnlyAgent(),
   };
-  const sides = {} as Record<keyof typeof agents, Side>;
+  const sides = {} as Record<Side["name"], Side>;
   try {
-    for (const [name, chatAgent] of Object.entries(agents) as [keyof typeof agents, ChatAgent][]) {
+    for (const name of SIDES) {
+      const chatAgent = agents[name];
       const gw = await startGatewayHarness(database, { mcp, chatAgent, chatTurnsPerMinute: 1e9 });
       const tokens = await Promise.all(
         Array.from({ length: 16 }, (_, i) =>
           signUp(gw.baseUrl, `bench-chat-${name}-${i}-${Date.now()}@example.com`),
         ),
       );
-      sides[name] = { gw, tokens, http: new HttpAgent({ keepAlive: true, maxSockets: 16 }) };
+      sides[name] = { name, gw, tokens, http: new HttpAgent({ keepAlive: true, maxSockets: 16 }) };
     }
     const result: Record<string, unknown> = {};
     for (const shape of SHAPES) {
-      const timings = { margin: [] as Timing[], seeds_pattern: [] as Timing[] };
-      const seconds = { margin: 0, seeds_pattern: 0 };
-      for (const name of ["margin", "seeds_pattern"] as const)
-        await drive(sides[name], shape.concurrency, shape.warmup);
+      const timings = { margin: [] as Timing[], seeds_pattern: [] as Timing[], chatkit_only: [] as Timing[] };
+      const seconds = { margin: 0, seeds_pattern: 0, chatkit_only: 0 };
+      for (const name of SIDES) await drive(sides[name], shape.concurrency, shape.warmup);
       for (let r = 0; r < shape.rounds; r++) {
-        for (const name of ["margin", "seeds_pattern"] as const) {
+        for (const name of SIDES) {
           const t = performance.now();
           timings[name].push(...(await drive(sides[name], shape.concurrency, shape.turns / shape.rounds)));
           seconds[name] += (performance.now() - t) / 1000;
@@ -134,10 +136,13 @@ async function run() {
       }
       const margin = summarize(timings.margin, seconds.margin);
       const seeds = summarize(timings.seeds_pattern, seconds.seeds_pattern);
+      const chatkitOnly = summarize(timings.chatkit_only, seconds.chatkit_only);
       const speedup = round(seeds.whole_turn.p50_ms / margin.whole_turn.p50_ms, 2);
       result[`concurrency_${shape.concurrency}`] = {
         margin,
         seeds_pattern: seeds,
+        // Not a target: the ChatKit server's share of margin's turn (no model, no MCP call).
+        chatkit_only: chatkitOnly,
         whole_turn_p50_speedup: speedup,
         ...(shape.concurrency === 1
           ? {
@@ -159,7 +164,7 @@ async function run() {
           : {}),
       };
       progress(
-        `chat: c=${shape.concurrency} whole turn p50 ${margin.whole_turn.p50_ms} ms, seeds' pattern ${seeds.whole_turn.p50_ms} ms (${speedup}x)`,
+        `chat: c=${shape.concurrency} whole turn p50 ${margin.whole_turn.p50_ms} ms (ChatKit alone ${chatkitOnly.whole_turn.p50_ms} ms), seeds' pattern ${seeds.whole_turn.p50_ms} ms (${speedup}x)`,
       );
     }
     return result;

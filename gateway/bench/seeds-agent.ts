@@ -72,3 +72,34 @@ export function createSeedsPatternAgent(opts: { mcpUrl: URL; tokenSecret: string
     async close() {},
   };
 }
+
+/**
+ * No model and no MCP: the events of a one-tool turn, at once. Run behind the same gateway, it measures the
+ * ChatKit server's own share of a turn (auth, turn limit, storage, SSE), so the rest is the agent and MCP.
+ */
+export function createEventsOnlyAgent(): ChatAgent {
+  let calls = 0;
+  return {
+    provider: "events-only",
+    model: "none",
+    async *runTurn(): AsyncIterable<AgentEvent> {
+      const callId = `call_${++calls}`;
+      const args = { title: "Benchmark task" };
+      yield { type: "tool.started", callId, tool: "add_task", args, label: "Adding a task" };
+      yield {
+        type: "tool.finished",
+        callId,
+        tool: "add_task",
+        args,
+        ok: true,
+        summary: "Added",
+        wrote: true,
+      };
+      yield { type: "text.delta", delta: "Added it." };
+      yield { type: "text.done", text: "Added it." };
+    },
+    async *runConfirmed() {},
+    readConfirmationReply: () => undefined,
+    async close() {},
+  };
+}

@@ -15,7 +15,7 @@ export type SignedInPanel = { browser: ExtensionBrowser; panel: Page; token: str
  * Chromium profile with the extension, signed in through the device flow, with the panel open.
  */
 export async function startSignedIn(
-  opts: { email: string; tabId?: number } = { email: "e2e@example.com" },
+  opts: { email: string; tabId?: number; env?: Record<string, string> } = { email: "e2e@example.com" },
 ): Promise<{
   stack: Stack;
   profile: SignedInPanel;
@@ -23,7 +23,10 @@ export async function startSignedIn(
   addProfile(email?: string): Promise<SignedInPanel>;
   close(): Promise<void>;
 }> {
-  const stack = await startStack({ extensionOrigins: [`chrome-extension://${unpackedExtensionId()}`] });
+  const stack = await startStack({
+    extensionOrigins: [`chrome-extension://${unpackedExtensionId()}`],
+    env: opts.env,
+  });
   const browsers: ExtensionBrowser[] = [];
   const signedIn = async (email: string, createAccount: boolean): Promise<SignedInPanel> => {
     const browser = await launchBrowser();

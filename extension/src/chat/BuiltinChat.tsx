@@ -167,13 +167,19 @@ function Item({
   onAction: Parameters<typeof Widget>[0]["onAction"];
 }) {
   switch (item.type) {
-    case "user_message":
+    case "user_message": {
+      const unsent = item.id === PENDING_ID && !busy;
       return (
-        <li className={`msg msg-user${item.id === PENDING_ID ? " pending" : ""}`}>
+        <li
+          className={`msg msg-user${item.id === PENDING_ID ? " pending" : ""}`}
+          data-testid={unsent ? "chat-unsent" : "chat-user"}
+        >
           <span className="visually-hidden">You: </span>
           {item.content.map((c) => c.text ?? "").join("")}
+          {unsent && <span className="msg-unsent">Not sent</span>}
         </li>
       );
+    }
     case "assistant_message":
       return (
         <li className="msg msg-assistant" data-testid="chat-assistant">
@@ -215,57 +221,76 @@ const taskLine = (t: WorkflowTask) =>
 function ThreadList({ chat, onOpen }: { chat: ReturnType<typeof useChat>; onOpen(id: string): void }) {
   const [renaming, setRenaming] = useState<string | null>(null);
   const [title, setTitle] = useState("");
+  const [paging, setPaging] = useState(false);
   if (!chat.threads) return <p role="status">Loading…</p>;
-  if (chat.threads.length === 0) return <p className="muted">No earlier chats.</p>;
+  if (chat.threads.list.length === 0) return <p className="muted">No earlier chats.</p>;
+  const more = async () => {
+    setPaging(true);
+    await chat.moreThreads();
+    setPaging(false);
+  };
   return (
-    <ul className="chat-threads" aria-label="Earlier chats" data-testid="chat-thread-list">
-      {chat.threads.map((t) => (
-        <li key={t.id}>
-          {renaming === t.id ? (
-            <form
-              onSubmit={(e) => {
-                e.preventDefault();
-                if (title.trim()) void chat.rename(t.id, title.trim());
-                setRenaming(null);
-              }}
-            >
-              <label className="visually-hidden" htmlFor={`rename-${t.id}`}>
-                New name
-              </label>
-              <input
-                id={`rename-${t.id}`}
-                value={title}
-                onChange={(e) => setTitle(e.target.value)}
-                onKeyDown={(e) => e.key === "Escape" && setRenaming(null)}
-              />
-              <button type="submit">Save</button>
-            </form>
-          ) : (
-            <>
-              <button type="button" className="link-button" onClick={() => onOpen(t.id)}>
-                {t.title || "Untitled chat"}
-              </button>
-              <button
-                type="button"
-                aria-label={`Rename ${t.title || "Untitled chat"}`}
-                onClick={() => {
-                  setTitle(t.title ?? "");
-                  setRenaming(t.id);
+    <div className="chat-history">
+      <ul className="chat-threads" aria-label="Earlier chats" data-testid="chat-thread-list">
+        {chat.threads.list.map((t) => (
+          <li key={t.id}>
+            {renaming === t.id ? (
+              <form
+                onSubmit={(e) => {
+                  e.preventDefault();
+                  if (title.trim()) void chat.rename(t.id, title.trim());
+                  setRenaming(null);
                 }}
               >
-                Rename
-              </button>
-              <button
-                type="button"
-                aria-label={`Delete ${t.title || "Untitled chat"}`}
-                onClick={() => void chat.remove(t.id)}
-              >
-                Delete
-              </button>
-            </>
-          )}
-        </li>
-      ))}
-    </ul>
+                <label className="visually-hidden" htmlFor={`rename-${t.id}`}>
+                  New name
+                </label>
+                <input
+                  id={`rename-${t.id}`}
+                  value={title}
+                  onChange={(e) => setTitle(e.target.value)}
+                  onKeyDown={(e) => e.key === "Escape" && setRenaming(null)}
+                />
+                <button type="submit">Save</button>
+              </form>
+            ) : (
+              <>
+                <button type="button" className="link-button" onClick={() => onOpen(t.id)}>
+                  {t.title || "Untitled chat"}
+                </button>
+                <button
+                  type="button"
+                  aria-label={`Rename ${t.title || "Untitled chat"}`}
+                  onClick={() => {
+                    setTitle(t.title ?? "");
+                    setRenaming(t.id);
+                  }}
+                >
+                  Rename
+                </button>
+                <button
+                  type="button"
+                  aria-label={`Delete ${t.title || "Untitled chat"}`}
+                  onClick={() => void chat.remove(t.id)}
+                >
+                  Delete
+                </button>
+              </>
+            )}
+          </li>
+        ))}
+      </ul>
+      {chat.threads.after && (
+        <button
+          type="button"
+          className="link-button"
+          onClick={() => void more()}
+          disabled={paging}
+          data-testid="chat-threads-more"
+        >
+          {paging ? "Loading…" : "Show more"}
+        </button>
+      )}
+    </div>
   );
 }

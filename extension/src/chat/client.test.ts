@@ -83,4 +83,33 @@ describe("the ChatKit client", () => {
       params: { thread_id: "t1", item_id: "w1", action: { type: "task.toggle", payload: { task_id: "a" } } },
     });
   });
+
+  it("pages the history with the threads.list cursor", async () => {
+    const thread = (id: string) => ({ id, title: `Chat ${id}`, created_at: "2026-11-28T23:00:00Z" });
+    const fetch = vi
+      .fn()
+      .mockResolvedValueOnce(
+        Response.json({ data: [thread("t3"), thread("t2")], has_more: true, after: "t2" }),
+      )
+      .mockResolvedValueOnce(Response.json({ data: [thread("t1")], has_more: false }));
+    vi.stubGlobal("fetch", fetch);
+    const client = chatkitClient(conn);
+    const first = await client.listThreads();
+    expect(first).toEqual({
+      threads: [
+        { id: "t3", title: "Chat t3", created_at: "2026-11-28T23:00:00Z" },
+        { id: "t2", title: "Chat t2", created_at: "2026-11-28T23:00:00Z" },
+      ],
+      after: "t2",
+    });
+    expect(await client.listThreads(first.after!)).toEqual({
+      threads: [{ id: "t1", title: "Chat t1", created_at: "2026-11-28T23:00:00Z" }],
+      after: null,
+    });
+    const bodies = fetch.mock.calls.map((c) => JSON.parse((c as [string, RequestInit])[1].body as string));
+    expect(bodies).toEqual([
+      { type: "threads.list", params: { limit: 30, order: "desc" } },
+      { type: "threads.list", params: { limit: 30, order: "desc", after: "t2" } },
+    ]);
+  });
 });

@@ -10,6 +10,12 @@ import {
   type ThreadMeta,
 } from "./protocol.ts";
 
+/** Chats per page of the history list. */
+export const THREAD_PAGE = 30;
+
+/** A page of the history: `after` is the cursor for the next page, null on the last. */
+export type ThreadPage = { threads: ThreadMeta[]; after: string | null };
+
 /** POST /chatkit as the signed-in user: JSON requests and SSE turns. */
 export function chatkitClient(conn: Connection) {
   const post = (body: unknown, signal?: AbortSignal) =>
@@ -40,22 +46,31 @@ export function chatkitClient(conn: Connection) {
         parser.feed(value);
       }
     },
-    async listThreads(): Promise<ThreadMeta[]> {
-      const page = (await json({ type: "threads.list", params: { limit: 30, order: "desc" } })) as {
-        data?: unknown[];
-      };
-      return (page.data ?? []).flatMap((t) => {
+    /** One page of the user's chats, newest first; `after` is the last thread of the page before. */
+    async listThreads(after?: string): Promise<ThreadPage> {
+      const page = (await json({
+        type: "threads.list",
+        params: { limit: THREAD_PAGE, order: "desc", ...(after ? { after } : {}) },
+      })) as { data?: unknown[]; has_more?: unknown; after?: unknown };
+      const threads = (page.data ?? []).flatMap((t) => {
         const thread = parseThread(t);
         return thread ? [{ id: thread.id, title: thread.title, created_at: thread.created_at }] : [];
       });
+      const next = typeof page.after === "string" ? page.after : threads.at(-1)?.id;
+      return { threads, after: page.has_more === true && next ? next : null };
     },
     async getThread(threadId: string) {
       const thread = parseThread(await json({ type: "threads.get_by_id", params: { thread_id: threadId } }));
       if (!thread) throw new ApiError(502, "bad_thread", "The server sent a thread the panel cannot read.");
       return thread;
     },
-    renameThread: (threadId: string, title: string) =>
-      json({ type: "threads.update", params: { thread_id: threadId, title } }),
+    async renameThread(threadId: string, title: string): Promise<ThreadMeta> {
+      const thread = parseThread(
+        await json({ type: "threads.update", params: { thread_id: threadId, title } }),
+      );
+      if (!thread) throw new ApiError(502, "bad_thread", "The server sent a thread the panel cannot read.");
+      return { id: thread.id, title: thread.title, created_at: thread.created_at };
+    },
     deleteThread: (threadId: string) => json({ type: "threads.delete", params: { thread_id: threadId } }),
     /** A widget action that answers with the updated item instead of a stream (the task-list checkbox). */
     async syncAction(threadId: string, itemId: string, action: { type: string; payload?: unknown }) {

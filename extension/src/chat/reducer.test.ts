@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { parseStreamEvent, type StreamEvent, type ThreadItem } from "./protocol.ts";
-import { type ChatState, chatReducer, emptyChat, lastUserMessageId, PENDING_ID } from "./reducer.ts";
+import { type ChatState, chatReducer, emptyChat, PENDING_ID } from "./reducer.ts";
 
 const at = "2026-11-28T23:00:00Z";
 const base = { thread_id: "t1", created_at: at };
@@ -48,7 +48,6 @@ describe("the built-in chat's reducer", () => {
     expect(s.items.map((i) => i.id)).toEqual(["u1", "a1"]);
     const answer = s.items[1] as Extract<ThreadItem, { type: "assistant_message" }>;
     expect(answer.content[0]!.text).toBe("Added “milk”.");
-    expect(lastUserMessageId(s)).toBe("u1");
   });
 
   it("replaces a widget's root and a workflow's tasks in place; removes items", () => {
@@ -88,7 +87,7 @@ describe("the built-in chat's reducer", () => {
     expect(s.items.map((i) => i.id)).toEqual(["w1"]);
   });
 
-  it("keeps error events (retry when allowed) and notices; a failed request drops the pending message", () => {
+  it("keeps error events (retry when allowed) and notices; a failed request keeps the unsent message", () => {
     let s = chatReducer(emptyChat, { type: "turn-started", userText: "hi" });
     s = play(
       s,
@@ -98,9 +97,26 @@ describe("the built-in chat's reducer", () => {
     s = play(s, events({ type: "notice", level: "warning", message: "Slow down" }));
     expect(s.notice).toEqual({ level: "warning", message: "Slow down" });
     s = chatReducer(s, { type: "failed", message: "Can't reach the Margin server.", retry: true });
-    expect(s.items).toEqual([]);
+    expect(s.items.map((i) => i.id)).toEqual([PENDING_ID]);
     expect(s.busy).toBe(false);
     expect(chatReducer(s, { type: "dismiss" }).error).toBeNull();
+    // Retry sends it again and keeps it shown; a new message instead takes its place.
+    expect(chatReducer(s, { type: "turn-started" }).items.map((i) => i.id)).toEqual([PENDING_ID]);
+    const next = chatReducer(s, { type: "turn-started", userText: "hello" });
+    expect(next.items).toMatchObject([{ id: PENDING_ID, content: [{ text: "hello" }] }]);
+  });
+
+  it("a retry after a stored message drops what came after it, as the server does", () => {
+    const items: ThreadItem[] = [
+      { ...base, id: "u1", type: "user_message", content: [{ type: "input_text", text: "x" }] },
+      { ...base, id: "a1", type: "assistant_message", content: [{ type: "output_text", text: "hal" }] },
+    ];
+    const s = chatReducer(
+      { ...emptyChat, threadId: "t1", items, error: { message: "Cut off.", retry: true } },
+      { type: "turn-started", keepThrough: "u1" },
+    );
+    expect(s.items.map((i) => i.id)).toEqual(["u1"]);
+    expect(s.error).toBeNull();
   });
 
   it("ignores what it does not know, and keeps hidden items out of sight", () => {

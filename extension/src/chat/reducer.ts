@@ -26,7 +26,8 @@ export const emptyChat: ChatState = {
 export type ChatAction =
   | { type: "open"; thread: Thread }
   | { type: "new" }
-  | { type: "turn-started"; userText?: string }
+  /** `userText`: shown at once; `keepThrough`: a retried message, after which the server drops all items. */
+  | { type: "turn-started"; userText?: string; keepThrough?: string }
   | { type: "turn-ended" }
   | { type: "failed"; message: string; retry: boolean }
   | { type: "event"; event: StreamEvent }
@@ -120,34 +121,33 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "new":
       return emptyChat;
     case "turn-started": {
-      const pending: ThreadItem[] = action.userText
-        ? [
-            {
-              id: PENDING_ID,
-              thread_id: state.threadId ?? "",
-              created_at: new Date().toISOString(),
-              type: "user_message",
-              content: [{ type: "input_text", text: action.userText }],
-            },
-          ]
-        : [];
-      return {
-        ...state,
-        busy: true,
-        error: null,
-        notice: null,
-        progress: null,
-        items: [...state.items, ...pending],
-      };
+      // A new message takes the place of one that was never sent; a retry keeps it (it is what is sent again).
+      let items = action.userText ? state.items.filter((i) => i.id !== PENDING_ID) : state.items;
+      if (action.keepThrough) {
+        const at = items.findIndex((i) => i.id === action.keepThrough);
+        if (at >= 0) items = items.slice(0, at + 1);
+      }
+      if (action.userText)
+        items = [
+          ...items,
+          {
+            id: PENDING_ID,
+            thread_id: state.threadId ?? "",
+            created_at: new Date().toISOString(),
+            type: "user_message",
+            content: [{ type: "input_text", text: action.userText }],
+          },
+        ];
+      return { ...state, busy: true, error: null, notice: null, progress: null, items };
     }
     case "turn-ended":
       return { ...state, busy: false, progress: null };
     case "failed":
+      // A message the server never got stays on screen (marked unsent) for Retry to send again.
       return {
         ...state,
         busy: false,
         progress: null,
-        items: state.items.filter((i) => i.id !== PENDING_ID),
         error: { message: action.message, retry: action.retry },
       };
     case "event":
@@ -157,13 +157,4 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
     case "dismiss":
       return { ...state, error: null, notice: null };
   }
-}
-
-/** The last user message: what `threads.retry_after_item` answers again. */
-export function lastUserMessageId(state: ChatState): string | null {
-  for (let i = state.items.length - 1; i >= 0; i--) {
-    const item = state.items[i]!;
-    if (item.type === "user_message" && item.id !== PENDING_ID) return item.id;
-  }
-  return null;
 }

@@ -11,7 +11,7 @@ import {
   type WidgetAction,
   withPage,
 } from "./protocol.ts";
-import { chatReducer, emptyChat, lastUserMessageId } from "./reducer.ts";
+import { chatReducer, emptyChat } from "./reducer.ts";
 
 const OPEN_THREAD_KEY = "margin:chat-thread";
 
@@ -27,7 +27,8 @@ export function useChat(opts: {
   const { conn } = opts;
   const client = useMemo(() => chatkitClient(conn), [conn]);
   const [state, dispatch] = useReducer(chatReducer, emptyChat);
-  const [threads, setThreads] = useState<ThreadMeta[] | null>(null);
+  /** The history as far as it was paged in; `after` is where the next page starts (null: nothing more). */
+  const [threads, setThreads] = useState<{ list: ThreadMeta[]; after: string | null } | null>(null);
   const latest = useRef({ state, page: opts.page, onEffect: opts.onEffect });
   latest.current = { state, page: opts.page, onEffect: opts.onEffect };
   const running = useRef<AbortController | null>(null);
@@ -42,34 +43,34 @@ export function useChat(opts: {
     else sessionStorage.removeItem(OPEN_THREAD_KEY);
   }, [state.threadId]);
 
-  const fail = useCallback(
-    (err: unknown, request: StreamingRequest) => {
-      if (isSessionExpired(err)) void markSessionExpired(conn.token);
-      retryWith.current = request;
-      dispatch({ type: "failed", message: describeError(err), retry: true });
-    },
-    [conn.token],
-  );
-
   const run = useCallback(
     async (request: StreamingRequest, userText?: string) => {
       running.current?.abort();
       const controller = new AbortController();
       running.current = controller;
-      dispatch({ type: "turn-started", userText });
+      const isMessage = request.type === "threads.create" || request.type === "threads.add_user_message";
+      // Read from the events as they arrive (a render may not come between the echo and an error event).
+      let threadId = "thread_id" in request.params ? request.params.thread_id : null;
+      let storedMessage: string | null = null;
+      /** What Retry sends: the same request, unless the server already stored the message (then answer it). */
+      const retryRequest = (): StreamingRequest =>
+        isMessage && threadId && storedMessage
+          ? { type: "threads.retry_after_item", params: { thread_id: threadId, item_id: storedMessage } }
+          : request;
+      dispatch({
+        type: "turn-started",
+        userText,
+        keepThrough: request.type === "threads.retry_after_item" ? request.params.item_id : undefined,
+      });
       try {
         await client.stream(
           withPage(request, latest.current.page),
           (event) => {
+            if (event.type === "thread.created") threadId = event.thread.id;
+            if (event.type === "thread.item.done" && event.item.type === "user_message")
+              storedMessage = event.item.id;
             if (event.type === "client_effect") latest.current.onEffect(event.name, event.data);
-            if (event.type === "error" && event.allow_retry) {
-              const threadId = latest.current.state.threadId;
-              const itemId = lastUserMessageId(latest.current.state);
-              retryWith.current =
-                threadId && itemId
-                  ? { type: "threads.retry_after_item", params: { thread_id: threadId, item_id: itemId } }
-                  : request;
-            }
+            if (event.type === "error" && event.allow_retry) retryWith.current = retryRequest();
             dispatch({ type: "event", event });
           },
           controller.signal,
@@ -77,12 +78,16 @@ export function useChat(opts: {
         dispatch({ type: "turn-ended" });
       } catch (err) {
         if (controller.signal.aborted) dispatch({ type: "turn-ended" });
-        else fail(err, request);
+        else {
+          if (isSessionExpired(err)) void markSessionExpired(conn.token);
+          retryWith.current = retryRequest();
+          dispatch({ type: "failed", message: describeError(err), retry: true });
+        }
       } finally {
         if (running.current === controller) running.current = null;
       }
     },
-    [client, fail],
+    [client, conn.token],
   );
 
   const send = useCallback(
@@ -126,11 +131,30 @@ export function useChat(opts: {
 
   const loadThreads = useCallback(async () => {
     try {
-      setThreads(await client.listThreads());
+      const page = await client.listThreads();
+      setThreads({ list: page.threads, after: page.after });
     } catch (err) {
       dispatch({ type: "failed", message: describeError(err), retry: false });
     }
   }, [client]);
+
+  const moreThreads = useCallback(async () => {
+    const after = threads?.after;
+    if (!after) return;
+    try {
+      const page = await client.listThreads(after);
+      setThreads((t) => {
+        // Another page may have landed meanwhile: keep each thread once.
+        const known = new Set(t?.list.map((x) => x.id));
+        return {
+          list: [...(t?.list ?? []), ...page.threads.filter((x) => !known.has(x.id))],
+          after: page.after,
+        };
+      });
+    } catch (err) {
+      dispatch({ type: "failed", message: describeError(err), retry: false });
+    }
+  }, [client, threads?.after]);
 
   const open = useCallback(
     async (threadId: string) => {
@@ -169,14 +193,24 @@ export function useChat(opts: {
     },
     open,
     loadThreads,
+    moreThreads,
+    // Changed in place: reloading would fold the list back to its first page.
     async rename(threadId: string, title: string) {
-      await client.renameThread(threadId, title).catch(() => {});
-      await loadThreads();
+      try {
+        const renamed = await client.renameThread(threadId, title);
+        setThreads((t) => t && { ...t, list: t.list.map((x) => (x.id === threadId ? renamed : x)) });
+      } catch (err) {
+        dispatch({ type: "failed", message: describeError(err), retry: false });
+      }
     },
     async remove(threadId: string) {
-      await client.deleteThread(threadId).catch(() => {});
-      if (latest.current.state.threadId === threadId) dispatch({ type: "new" });
-      await loadThreads();
+      try {
+        await client.deleteThread(threadId);
+        setThreads((t) => t && { ...t, list: t.list.filter((x) => x.id !== threadId) });
+        if (latest.current.state.threadId === threadId) dispatch({ type: "new" });
+      } catch (err) {
+        dispatch({ type: "failed", message: describeError(err), retry: false });
+      }
     },
   };
 }

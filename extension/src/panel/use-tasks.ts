@@ -37,7 +37,8 @@ export function useTasks(session: Session | null) {
   );
   const userId = session?.user.id;
 
-  // Chat's `tasks.changed` effect: the live stream already carries the change; a stalled one is woken to fetch it.
+  // Chat's `tasks.changed` effect: the live stream normally brings the change too, but the list is read again
+  // over REST so it is right even when the stream is stalled or down (and a stream that is down is woken).
   const catchUp = useRef<() => void>(() => {});
   const streamStatus = useRef<StreamStatus>("connecting");
   const cacheTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
@@ -60,15 +61,20 @@ export function useTasks(session: Session | null) {
     if (!conn || !userId) return;
     let alive = true;
     let loadedOnce = false;
-    const painted = new Set<string>();
+    /** Tasks shown from the cache, with the version shown: gone on the server unless the listing has them. */
+    const painted = new Map<string, string>();
     void tasksCacheItem.getValue().then((cache) => {
       if (!alive || loadedOnce || cache?.userId !== userId) return;
-      for (const t of cache.tasks) if (applyTask(tasksRef.current, t)) painted.add(t.id);
+      for (const t of cache.tasks) if (applyTask(tasksRef.current, t)) painted.set(t.id, t.updated_at);
       setState((s) => ({ ...s, tasks: new Map(tasksRef.current), version: s.version + 1 }));
     });
 
     const api = tasksApi(conn);
-    const load = async () => {
+    /**
+     * Reads the open tasks and the latest completed ones. `stale` are tasks shown as of a version: the ones the
+     * listing lacks (deleted or finished elsewhere) go, unless they changed meanwhile.
+     */
+    const load = async (stale: Map<string, string>) => {
       try {
         const [open, done] = await Promise.all([
           api.listAll({ status: "pending" }),
@@ -77,9 +83,9 @@ export function useTasks(session: Session | null) {
         if (!alive) return;
         loadedOnce = true;
         const listed = [...open, ...done.tasks];
-        // What only the cache knew of is gone on the server (deleted or finished elsewhere while closed).
         const ids = new Set(listed.map((t) => t.id));
-        for (const id of painted) if (!ids.has(id)) tasksRef.current.delete(id);
+        for (const [id, version] of stale)
+          if (!ids.has(id) && tasksRef.current.get(id)?.updated_at === version) tasksRef.current.delete(id);
         for (const t of listed) applyTask(tasksRef.current, t);
         publish({ loaded: true, error: null });
       } catch (err) {
@@ -88,11 +94,28 @@ export function useTasks(session: Session | null) {
         setState((s) => ({ ...s, loaded: true, error: describeError(err) }));
       }
     };
+    let refreshing = false;
+    let again = false;
+    const refresh = async () => {
+      if (refreshing) {
+        again = true;
+        return;
+      }
+      refreshing = true;
+      do {
+        again = false;
+        const open = new Map<string, string>();
+        for (const t of tasksRef.current.values())
+          if (t.status === "pending" && !t.deleted_at) open.set(t.id, t.updated_at);
+        await load(open);
+      } while (again && alive);
+      refreshing = false;
+    };
 
     const stream = followChanges({
       connection: conn,
       onReady: () => {
-        if (!loadedOnce) void load();
+        if (!loadedOnce) void load(painted);
         else setState((s) => ({ ...s, error: null }));
       },
       onChanges: (changes) => {
@@ -109,12 +132,13 @@ export function useTasks(session: Session | null) {
           error: status === "reconnecting" && !loadedOnce ? (detail ?? null) : s.error,
         }));
         // Without a stream there is no first listing either: load what REST can give.
-        if (status === "reconnecting" && !loadedOnce) void load();
+        if (status === "reconnecting" && !loadedOnce) void load(painted);
       },
     });
     const wake = () => stream.reconnect();
     catchUp.current = () => {
       if (streamStatus.current !== "live") stream.reconnect();
+      void refresh();
     };
     const onVisible = () => document.visibilityState === "visible" && stream.reconnect();
     window.addEventListener("online", wake);

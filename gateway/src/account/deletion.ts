@@ -43,7 +43,7 @@ export async function confirmPassword(
 /**
  * Deletes the account and every row that belongs to it, in one transaction. Every table holding a user's rows
  * references "user" ON DELETE CASCADE (migration 0009), so deleting the user row deletes tasks, change log,
- * chat threads and items, sessions, sign-in accounts, API keys, device codes and OAuth grants with it; the
+ * chat threads and items, sessions, sign-in accounts, API keys, device codes, OAuth grants and stream leases with it; the
  * session and user triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once.
  * Rate-limit counters have no user column but name the user in their key (`writes:<id>`,
  * `signin_acct:<email>`, the chat-turn counter), so they go explicitly.

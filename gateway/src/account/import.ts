@@ -7,8 +7,24 @@ import { EXPORT_FORMAT, EXPORT_VERSION, listEveryTask, type TaskCaller } from ".
 
 /** The most tasks one import takes; each is one add_task call (and one or two more for its state). */
 export const MAX_IMPORT_TASKS = 5_000;
-/** The largest import body (the gateway's request cap). */
-export const MAX_IMPORT_BYTES = 1024 * 1024;
+/**
+ * The largest import body: above the gateway's 1 MiB cap for other routes, because an export carries the chat
+ * threads too (which the import skips) and 5,000 tasks with notes and sources alone can pass 1 MiB. Only a
+ * signed-in user's import is read, once the session and the write budget let it through.
+ */
+export const MAX_IMPORT_BYTES = 20 * 1024 * 1024;
+/** The routes that take an import body (the API and the account page). */
+export const IMPORT_PATHS = ["/api/import", "/account/import"];
+
+/** The 413 of an import over MAX_IMPORT_BYTES: what the limit is, and what to do. */
+export function importTooLarge(): AccountActionError {
+  return new AccountActionError(
+    413,
+    "payload_too_large",
+    `The file is larger than ${MAX_IMPORT_BYTES / 1024 / 1024} MiB, the most one import takes. ` +
+      "Split its tasks into several files (each import adds only what is new).",
+  );
+}
 
 /** One task to import, whatever file it came from. */
 export type ImportEntry = {
@@ -155,6 +171,9 @@ export async function importEntries(
         .join("\n\n");
       result = await add(undefined, kept, `${entry.key}:undated`);
       if (!result.isError) report.without_due++;
+    }
+    if (result.isError && errorCode(result) === "account_deleted") {
+      throw new AccountActionError(401, "account_deleted", errorMessage(result));
     }
     if (result.isError) {
       report.failed.push({ index, title: entry.title.slice(0, 100), message: errorMessage(result) });

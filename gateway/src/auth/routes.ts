@@ -154,7 +154,11 @@ async function edgeResponse(
   } catch {
     // not JSON after all: pass it on
   }
-  if (!parsed || typeof parsed !== "object" || parsed.error !== undefined) return { status, headers, body };
+  if (!parsed || typeof parsed !== "object") return { status, headers, body };
+  if (req.path === "/api/auth/oauth2/token" && typeof parsed.error === "string") {
+    return tokenEndpointError(status, headers, parsed as { error: string; error_description?: unknown });
+  }
+  if (parsed.error !== undefined) return { status, headers, body };
 
   const code = typeof parsed.code === "string" ? parsed.code.toLowerCase() : httpCode(status);
   const message = typeof parsed.message === "string" ? parsed.message : "Request failed.";
@@ -171,6 +175,38 @@ async function edgeResponse(
   const shaped = Buffer.from(JSON.stringify({ error: { code, message } }));
   headers.set("content-length", String(shaped.length));
   return { status, headers, body: shaped };
+}
+
+/**
+ * The token endpoint's errors as RFC 6749 §5.2 has them, where better-auth's OAuth provider differs: only a
+ * failed client authentication is 401 (invalid_client), everything else 400; a verifier that does not match
+ * the code's challenge, or one sent for a code that had none, is `invalid_grant` (RFC 7636 §4.6), and so is a
+ * code whose account was deleted since (the provider's own `invalid_user` is no RFC code).
+ */
+function tokenEndpointError(
+  status: number,
+  headers: Headers,
+  parsed: { error: string; error_description?: unknown },
+): EdgeResponse {
+  const description = typeof parsed.error_description === "string" ? parsed.error_description : undefined;
+  let error = parsed.error;
+  let errorDescription = description;
+  if (status === 401 && error === "invalid_request" && !description?.startsWith("code_verifier required")) {
+    error = "invalid_grant";
+  } else if (error === "invalid_user") {
+    error = "invalid_grant";
+    errorDescription = "The account this code was issued for no longer exists.";
+  }
+  const fixedStatus = error === "invalid_client" ? status : status === 401 ? 400 : status;
+  const body = Buffer.from(
+    JSON.stringify({
+      ...parsed,
+      error,
+      ...(errorDescription ? { error_description: errorDescription } : {}),
+    }),
+  );
+  headers.set("content-length", String(body.length));
+  return { status: fixedStatus, headers, body };
 }
 
 const httpCode = (status: number) =>

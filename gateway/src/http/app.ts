@@ -3,6 +3,7 @@ import cors from "cors";
 import { sql } from "drizzle-orm";
 import express, { type RequestHandler } from "express";
 import { pinoHttp } from "pino-http";
+import { IMPORT_PATHS, importTooLarge, MAX_IMPORT_BYTES } from "../account/import.ts";
 import { createAccountRouter } from "../account/routes.ts";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
@@ -11,6 +12,7 @@ import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
 import type { Database } from "../db/connect.ts";
+import type { StreamLeases } from "../db/stream-leases.ts";
 import { type Logger, serializeError, serializeRequest } from "../logger.ts";
 import { createConnectionsRouter } from "../oauth/connections.ts";
 import { createConsentRouter } from "../oauth/consent-routes.ts";
@@ -30,6 +32,7 @@ import { allowedOrigins, hostAndOriginAllowlist } from "./host-origin.ts";
 import { createMcpProxyRouter } from "./mcp-proxy.ts";
 import type { Metrics } from "./metrics.ts";
 import { createPanelPageRouter } from "./panel-page.ts";
+import { streamLimit } from "./stream-limit.ts";
 import { createTasksRouter } from "./tasks-routes.ts";
 import type { WriteBudget } from "./write-budget.ts";
 
@@ -49,6 +52,9 @@ export type GatewayDeps = {
   /** Verified sessions kept briefly; without it every request asks better-auth. */
   sessions?: SessionCache;
   streams: StreamRegistry;
+  /** The per-user stream slots every instance shares, and how many there are. */
+  streamLeases: StreamLeases;
+  maxStreamsPerUser: number;
   trustProxy: TrustProxy;
   allowedHosts: string[];
   sseHeartbeatMs?: number;
@@ -59,7 +65,7 @@ export type GatewayDeps = {
   panelDir?: string;
 };
 
-/** No route takes more than this; each route's own parser sets a tighter limit. */
+/** No route but the import (MAX_IMPORT_BYTES) takes more than this; each route's own parser sets a tighter limit. */
 const MAX_BODY_BYTES = 1024 * 1024;
 
 const REQUEST_ID = /^[\w.:-]{1,100}$/;
@@ -88,8 +94,14 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   );
   app.use(deps.metrics.observeRequests);
   app.use((req, res, next) => {
-    if (Number(req.headers["content-length"] ?? 0) <= MAX_BODY_BYTES) return next();
+    const length = Number(req.headers["content-length"] ?? 0);
+    const isImport = req.method === "POST" && IMPORT_PATHS.includes(req.path);
+    if (length <= (isImport ? MAX_IMPORT_BYTES : MAX_BODY_BYTES)) return next();
     res.set("Connection", "close");
+    if (isImport) {
+      const { status, code, message } = importTooLarge();
+      return sendError(res, status, code, message);
+    }
     sendError(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
   });
 
@@ -171,6 +183,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",
+    streamLimit(deps.streamLeases, deps.maxStreamsPerUser),
     changesHandler(deps.feed, {
       streams: deps.streams,
       heartbeatMs: deps.sseHeartbeatMs,

@@ -9,6 +9,7 @@ import { startRetentionSweep } from "../chatkit/retention.ts";
 import { createChatKitRouter } from "../chatkit/router.ts";
 import { type Config, originsOf } from "../config.ts";
 import type { Database } from "../db/connect.ts";
+import { createStreamLeases } from "../db/stream-leases.ts";
 import type { Logger } from "../logger.ts";
 import { ensureMcpResource } from "../oauth/resource.ts";
 import { createChangeFeed } from "../sync/change-feed.ts";
@@ -35,8 +36,10 @@ export type GatewayOptions = Pick<
     logger: Logger;
     sseHeartbeatMs?: number;
     sseMaxBufferedBytes?: number;
-    /** Open change streams per user; past it the oldest closes (default 20). */
+    /** Open change streams per user, across all instances; past it a new one gets 429 (default 20). */
     maxStreamsPerUser?: number;
+    /** How long a stream slot held by an instance that died stays taken (db/stream-leases.ts; default 60 s). */
+    streamLeaseMs?: number;
     /** Sign-in, sign-up and device-code limits (auth/throttle.ts defaults). */
     throttle?: Partial<ThrottleLimits>;
     mcpTimeoutMs?: number;
@@ -63,10 +66,15 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
   await feed.start();
   const authChanges = createAuthChanges(database, { logger: opts.logger });
   await authChanges.start();
-  const streams = createStreamRegistry(authChanges, {
-    maxPerUser: opts.maxStreamsPerUser ?? 20,
+  const maxStreamsPerUser = opts.maxStreamsPerUser ?? 20;
+  const streamLeases = createStreamLeases(database.db, {
+    maxPerUser: maxStreamsPerUser,
+    leaseMs: opts.streamLeaseMs ?? 60_000,
     logger: opts.logger,
   });
+  // The shared leases refuse a stream past the limit before it opens; this instance's own cap (closing the
+  // oldest) only acts if leases were lost, e.g. swept while this instance could not reach the database.
+  const streams = createStreamRegistry(authChanges, { maxPerUser: maxStreamsPerUser, logger: opts.logger });
   const sessions = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
   metrics.countStreamsWith(() => feed.subscriberCount());
   const tasks = createTaskServiceClient({
@@ -109,6 +117,8 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     throttle: createAuthThrottle(opts.throttle, database.db),
     sessions,
     streams,
+    streamLeases,
+    maxStreamsPerUser,
     trustProxy: opts.trustProxy,
     allowedHosts: opts.allowedHosts,
     sseHeartbeatMs: opts.sseHeartbeatMs,
@@ -127,6 +137,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
       chatkit?.close();
       await chatAgent?.close();
       await feed.close();
+      await streamLeases.close();
       await authChanges.close();
       await tasks.close();
     },

@@ -58,6 +58,8 @@ const TOOL_ERROR_STATUS: Record<string, number> = {
   not_found: 404,
   invalid_input: 400,
   idempotency_conflict: 422,
+  // The account was deleted after this request's session was checked (another instance, a moment ago).
+  account_deleted: 401,
 };
 
 /** The side panel's REST API: each route is one MCP tool call made as the signed-in user. */

@@ -89,9 +89,32 @@ export async function runTool(
     return { content: [{ type: "text", text: result.text }], structuredContent: result.structured };
   } catch (err) {
     if (err instanceof TaskError) return toolError(err.code, err.message);
+    if (isAccountGone(err)) return toolError("account_deleted", ACCOUNT_GONE_MESSAGE);
     onFault(err, tool.name);
     return toolError("internal", "The task service failed on this call. Try again in a moment.");
   }
+}
+
+export const ACCOUNT_GONE_MESSAGE =
+  "This account no longer exists: it was deleted. Sign in again, or connect with another account.";
+
+/**
+ * A write for a user whose account was deleted after its token was issued (MCP tokens live for minutes): every
+ * row of a user references "user" (foreign keys named `<table>_user_id_user_id_fk`), so the insert fails with
+ * a foreign-key violation on one of them. That is the caller's lost account, not a fault of the service.
+ */
+export function isAccountGone(err: unknown): boolean {
+  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const { code, constraint, constraint_name } = e as {
+      code?: unknown;
+      constraint?: unknown;
+      constraint_name?: unknown;
+    };
+    // postgres.js names the constraint `constraint_name`, PGlite `constraint`.
+    const name = constraint_name ?? constraint;
+    if (code === "23503" && typeof name === "string" && name.endsWith("_user_id_user_id_fk")) return true;
+  }
+  return false;
 }
 
 function toolError(code: string, message: string): CallToolResult {

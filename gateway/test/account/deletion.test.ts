@@ -1,9 +1,13 @@
+import { randomUUID } from "node:crypto";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
+import { ACCOUNT_GONE_MESSAGE } from "../../src/mcp-server/tool.ts";
+import { ACCESS_TOKEN_PREFIX, hashToken, mcpResourceOf } from "../../src/oauth/provider.ts";
 import { TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
@@ -151,7 +155,7 @@ describe("DELETE /api/account", () => {
     }
   });
 
-  it("leaves a still-valid MCP token of the deleted account unable to write", async () => {
+  it("tells a still-valid MCP token of the deleted account that the account is gone, and writes nothing", async () => {
     const erin = await person(gw, database, "erin");
     // The gateway caches MCP tokens for minutes; one minted before the deletion outlives it.
     const token = await signMcpToken(TEST_SECRET, { userId: erin.id, tz: "UTC", audience: gw.mcp.url.href });
@@ -162,9 +166,72 @@ describe("DELETE /api/account", () => {
         requestInit: { headers: { authorization: `Bearer ${token}` } },
       }),
     );
+    // A plain call (answered directly) and a batch (answered by the SDK's server) say the same.
+    const gone = { code: "account_deleted", message: ACCOUNT_GONE_MESSAGE };
     const result = await call(client, "add_task", { title: "written after deletion" });
-    await client.close();
     expect(result.isError).toBe(true);
+    expect(result.structuredContent).toEqual({ error: gone });
+    expect(result.content).toEqual([{ type: "text", text: ACCOUNT_GONE_MESSAGE }]);
+    const batch = await fetch(gw.mcp.url, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${token}`,
+        "content-type": "application/json",
+        accept: "application/json, text/event-stream",
+      },
+      body: JSON.stringify(
+        [1, 2].map((id) => ({
+          jsonrpc: "2.0",
+          id,
+          method: "tools/call",
+          params: { name: "add_task", arguments: { title: `batched ${id}` } },
+        })),
+      ),
+    });
+    const answers = (await batch.json()) as { result: CallToolResult }[];
+    expect(answers.map((a) => a.result.structuredContent)).toEqual([{ error: gone }, { error: gone }]);
+    await client.close();
     expect(await rowsMentioning(erin.id)).toEqual({});
   });
+
+  it("refuses the deleted account's API key and OAuth token at /mcp with 401 and a challenge", async () => {
+    const frank = await person(gw, database, "frank");
+    const { key } = await createApiKey(gw.auth, database.db, { email: frank.email, name: "cli" });
+    const accessToken = await issueOAuthAccessToken(frank);
+    const listTasks = (bearer: string) =>
+      fetch(`${gw.baseUrl}/mcp`, {
+        method: "POST",
+        headers: {
+          authorization: `Bearer ${bearer}`,
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "list_tasks", arguments: {} },
+        }),
+      });
+    for (const bearer of [key, accessToken]) expect((await listTasks(bearer)).status).toBe(200);
+    expect((await deleteAccount(frank, TEST_PASSWORD)).status).toBe(200);
+    for (const bearer of [key, accessToken]) {
+      const res = await listTasks(bearer);
+      expect(res.status).toBe(401);
+      expect(res.headers.get("www-authenticate")).toMatch(
+        /^Bearer error="invalid_token".*resource_metadata=/,
+      );
+    }
+  });
 });
+
+/** A live OAuth access token for `/mcp`, stored as the OAuth provider stores one (digest, resource, expiry). */
+async function issueOAuthAccessToken(who: Person): Promise<string> {
+  const clientId = await grantOAuthClient(database, who);
+  const token = `${ACCESS_TOKEN_PREFIX}${randomUUID()}`;
+  await database.db.execute(sql`update oauth_access_token
+    set token = ${hashToken(token.slice(ACCESS_TOKEN_PREFIX.length))}, scopes = '{tasks}',
+      resources = ${`{${mcpResourceOf(gw.baseUrl)}}`}, expires_at = now() + interval '1 hour'
+    where client_id = ${clientId}`);
+  return token;
+}

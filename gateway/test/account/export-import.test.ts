@@ -1,5 +1,7 @@
+import { request } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TODOIST_COLUMNS } from "../../src/account/csv.ts";
+import { chatItems } from "../../src/db/chat-schema.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 import { addChatThread, addTask, type Person, person } from "./support.ts";
@@ -264,8 +266,93 @@ describe("POST /api/import", () => {
     }
   });
 
-  it("refuses a body over the size limit", async () => {
-    const res = await importFile(alice, `TYPE,CONTENT\n${"task,x\n".repeat(200_000)}`, "text/csv");
-    expect(res.status).toBe(413);
+  it("round-trips an export larger than the gateway's 1 MiB body cap", async () => {
+    const gina = await person(gw, database, "gina");
+    for (let i = 0; i < 20; i++) {
+      await addTask(gw, gina, { title: `long notes ${i}`, notes: `${i} `.padEnd(10_000, "n") });
+    }
+    // A long chat history is most of a real export's weight.
+    const thread = await addChatThread(database, gina, "a long chat");
+    await database.db.insert(chatItems).values({
+      id: `msg_${thread}_long`,
+      threadId: thread,
+      userId: gina.id,
+      type: "user_message",
+      data: { type: "user_message", content: [{ type: "input_text", text: "c".repeat(1_200_000) }] },
+    });
+    const exported = JSON.stringify(await exportOf(gina));
+    expect(exported.length).toBeGreaterThan(1024 * 1024 + 200_000);
+
+    const hana = await person(gw, database, "hana");
+    const first = await importFile(hana, exported, "application/json");
+    expect(first.status).toBe(200);
+    expect(await first.json()).toMatchObject({ tasks: 20, created: 20, failed: [] });
+    const again = await importFile(hana, exported, "application/json");
+    expect(await again.json()).toMatchObject({ created: 0, already_imported: 20 });
+    const notes = Object.fromEntries((await allTasks(hana)).map((t) => [t.title, t.notes]));
+    expect(notes["long notes 7"]).toBe("7 ".padEnd(10_000, "n"));
+  });
+
+  it("refuses a file over 20 MiB with a 413 that names the limit, declared or streamed", async () => {
+    const tooLarge = (res: { status: number; body: string }) => {
+      expect(res.status).toBe(413);
+      const { error } = JSON.parse(res.body) as { error: { code: string; message: string } };
+      expect(error.code).toBe("payload_too_large");
+      expect(error.message).toMatch(/larger than 20 MiB, the most one import takes/);
+    };
+    // A declared length over the cap is refused before a byte is read.
+    tooLarge(await rawImport(alice, { declaredBytes: 20 * 1024 * 1024 + 1, sendBytes: 1024 }));
+    // A chunked body (no length) is cut off by the parser at the cap.
+    tooLarge(await rawImport(alice, { sendBytes: 21 * 1024 * 1024 }));
+  });
+
+  it("reads no import body on the account page before its session is checked", async () => {
+    const res = await fetch(`${gw.baseUrl}/account/import`, {
+      method: "POST",
+      headers: { "content-type": "application/json", origin: gw.baseUrl },
+      body: JSON.stringify({ format: "margin-export", version: 1, tasks: [], pad: "p".repeat(2_000_000) }),
+    });
+    expect(res.status).toBe(401);
   });
 });
+
+/** POST /api/import over a raw socket: a declared length (or chunked), then as many bytes of CSV as asked. */
+function rawImport(
+  who: Person,
+  opts: { declaredBytes?: number; sendBytes: number },
+): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${gw.baseUrl}/api/import`, {
+      method: "POST",
+      headers: {
+        authorization: `Bearer ${who.token}`,
+        "content-type": "text/csv",
+        ...(opts.declaredBytes === undefined ? {} : { "content-length": String(opts.declaredBytes) }),
+      },
+    });
+    let answered = false;
+    req.on("response", (res) => {
+      answered = true;
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (chunk: string) => {
+        body += chunk;
+      });
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    // The gateway answers and closes while the upload goes on: that is the point, not a failure.
+    req.on("error", (err) => {
+      if (!answered) reject(err);
+    });
+    const chunk = Buffer.from(`TYPE,CONTENT\n${"task,x\n".repeat(9_360)}`.slice(0, 64 * 1024));
+    let sent = 0;
+    const pump = () => {
+      while (sent < opts.sendBytes && !answered) {
+        sent += chunk.length;
+        if (!req.write(chunk)) return void req.once("drain", pump);
+      }
+      if (!answered && opts.declaredBytes === undefined) req.end();
+    };
+    pump();
+  });
+}

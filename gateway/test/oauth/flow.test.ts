@@ -69,7 +69,7 @@ const token = (params: Record<string, string>) =>
   });
 
 /** Walks a browser from the authorize URL through sign-in (if needed) and Allow to the client's callback. */
-async function approve(browser: Browser, url: string): Promise<URL> {
+async function approve(browser: Browser, url: string, email = "alice@example.com"): Promise<URL> {
   const start = await browser.navigate(url);
   expect(start.status).toBe(302);
   let location = start.location!;
@@ -78,7 +78,7 @@ async function approve(browser: Browser, url: string): Promise<URL> {
     expect(page.status).toBe(200);
     const fields = hiddenFields(page.body);
     const form = page.body.includes('value="sign-in"')
-      ? { ...fields, action: "sign-in", email: "alice@example.com", password: TEST_PASSWORD }
+      ? { ...fields, action: "sign-in", email, password: TEST_PASSWORD }
       : { ...fields, action: "allow" };
     const answer = await browser.submit(`${gw.baseUrl}/oauth/consent`, form);
     expect(answer.status).toBe(303);
@@ -298,9 +298,10 @@ describe("what the authorization server refuses", () => {
         code_verifier: verifier,
       });
 
+    // RFC 6749 §5.2 / RFC 7636 §4.6: 400 invalid_grant (401 is only for a client that failed to authenticate).
     const wrong = await exchange(code, pkcePair().verifier);
-    expect(wrong.status).toBeGreaterThanOrEqual(400);
-    expect((await wrong.json()).error).toBe("invalid_request");
+    expect(wrong.status).toBe(400);
+    expect((await wrong.json()).error).toBe("invalid_grant");
 
     // The code was spent by the failed attempt; a fresh one is used once and then refused.
     const second = pkcePair();
@@ -315,6 +316,29 @@ describe("what the authorization server refuses", () => {
     expect((await reused.json()).error).toBe("invalid_grant");
     // Replaying a code also revokes what it issued (RFC 9700 §4.5).
     expect(await mcpStatus(access_token)).toBe(401);
+  });
+
+  it("a code whose account was deleted before the exchange (400 invalid_grant)", async () => {
+    const clientId = await registerClient("Outlived");
+    await signUp(gw.baseUrl, "gone-before-exchange@example.com");
+    const pair = pkcePair();
+    const url = authorizeUrl(clientId, pair.challenge);
+    const code = (await approve(createBrowser(), url, "gone-before-exchange@example.com")).searchParams.get(
+      "code",
+    )!;
+    await database.db.delete(user).where(eq(user.email, "gone-before-exchange@example.com"));
+    const res = await token({
+      grant_type: "authorization_code",
+      code,
+      redirect_uri: REDIRECT,
+      client_id: clientId,
+      code_verifier: pair.verifier,
+    });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({
+      error: "invalid_grant",
+      error_description: "The account this code was issued for no longer exists.",
+    });
   });
 
   it("an unregistered redirect URI, without ever redirecting to it", async () => {

@@ -1,9 +1,16 @@
 // Issue 11: limits hold across gateway instances: two gateways on one database spend one budget per user
-// (task writes, REST and /mcp alike) and per account (sign-in failures), and answer 429 with Retry-After.
+// (task writes, REST and /mcp alike; open live streams) and per account (sign-in failures), and answer 429
+// with Retry-After.
+import { type ChildProcess, spawn } from "node:child_process";
+import { once } from "node:events";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { streamLeases, user } from "../../src/db/schema.ts";
 import { postJson, signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
 import { startMcpHttpHarness } from "../support/mcp.ts";
 
 let database: TestDatabase;
@@ -11,6 +18,9 @@ let a: GatewayHarness;
 let b: GatewayHarness;
 
 const WRITES_PER_MINUTE = 6;
+const STREAMS_PER_USER = 20;
+// Short, so a dead instance's slots free within the test; renewed every third of it.
+const STREAM_LEASE_MS = 3000;
 
 beforeAll(async () => {
   database = await createTestDatabase();
@@ -19,6 +29,7 @@ beforeAll(async () => {
     mcp,
     writeRateLimitPerMinute: WRITES_PER_MINUTE,
     throttle: { accountFreeFailures: 2, accountBaseDelaySeconds: 30 },
+    streamLeaseMs: STREAM_LEASE_MS,
   };
   a = await startGatewayHarness(database, opts);
   b = await startGatewayHarness(database, opts);
@@ -68,3 +79,146 @@ describe("limits shared by gateway instances", () => {
     expect(Number(throttled.headers.get("retry-after"))).toBeGreaterThan(20);
   });
 });
+
+type Stream = ReturnType<typeof readSse>;
+
+async function openStream(baseUrl: string, token: string): Promise<Stream> {
+  const res = await fetch(`${baseUrl}/api/changes`, { headers: { authorization: `Bearer ${token}` } });
+  expect(res.status).toBe(200);
+  const stream = readSse(res);
+  await stream.waitFor((events) => events.some((e) => e.event === "ready"));
+  return stream;
+}
+
+/** A stream the limit must refuse: 429, Retry-After, the limit's code. */
+async function expectRefused(gw: GatewayHarness, token: string): Promise<number> {
+  const res = await gw.api("/api/changes", token);
+  expect(res.status).toBe(429);
+  expect((await res.json()).error.code).toBe("too_many_streams");
+  const retryAfter = Number(res.headers.get("retry-after"));
+  expect(retryAfter).toBeGreaterThan(0);
+  return retryAfter;
+}
+
+/** Opens a stream once a slot is free (releases and expiries land in the database a moment later). */
+async function openWhenFree(gw: GatewayHarness, token: string, withinMs: number): Promise<Stream> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const res = await gw.api("/api/changes", token);
+    if (res.status === 200) return readSse(res);
+    expect(res.status).toBe(429);
+    await res.body?.cancel();
+    if (Date.now() > deadline) throw new Error(`no stream slot freed within ${withinMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+const userId = async (email: string) =>
+  (await database.db.select({ id: user.id }).from(user).where(eq(user.email, email)))[0]!.id;
+
+describe("live streams: one budget per user across instances", () => {
+  it("streams opened on both instances spend one budget, and closing one frees a slot", async () => {
+    const token = await signUp(a.baseUrl, "shared-streams@example.com");
+    const streams: Stream[] = [];
+    for (let i = 0; i < STREAMS_PER_USER - 4; i++)
+      streams.push(await openStream((i % 2 ? b : a).baseUrl, token));
+    // Eight opens at once, on both instances, for the last four slots: exactly four get one.
+    const racing = await Promise.all(
+      Array.from({ length: 8 }, (_, i) => (i % 2 ? b : a).api("/api/changes", token)),
+    );
+    expect(racing.map((r) => r.status).sort()).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);
+    for (const res of racing) {
+      if (res.status === 200) streams.push(readSse(res));
+      else await res.body?.cancel();
+    }
+    await expectRefused(a, token);
+    await expectRefused(b, token);
+    // Refusing opens nothing and closes nothing: the 20 stay open.
+    expect(streams.every((s) => !s.events.some((e) => e.event === "closed"))).toBe(true);
+
+    // Another user has a budget of their own.
+    const other = await signUp(b.baseUrl, "shared-streams-other@example.com");
+    const theirs = await openStream(a.baseUrl, other);
+
+    // A stream closed on b gives its slot to a stream on a; then the budget is full again.
+    await streams.pop()!.close();
+    streams.push(await openWhenFree(a, token, 5000));
+    await expectRefused(b, token);
+    for (const s of [...streams, theirs]) await s.close();
+  });
+
+  // PGlite is one process's database, so there the dead instance is what it leaves behind: leases that
+  // nobody renews. On Postgres a real gateway process is killed (SIGKILL: no cleanup runs).
+  it.runIf(testDbKind === "pglite")(
+    "an instance's leases that are no longer renewed stop counting when they run out",
+    async () => {
+      const email = "abandoned-streams@example.com";
+      const token = await signUp(a.baseUrl, email);
+      const id = await userId(email);
+      await database.db.insert(streamLeases).values(
+        Array.from({ length: STREAMS_PER_USER }, () => ({
+          id: crypto.randomUUID(),
+          userId: id,
+          instanceId: "a-dead-instance",
+          expiresAt: sql`now() + ${STREAM_LEASE_MS} * interval '1 millisecond'`,
+        })),
+      );
+      expect(await expectRefused(b, token)).toBeLessThanOrEqual(STREAM_LEASE_MS / 1000);
+      const streams: Stream[] = [];
+      for (let i = 0; i < STREAMS_PER_USER; i++) {
+        streams.push(await openWhenFree(i % 2 ? b : a, token, STREAM_LEASE_MS + 5000));
+      }
+      await expectRefused(a, token);
+      for (const s of streams) await s.close();
+    },
+  );
+
+  it.runIf(testDbKind === "postgres")(
+    "a gateway process killed with its streams open frees their slots when its leases run out",
+    async () => {
+      const email = "killed-instance@example.com";
+      const token = await signUp(a.baseUrl, email);
+      const child = await startGatewayProcess();
+      try {
+        const onDead: Stream[] = [];
+        for (let i = 0; i < STREAMS_PER_USER; i++) onDead.push(await openStream(child.baseUrl, token));
+        child.process.kill("SIGKILL");
+        await once(child.process, "exit");
+        await Promise.all(onDead.map((s) => s.done));
+        // Its rows are still there: nobody closed the streams on the server side.
+        expect(await leaseCount(email)).toBe(STREAMS_PER_USER);
+        expect(await expectRefused(a, token)).toBeLessThanOrEqual(STREAM_LEASE_MS / 1000);
+
+        // Each lease runs out a lease's length after its last renewal (or its opening, if later).
+        const streams: Stream[] = [];
+        for (let i = 0; i < STREAMS_PER_USER; i++) {
+          streams.push(await openWhenFree(i % 2 ? a : b, token, STREAM_LEASE_MS + 5000));
+        }
+        await expectRefused(a, token);
+        for (const s of streams) await s.close();
+      } finally {
+        child.process.kill("SIGKILL");
+      }
+    },
+  );
+});
+
+async function leaseCount(email: string): Promise<number> {
+  const id = await userId(email);
+  return (await database.db.select().from(streamLeases).where(eq(streamLeases.userId, id))).length;
+}
+
+async function startGatewayProcess(): Promise<{ process: ChildProcess; baseUrl: string }> {
+  const script = fileURLToPath(new URL("../support/gateway-process.ts", import.meta.url));
+  const child = spawn(process.execPath, [script, database.url!, String(STREAM_LEASE_MS)], {
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const lines = createInterface({ input: child.stdout! });
+  const [line] = (await Promise.race([
+    once(lines, "line"),
+    once(child, "exit").then(([code]) => {
+      throw new Error(`the gateway process exited (${code}) before listening`);
+    }),
+  ])) as [string];
+  return { process: child, baseUrl: (JSON.parse(line) as { baseUrl: string }).baseUrl };
+}
