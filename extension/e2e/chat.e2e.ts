@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { api, openPanel, startSignedIn, startTestPages, tabIdOf } from "./harness/index.ts";
 
 // The chat view against the real gateway and its offline model (no key, no network).
-const DOCS = fileURLToPath(new URL("../../docs/", import.meta.url));
+const SHOTS = fileURLToPath(new URL("../results/screenshots/", import.meta.url));
 let env: Awaited<ReturnType<typeof startSignedIn>>;
 let pages: Awaited<ReturnType<typeof startTestPages>>;
 let panel: Page;
@@ -113,9 +113,9 @@ describe("the chat view", () => {
     const box = panel.getByRole("checkbox", { name: "Done: Water the plants" }).last();
     await box.waitFor();
 
-    // The screenshot for the README: the panel with the page card, the chat and a task list in it.
-    mkdirSync(DOCS, { recursive: true });
-    await panel.screenshot({ path: `${DOCS}panel.png` });
+    // For a look after a run (git ignores results/; the committed pictures come from `pnpm screenshots`).
+    mkdirSync(SHOTS, { recursive: true });
+    await panel.screenshot({ path: `${SHOTS}chat-widget.png` });
 
     await box.check();
     await expect

@@ -79,7 +79,7 @@ function Panel() {
   }
   const tz = live.user.timezone || detectTimeZone();
   return (
-    <div className="app">
+    <div className={view === "chat" ? "app app-chat" : "app"}>
       <header className="top">
         <nav className="views" aria-label="Views">
           {VIEWS.map((v) => (

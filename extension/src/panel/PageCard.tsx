@@ -45,7 +45,14 @@ export function PageCard({
         {page.favIconUrl && /^(https?|data):/.test(page.favIconUrl) ? (
           <img className="favicon" src={page.favIconUrl} alt="" width={16} height={16} />
         ) : (
-          <span className="favicon favicon-blank" aria-hidden="true" />
+          // A globe, not a grey square: that looked like a checkbox beside the task list's.
+          <svg className="favicon favicon-blank" viewBox="0 0 16 16" aria-hidden="true">
+            <g fill="none" stroke="currentColor" strokeWidth="1.2">
+              <circle cx="8" cy="8" r="6.4" />
+              <ellipse cx="8" cy="8" rx="2.8" ry="6.4" />
+              <path d="M1.6 8h12.8" />
+            </g>
+          </svg>
         )}
         <div className="page-text">
           <div className="page-title" data-testid="page-title" title={page.title}>

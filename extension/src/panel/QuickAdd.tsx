@@ -66,7 +66,7 @@ export function QuickAdd({ connection }: { connection: Connection | null }) {
         ref={inputRef}
         data-testid="quick-add"
         value={text}
-        placeholder="Add a task… e.g. call mom tomorrow 5pm"
+        placeholder="Add a task… e.g. call mom 5pm"
         autoComplete="off"
         maxLength={500}
         onChange={(e) => setText(e.target.value)}
