@@ -64,7 +64,9 @@ describe.skipIf(testDbKind !== "pglite")("taking over a dead process's lock", ()
     const dead = await deadPid();
     const dirs = Array.from({ length: 40 }, (_, i) => path.join(base, `data-${i}`));
     // Half in the format of older versions (a bare pid).
-    dirs.forEach((dir, i) => writeFileSync(`${dir}.lock`, i % 2 ? String(dead) : `${dead} dead-nonce`));
+    for (const [i, dir] of dirs.entries()) {
+      writeFileSync(`${dir}.lock`, i % 2 ? String(dead) : `${dead} dead-nonce`);
+    }
 
     const script = fileURLToPath(new URL("../support/lock-racer.ts", import.meta.url));
     const racers: ChildProcess[] = [];
