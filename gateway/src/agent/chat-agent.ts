@@ -24,7 +24,15 @@ import {
 import { instructionsFor } from "./instructions.ts";
 import type { ModelSource } from "./providers.ts";
 import { startedLabel } from "./summaries.ts";
-import { callTool, functionTools, type HeldCall, rememberTitles, type TurnState } from "./tools.ts";
+import {
+  BULK_HELD_TOOLS,
+  callTool,
+  functionTools,
+  HELD_TOOLS,
+  type HeldCall,
+  rememberTitles,
+  type TurnState,
+} from "./tools.ts";
 
 export type ChatAgentOptions = {
   /** The configured provider's models (providers.ts), or one SDK model for every turn (tests, benchmarks). */
@@ -71,7 +79,12 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
   async function* heldCalls(state: TurnState, input: TurnInput): AsyncIterable<AgentEvent> {
     const held = state.held;
     if (held.length === 0) return;
-    if (held.length === 1 && asksToDelete(input.message) && !isBulkRequest(input.message)) {
+    // One change runs; a delete only when the user's own words asked for one, and not for "everything".
+    const [only] = held;
+    const runs =
+      held.length === 1 &&
+      (only!.tool !== "delete_task" || (asksToDelete(input.message) && !isBulkRequest(input.message)));
+    if (runs) {
       yield* execute(state, held);
       return;
     }
@@ -79,7 +92,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
     yield { type: "confirmation.required", confirmation: confirmationFor(state, held) };
   }
 
-  /** Titles for held deletes of tasks this turn did not read (ids from earlier turns), so the user sees names. */
+  /** Titles for held calls on tasks this turn did not read (ids from earlier turns), so the user sees names. */
   async function lookUpTitles(state: TurnState, held: HeldCall[]) {
     const known = (c: HeldCall) => {
       const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
@@ -135,6 +148,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
         outcomes: new Map(),
         held: [],
         titles: new Map(),
+        bulk: isBulkRequest(input.message),
       };
       const at = now();
       let fns: ReturnType<typeof functionTools>;
@@ -181,7 +195,8 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
             if (full || text) yield { type: "text.done", text: full || text };
             text = "";
           } else if (event.name === "tool_called" && raw.type === "function_call" && raw.callId) {
-            if (raw.name === "delete_task") continue;
+            // Held calls show when they run (or in the confirmation), not when the model asks for them.
+            if (HELD_TOOLS.has(raw.name!) || (state.bulk && BULK_HELD_TOOLS.has(raw.name!))) continue;
             const args = parseArgs(raw.arguments);
             argsOf.set(raw.callId, args);
             yield {
@@ -216,7 +231,14 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
     },
 
     async *runConfirmed({ user, confirmation, signal }) {
-      const state: TurnState = { user, signal, outcomes: new Map(), held: [], titles: new Map() };
+      const state: TurnState = {
+        user,
+        signal,
+        outcomes: new Map(),
+        held: [],
+        titles: new Map(),
+        bulk: false,
+      };
       await tools(user).catch(failTurn);
       yield* execute(
         state,
@@ -232,20 +254,54 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
   };
 }
 
+/** What a held call does, for the confirmation: "Mark done", or for an update what it changes. */
+function changeOf(call: HeldCall): string {
+  const a = call.args;
+  switch (call.tool) {
+    case "delete_task":
+      return "move to the trash";
+    case "complete_task":
+      return "mark done";
+    case "reopen_task":
+      return "reopen";
+    default: {
+      const parts = [
+        typeof a.title === "string" ? `rename to '${a.title}'` : "",
+        a.due === null ? "clear the due date" : typeof a.due === "string" ? `move to ${a.due}` : "",
+        typeof a.priority === "string" ? `set ${a.priority} priority` : "",
+      ].filter(Boolean);
+      return parts.join(", ") || "change";
+    }
+  }
+}
+
 function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmation {
-  const calls = held.map((c) => {
+  const named = held.map((c) => {
     const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
     const title = state.titles.get(id) ?? state.titles.get(id.slice(0, 8));
-    return { tool: c.tool, args: c.args, label: title ? `'${title}'` : `task ${id.slice(0, 8)}` };
+    return { call: c, name: title ? `'${title}'` : `task ${id.slice(0, 8)}`, change: changeOf(c) };
   });
+  // One kind of change says it once ("Mark 3 tasks done: …"); a mix says it per task.
+  const same = named.every((n) => n.change === named[0]!.change);
+  const calls = named.map((n) => ({
+    tool: n.call.tool,
+    args: n.call.args,
+    label: same ? n.name : `${n.name}: ${n.change}`,
+  }));
   const names = calls.map((c) => c.label);
   const shown =
     names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
-  return {
-    id: randomUUID(),
-    prompt: `Move ${calls.length} task${calls.length === 1 ? "" : "s"} to the trash: ${shown}?`,
-    calls,
+  const count = `${calls.length} task${calls.length === 1 ? "" : "s"}`;
+  const fixed: Record<string, string> = {
+    "move to the trash": `Move ${count} to the trash`,
+    "mark done": `Mark ${count} done`,
+    reopen: `Reopen ${count}`,
   };
+  const what = same
+    ? (fixed[named[0]!.change] ?? `Change ${count} (${named[0]!.change})`)
+    : `Change ${count}`;
+  const prompt = `${what}: ${shown}?`;
+  return { id: randomUUID(), prompt, calls };
 }
 
 /** Whether `type` is in the error's chain: `cause`, or the SDK's ToolCallError, which keeps the tool's own

@@ -2,7 +2,8 @@
 const BULK = /\b(all|every|everything|each|entire|whole|both|them|these|those)\b/i;
 
 export function isBulkRequest(message: string): boolean {
-  return BULK.test(message);
+  // Words inside quotes are a title's ("rename "x" to "buy whole milk""), not the request's.
+  return BULK.test(message.replace(/["“][^"”]*["”]/g, " "));
 }
 
 const DELETE = /\b(delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;

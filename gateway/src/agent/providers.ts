@@ -6,6 +6,7 @@ import {
 } from "@openai/agents";
 import OpenAI from "openai";
 import type { PageContext } from "./contract.ts";
+import { KeepThoughtSignatures } from "./gemini.ts";
 import type { ModelConfig } from "./model-config.ts";
 
 /** What a turn's model needs to know that only the turn has (the offline model reads the page and the zone). */
@@ -59,8 +60,10 @@ export function modelSource(
     };
   }
   // Compatible endpoints differ in what they accept: parallel_tool_calls is left out (several reject it), and
-  // the tools' JSON schemas carry no `$schema` (Gemini rejects it; see tools.ts).
-  const model = new OpenAIChatCompletionsModel(client, config.model);
+  // the tools' JSON schemas carry no `$schema` (Gemini rejects it; see tools.ts). Gemini also wants its tool
+  // calls' thought signatures back on the next request of the turn (gemini.ts).
+  const chat = new OpenAIChatCompletionsModel(client, config.model);
+  const model = config.provider === "gemini" ? new KeepThoughtSignatures(chat) : chat;
   return {
     provider: config.provider,
     model: config.model,

@@ -23,16 +23,22 @@ export type TurnState = {
   signal: AbortSignal;
   outcomes: Map<string, CallOutcome>;
   held: HeldCall[];
-  /** Titles of tasks seen in this turn's results, by id and short id, to name held deletes. */
+  /** Titles of tasks seen in this turn's results, by id and short id, to name held calls. */
   titles: Map<string, string>;
+  /** The user asked for a bulk change ("complete all overdue tasks"): changes to tasks wait like deletes. */
+  bulk: boolean;
 };
 
-/** Tools whose calls wait for the end of the turn, where one may run and several need the user's yes. */
+/** Tools whose calls always wait for the end of the turn, where one may run and several need the user's yes. */
 export const HELD_TOOLS = new Set(["delete_task"]);
+/** Changes to existing tasks, which also wait in a turn that asks for a bulk change. */
+export const BULK_HELD_TOOLS = new Set(["complete_task", "reopen_task", "update_task"]);
 
-const HELD_TEXT =
-  "Queued. The app moves it to the trash when you finish, or asks the user first if several tasks are deleted. " +
-  "Do not call delete_task again for it.";
+const heldText = (tool: string) =>
+  tool === "delete_task"
+    ? "Queued. The app moves it to the trash when you finish, or asks the user first if several tasks are deleted. " +
+      "Do not call delete_task again for it."
+    : `Queued. The app makes this change when you finish, or asks the user first if several tasks change. Do not call ${tool} again for it.`;
 
 type ToolParameters = ReturnType<typeof parametersOf>;
 
@@ -113,10 +119,11 @@ export function functionTools(
         const state = runContext!.context;
         const args = (input ?? {}) as Record<string, unknown>;
         const callId = details?.toolCall?.callId ?? `${def.name}-${state.outcomes.size}`;
-        if (HELD_TOOLS.has(def.name)) {
+        if (HELD_TOOLS.has(def.name) || (state.bulk && BULK_HELD_TOOLS.has(def.name))) {
+          const text = heldText(def.name);
           state.held.push({ callId, tool: def.name, args });
-          state.outcomes.set(callId, { ok: true, text: HELD_TEXT, wrote: false, summary: "", held: true });
-          return HELD_TEXT;
+          state.outcomes.set(callId, { ok: true, text, wrote: false, summary: "", held: true });
+          return text;
         }
         try {
           const outcome = await callTool(tasks, state, def.name, args, readOnly);

@@ -211,6 +211,31 @@ export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
   return inRange({ ...dueFromChrono(parsed, opts.tz), tz: opts.tz, phrase: text, recurrence: null });
 }
 
+// Words around a due phrase that are not part of the date ("on friday", "by tomorrow", "the 3rd").
+const DUE_FILLER = /\b(?:on|at|by|due|until|till|before|for|the|this)\b|[,.]/gi;
+
+/**
+ * Whether all of `text` is a due phrase ("friday", "tomorrow 5pm", "every monday"), rather than words with a
+ * date somewhere in them ("gym to friday", "call mum"). For telling "change X to friday" from a rename.
+ */
+export function isDuePhrase(text: string, opts: { now: Date; tz: string }): boolean {
+  const t = text.trim();
+  try {
+    parseDue(t, opts);
+  } catch {
+    return false;
+  }
+  const rec = parseRecurrence(t, opts);
+  const [parsed] = rec ? [] : chronoParse(t, opts);
+  const span = rec
+    ? { index: t.indexOf(rec.text), length: rec.text.length }
+    : parsed
+      ? { index: parsed.result.index, length: parsed.result.text.length }
+      : { index: 0, length: t.length }; // ISO
+  const rest = `${t.slice(0, span.index)} ${t.slice(span.index + span.length)}`;
+  return rest.replace(DUE_FILLER, "").trim() === "";
+}
+
 /**
  * A due for a new task: as `parseDue`, and not in the past. "Today" and earlier today are fine (a task to do
  * now); "yesterday" or "2 weeks ago" are refused, since a new task due then is almost surely a misreading.

@@ -168,6 +168,71 @@ describe("deletes", () => {
   });
 });
 
+/** Lists the tasks, then makes `tool` calls (with `args`) on the listed ones named in `titles` (all when unset). */
+function listThenChange(tool: string, args: Record<string, unknown>, titles?: string[]) {
+  return new RespondingModel((request): ScriptedModelInput => {
+    const results = toolResultsThisTurn(request).length;
+    if (results === 0) return [call("list_tasks", {})];
+    if (results === 1) return listedIds(request, titles).map((id) => call(tool, { task_id: id, ...args }));
+    return [assistantMessage("Done.")];
+  });
+}
+
+describe("bulk changes", () => {
+  it("holds two completes of a bulk request for the user's yes, then runConfirmed completes both", async () => {
+    const agent = world.agent(listThenChange("complete_task", {}, ["Pay rent", "Call mum"]));
+    const user = await userWith("Pay rent", "Call mum", "Book flights");
+
+    const { events } = await turn(agent, user, "complete all of my tasks");
+    const [asked] = ofType(events, "confirmation.required");
+    expect(asked!.confirmation.prompt).toBe("Mark 2 tasks done: 'Pay rent', 'Call mum'?");
+    expect(ofType(events, "tool.started").map((e) => e.tool)).toEqual(["list_tasks"]);
+    const pending = await world.tasks.call(user, "list_tasks", { status: "completed" });
+    expect(pending.structuredContent!.tasks).toEqual([]);
+
+    const confirmed = await collect(
+      agent.runConfirmed({ user, confirmation: asked!.confirmation, signal: new AbortController().signal }),
+    );
+    expect(ofType(confirmed, "tool.finished").map((e) => [e.tool, e.ok, e.summary])).toEqual([
+      ["complete_task", true, "Completed 'Pay rent'"],
+      ["complete_task", true, "Completed 'Call mum'"],
+    ]);
+    const done = await world.tasks.call(user, "list_tasks", { status: "completed" });
+    expect((done.structuredContent!.tasks as { title: string }[]).map((t) => t.title).sort()).toEqual([
+      "Call mum",
+      "Pay rent",
+    ]);
+  });
+
+  it("says what each task gets when a bulk request moves tasks", async () => {
+    const agent = world.agent(listThenChange("update_task", { due: "tomorrow" }));
+    const user = await userWith("Pay rent", "Call mum");
+    const { events } = await turn(agent, user, "move everything to tomorrow");
+    const [asked] = ofType(events, "confirmation.required");
+    expect(asked!.confirmation.prompt).toMatch(/^Change 2 tasks \(move to tomorrow\): /);
+  });
+
+  it("runs a bulk request's single change at the end of the turn, without asking", async () => {
+    const agent = world.agent(listThenChange("complete_task", {}, ["Pay rent"]));
+    const user = await userWith("Pay rent", "Call mum");
+    const { events } = await turn(agent, user, "complete all the rent tasks");
+    expect(ofType(events, "confirmation.required")).toEqual([]);
+    expect(ofType(events, "tool.finished").at(-1)).toMatchObject({ tool: "complete_task", ok: true });
+    const done = await world.tasks.call(user, "list_tasks", { status: "completed" });
+    expect((done.structuredContent!.tasks as { title: string }[]).map((t) => t.title)).toEqual(["Pay rent"]);
+  });
+
+  it("changes named tasks at once: words in a quoted title are not a bulk request", async () => {
+    const agent = world.agent(listThenChange("update_task", { title: "buy whole milk" }, ["buy milk"]));
+    const user = await userWith("buy milk", "Call mum");
+    const { events } = await turn(agent, user, 'rename "buy milk" to "buy whole milk"');
+    expect(ofType(events, "confirmation.required")).toEqual([]);
+    const types = events.map((e) => `${e.type}${"tool" in e ? ` ${e.tool}` : ""}`);
+    // Run when the model asked for it, before its last words.
+    expect(types.indexOf("tool.finished update_task")).toBeLessThan(types.indexOf("text.done"));
+  });
+});
+
 describe("a turn cancelled by the client", () => {
   it("never runs the deletes it was holding", async () => {
     const user = await userWith("Old report");

@@ -1,12 +1,12 @@
 // The real provider code (the `openai` client and the SDK's model classes, as modelSource builds them) against a
 // local fake OpenAI-compatible server, with the real MCP server and database behind the agent's tools.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { AgentTurnError } from "../../src/agent/contract.ts";
 import { type ModelConfig, readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type FakeOpenAI, startFakeOpenAI } from "../support/fake-openai.ts";
+import { type ChatBody, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "../support/fake-openai.ts";
 import { failedTurn, newUser, ofType, startTaskWorld, type TaskWorld, titlesOf, turn } from "./support.ts";
 
 let database: TestDatabase;
@@ -84,6 +84,88 @@ describe("providers through the fake server", () => {
       expect(JSON.stringify(request.body.tools)).not.toContain("$schema");
       expect(request.body).not.toHaveProperty("parallel_tool_calls");
     }
+  });
+
+  describe("gemini thought signatures", () => {
+    const MISSING =
+      "Function call is missing a thought_signature in functionCall parts. This is required for tools to work correctly.";
+
+    /**
+     * Answers as Gemini's thinking models do: each tool call is signed, and a request that sends a call back
+     * without the signature it was given is refused with 400. Each turn adds a task, then lists, then answers.
+     */
+    function signingGemini() {
+      const issued = new Map<string, string>();
+      let calls = 0;
+      const signed = (name: string, args: Record<string, unknown>) => {
+        const id = `call_sig${++calls}`;
+        issued.set(id, `sig-${calls}`);
+        return { name, arguments: args, id, thoughtSignature: `sig-${calls}` };
+      };
+      fake.respondWith((request): FakeReply => {
+        for (const message of (request.body as ChatBody).messages) {
+          for (const call of message.tool_calls ?? []) {
+            const sent = (
+              call as { id?: string; extra_content?: { google?: { thought_signature?: string } } }
+            ).extra_content?.google?.thought_signature;
+            if (sent !== issued.get((call as { id?: string }).id ?? ""))
+              return { status: 400, message: MISSING };
+          }
+        }
+        const lines = request.transcript;
+        const lastUser = lines.findLastIndex((l) => l.startsWith("user: "));
+        const results = lines.slice(lastUser + 1).filter((l) => l.startsWith("tool: ")).length;
+        const title = lines[lastUser]!.slice("user: add ".length);
+        if (results === 0) return { toolCalls: [signed("add_task", { title })] };
+        if (results === 1) return { toolCalls: [signed("list_tasks", {})] };
+        return { text: `Added ${title}.` };
+      });
+      return issued;
+    }
+
+    afterEach(() => {
+      fake.respondWith(() => ({ status: 500, message: "fake-openai: no reply scripted for this request" }));
+    });
+
+    it("sends each tool call back with its signature through a two-step turn and a follow-up turn", async () => {
+      const agent = agentFor({ MODEL_PROVIDER: "gemini", GEMINI_API_KEY: "g-key" });
+      const user = await newUser(database);
+      signingGemini();
+
+      const first = await turn(agent, user, "add Signed errand");
+      expect(first.text).toBe("Added Signed errand.");
+      expect(fake.requests.map((r) => r.stream)).toEqual([true, true, true]);
+      // The third request carries both calls of the turn, each with the signature it came with.
+      const sentBack = (fake.requests[2]!.body as ChatBody).messages.flatMap((m) => m.tool_calls ?? []);
+      expect(sentBack).toMatchObject([
+        { function: { name: "add_task" }, extra_content: { google: { thought_signature: "sig-1" } } },
+        { function: { name: "list_tasks" }, extra_content: { google: { thought_signature: "sig-2" } } },
+      ]);
+
+      // The next turn, with the first one as history (as the ChatKit server builds it: its messages).
+      const history = [
+        { role: "user" as const, content: "add Signed errand" },
+        {
+          role: "assistant" as const,
+          status: "completed" as const,
+          content: [{ type: "output_text" as const, text: first.text }],
+        },
+      ];
+      const second = await turn(agent, user, "add Second errand", { history });
+      expect(second.text).toBe("Added Second errand.");
+      // Three more requests, none refused: the turn's own calls went back signed.
+      expect(fake.requests).toHaveLength(6);
+      expect((await titlesOf(database, user.id)).kept).toEqual(["Second errand", "Signed errand"]);
+    });
+
+    it("is needed: without it the same endpoint refuses the turn's second request", async () => {
+      const agent = compatible();
+      const user = await newUser(database);
+      signingGemini();
+      const err = await failedTurn(agent, user, "add Unsigned errand");
+      expect(err.message).toBe("The model provider refused the request.");
+      expect(fake.requests).toHaveLength(2);
+    });
   });
 
   it("openai: the Responses API adds a task, one tool call at a time", async () => {

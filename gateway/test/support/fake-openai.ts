@@ -23,7 +23,16 @@ export type FakeReply =
    */
   | { hang: true; text?: string; pieces?: number };
 
-export type FakeToolCall = { name: string; arguments: Record<string, unknown> | string; id?: string };
+export type FakeToolCall = {
+  name: string;
+  arguments: Record<string, unknown> | string;
+  id?: string;
+  /** Sent as Gemini does: `extra_content: { google: { thought_signature } }` on the call. */
+  thoughtSignature?: string;
+};
+
+const extraContent = (call: FakeToolCall) =>
+  call.thoughtSignature ? { extra_content: { google: { thought_signature: call.thoughtSignature } } } : {};
 
 /** What a request asked, as the server received it. */
 export type RecordedRequest = {
@@ -145,6 +154,7 @@ function chatCompletion(reply: Exclude<FakeReply, { status: number } | { hang: t
                   id: c.id ?? nextId("call"),
                   type: "function",
                   function: { name: c.name, arguments: argumentsText(c) },
+                  ...extraContent(c),
                 })),
               }
             : {}),
@@ -184,6 +194,7 @@ function* chatChunks(
           id: call.id ?? nextId("call"),
           type: "function",
           function: { name: call.name, arguments: "" },
+          ...extraContent(call),
         },
       ],
     });

@@ -1,4 +1,5 @@
 // The offline model's understanding of a message: plain commands in varied phrasings, nothing more.
+import { extractDueFromTitle, isDuePhrase } from "../../tasks/due.ts";
 
 export type Priority = "low" | "medium" | "high";
 
@@ -10,19 +11,37 @@ export type ListFilter = {
   label: string;
 };
 
+/** A change to one task the user names by title (or by its place in the last list: "the second one"). */
+export type Edit =
+  | { kind: "complete"; target: string }
+  | { kind: "reopen"; target: string }
+  | { kind: "reschedule"; target: string; due: string; alternatives?: Edit[] }
+  | { kind: "rename"; target: string; title: string; alternatives?: Edit[] }
+  /** Moves the due by whole days from where it is ("delay X by a day": 1, "bring X forward a week": -7). */
+  | { kind: "shift"; target: string; days: number }
+  | { kind: "priority"; target: string; priority: Priority }
+  | { kind: "delete"; target: string };
+
+/** The same change to several tasks: those the last answer listed, or those a filter finds. */
+export type Bulk = {
+  kind: "bulk";
+  change: Exclude<Edit, { kind: "rename" | "shift" }>;
+  /** "all of them", "these": the tasks of the previous answer (else, for "all"/"everything", `filter`'s). */
+  listed: "required" | "preferred" | "no";
+  filter: ListFilter;
+};
+
 export type Command =
   | { kind: "greeting" }
   | { kind: "thanks" }
-  | { kind: "add"; titles: string[]; priority?: Priority }
+  /** `split`: the titles came from a comma list ("add milk, eggs, bread"), which the answer says. */
+  | { kind: "add"; titles: string[]; priority?: Priority; split?: boolean }
   | { kind: "list"; filter: ListFilter }
-  | { kind: "complete"; target: string }
-  | { kind: "reopen"; target: string }
-  | { kind: "reschedule"; target: string; due: string }
-  | { kind: "rename"; target: string; title: string }
-  | { kind: "priority"; target: string; priority: Priority }
-  | { kind: "delete"; target: string }
-  | { kind: "delete_all" }
-  /** A change to "it" or "all of them": the offline model acts on one task named by its title. */
+  | Edit
+  | Bulk
+  /** "the second one" alone: the previous request, on that task of the previous answer. */
+  | { kind: "pick"; target: string }
+  /** A change to "it" or "that": the offline model acts on one task named by its title. */
   | { kind: "vague" }
   /** `action` names what the user means to do with the page ("Read"), and prefixes its title. */
   | { kind: "save_page"; due?: string; action?: string }
@@ -92,16 +111,48 @@ function priorityOf(text: string): { rest: string; priority?: Priority } {
   return { rest, priority: word === "asap" ? "high" : priorityWord(word) };
 }
 
-/** The titles of an add: quoted ones each make a task (`add "eggs" and "bread"`); else the whole text is one. */
-function titlesOf(text: string): string[] {
+/** Date words are read the same in any zone; only whether they are dates matters here. */
+const anyDay = () => ({ now: new Date(), tz: "UTC" });
+const isDue = (text: string) => isDuePhrase(text, anyDay());
+
+// Not the start of another task: a clause that goes on about the first ("…, which is next month").
+const CLAUSE = /^(?:which|that|who|because|so|but|since|when|where|if|as|or|then)\b/i;
+const NAME = /^[A-Z][\w'’-]*$/;
+
+/**
+ * A comma list ("milk, eggs and bread", "call mum, book flights") as its items, or undefined when the commas
+ * belong to one task: a due with a comma ("tomorrow, 5pm"), a clause, or names ("dinner with Anna, Ben and
+ * Carl"). A due at the end of the last item ("…, bread tomorrow") is meant for each.
+ */
+function commaList(text: string): string[] | undefined {
+  if (!text.includes(",")) return undefined;
+  const parts = text.split(/\s*,\s*/).map((p) => p.replace(/^(?:and|&)\s+/i, "").trim());
+  const last = parts.pop()!;
+  const items = [...parts, ...last.split(/\s+(?:and|&)\s+/i)].map((p) => clean(p));
+  const rest = items.slice(1);
+  if (items.length < 2 || items.some((i) => !i)) return undefined;
+  if (rest.some((i) => isDue(i) || CLAUSE.test(i)) || rest.every((i) => NAME.test(i))) return undefined;
+  const shared = extractDueFromTitle(items.at(-1)!, anyDay());
+  if (!shared || !items.at(-1)!.toLowerCase().endsWith(shared.due.phrase.toLowerCase())) return items;
+  items[items.length - 1] = shared.title;
+  return items.map((i) => `${i} ${shared.due.phrase}`);
+}
+
+/**
+ * The titles of an add: quoted ones each make a task (`add "eggs" and "bread"`), so do the items of a comma
+ * list (`add milk, eggs, bread`); else the whole text is one.
+ */
+function titlesOf(text: string): { titles: string[]; split?: boolean } {
   const quoted = [...text.matchAll(/["“]([^"”]+)["”]/g)].map((m) => m[1]!.trim()).filter(Boolean);
   if (quoted.length) {
     // Words after the last quote (a shared due such as "tomorrow") apply to each.
     const tail = text.slice(text.lastIndexOf(quoted.at(-1)!) + quoted.at(-1)!.length).replace(/^["”]/, "");
     const shared = tail.replace(/^\s*(?:,|and\b)?\s*/i, "").trim();
-    return quoted.map((q) => (shared ? `${q} ${shared}` : q));
+    return { titles: quoted.map((q) => (shared ? `${q} ${shared}` : q)) };
   }
-  return [clean(text)].filter(Boolean);
+  const items = commaList(text);
+  if (items) return { titles: items, split: true };
+  return { titles: [clean(text)].filter(Boolean) };
 }
 
 function listFilter(t: string): ListFilter | undefined {
@@ -140,10 +191,109 @@ const REMIND_PAGE =
 const NO_DUE = /^(?:later|sometime|some time|someday|soon|eventually)$/;
 
 const DELETE_ALL =
-  /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all(?: of)?(?: my| the)?(?: tasks| to-?dos| of them)?|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
-/** References that name no task: acting on a title search for "all" or "it" would hit whatever contains it. */
-const VAGUE =
-  /^(?:all|all of them|everything|every task|them|it|that|this|these|those|the (?:first|last|other) one|one)$/i;
+  /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all(?: of)?(?: my| the)?(?: tasks| to-?dos)?|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
+/** References that name no task: acting on a title search for "it" would hit whatever contains it. */
+const VAGUE = /^(?:it|that|this|that one|this one|one|the other one|other one)$/i;
+
+const ORDINALS = [
+  "first",
+  "second",
+  "third",
+  "fourth",
+  "fifth",
+  "sixth",
+  "seventh",
+  "eighth",
+  "ninth",
+  "tenth",
+];
+const ORDINAL =
+  /^(?:the\s+)?(?:(first|second|third|fourth|fifth|sixth|seventh|eighth|ninth|tenth|last)|(\d{1,2})(?:st|nd|rd|th)|(?:number|no\.?|#)\s*(\d{1,2}))(?:\s+(?:one|task|item|on the list))?$/i;
+
+/** A place in the previous answer's list ("the second one", "2nd", "number 3", "the last one"): 1-based, -1 for last. */
+export function ordinalOf(reference: string): number | undefined {
+  const m = reference.trim().match(ORDINAL);
+  if (!m) return undefined;
+  if (m[1]) return m[1].toLowerCase() === "last" ? -1 : ORDINALS.indexOf(m[1].toLowerCase()) + 1;
+  const n = Number(m[2] ?? m[3]);
+  return n >= 1 ? n : undefined;
+}
+
+// "all", "everything", "all overdue tasks", "every task due today": the rest (if any) says which tasks.
+const EVERY = /^(?:all|every|everything|each)\b(?:\s+of)?(\s+(?:them|these|those))?(?:\s+(?:my|the))?\s*/i;
+const THEM = /^(?:them|these|those|both|both of them|these ones|those ones|the ones above)$/i;
+
+/** The same change to several tasks, when the target names a group rather than a task. */
+function bulkOf(edit: Edit): Bulk | undefined {
+  if (edit.kind === "rename" || edit.kind === "shift") return undefined;
+  const filter: ListFilter =
+    edit.kind === "reopen"
+      ? { status: "completed", label: "completed" }
+      : { status: "pending", label: "open" };
+  if (THEM.test(edit.target)) return { kind: "bulk", change: edit, listed: "required", filter };
+  const m = edit.target.match(EVERY);
+  if (!m) return undefined;
+  if (m[1]) return { kind: "bulk", change: edit, listed: "required", filter };
+  const rest = edit.target.slice(m[0].length).toLowerCase();
+  if (!rest) return { kind: "bulk", change: edit, listed: "preferred", filter };
+  return { kind: "bulk", change: edit, listed: "no", filter: listFilter(rest) ?? filter };
+}
+
+/** Every way to cut `body` at `sep` into a task and what it becomes, the shortest task first. */
+function cuts(body: string, sep: RegExp): [string, string][] {
+  return [...body.matchAll(sep)]
+    .map((m): [string, string] => [body.slice(0, m.index), body.slice(m.index! + m[0].length)])
+    .filter(([task, value]) => task.trim() && value.trim());
+}
+
+/**
+ * A change whose task and new value are split by a word that titles hold too ("rename go to gym to go to the
+ * gym"): each cut is an alternative, and the model picks the one whose task is a title. Without an exact title
+ * the `prefer`red cut (else the first) is meant.
+ */
+function cutEdit(
+  body: string,
+  sep: RegExp,
+  make: (task: string, value: string) => Edit | undefined,
+  prefer: (edit: Edit) => boolean = () => false,
+): Edit | undefined {
+  const all = cuts(body, sep).flatMap(([task, value]) => make(target(task), clean(value)) ?? []);
+  const primary = all.find(prefer) ?? all[0];
+  if (!primary || all.length === 1) return primary;
+  return primary.kind === "rename" || primary.kind === "reschedule"
+    ? { ...primary, alternatives: all }
+    : primary;
+}
+
+const rename = (task: string, title: string): Edit => ({ kind: "rename", target: task, title });
+const reschedule = (task: string, due: string): Edit => ({ kind: "reschedule", target: task, due });
+const STATUS_WORD = /^(?:done|complete|completed|finished|open|pending|not done|undone)$/i;
+
+const COUNTS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  "a couple of": 2,
+};
+// "delay X by a day", "push X back 2 days", "postpone X for a week", "bring X forward a day", "move X 3 days later".
+const SHIFT =
+  /^(move|reschedule|push|postpone|shift|delay|bump|defer|put off|bring|pull)\s+(?:(back|out|forward|ahead)\s+)?(.+?)\s+(?:(back|out|forward|ahead|earlier|later)\s+)?(?:by\s+|for\s+)?(a couple of|a|an|one|two|three|four|five|six|seven|\d{1,3})\s+(days?|weeks?)(?:\s+(later|earlier|back|forward|ahead|out))?$/i;
+
+function shiftOf(m: RegExpMatchArray): Edit {
+  const count = /^\d+$/.test(m[5]!) ? Number(m[5]) : (COUNTS[m[5]!.toLowerCase()] ?? 1);
+  const days = count * (/^week/i.test(m[6]!) ? 7 : 1);
+  // "bring forward" and "earlier" move it sooner; "push back", "delay", "later" move it later.
+  const sooner =
+    /^(?:bring|pull)$/i.test(m[1]!) ||
+    [m[2], m[4], m[7]].some((w) => w && /^(?:forward|ahead|earlier)$/i.test(w));
+  return { kind: "shift", target: target(m[3]!), days: sooner ? -days : days };
+}
 
 const ADD =
   /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
@@ -156,17 +306,21 @@ type Pattern = [RegExp, (m: RegExpMatchArray) => Command | undefined];
 
 // Tried in order; the first that matches and gives a command wins. Task titles are the captured parts.
 const PATTERNS: Pattern[] = [
+  [/^(?:rename|retitle)\s+(.+)$/i, (m) => cutEdit(m[1]!, /\s+(?:to|as|into)\s+/gi, rename)],
   [
-    /^(?:rename|retitle)\s+(.+?)\s+(?:to|as|into)\s+(.+)$/i,
-    (m) => ({ kind: "rename", target: target(m[1]!), title: clean(m[2]!) }),
+    /^(?:change|set|update)\s+(?:the\s+)?(?:title|name)\s+(?:of|for)\s+(.+)$/i,
+    (m) => cutEdit(m[1]!, /\s+to\s+/gi, rename),
   ],
+  [SHIFT, shiftOf],
   [
-    /^(?:change|set|update)\s+(?:the\s+)?(?:title|name)\s+(?:of|for)\s+(.+?)\s+to\s+(.+)$/i,
-    (m) => ({ kind: "rename", target: target(m[1]!), title: clean(m[2]!) }),
-  ],
-  [
-    /^(?:move|reschedule|push|postpone|shift|delay|bump|defer|put off)\s+(.+?)\s+(?:to|until|till|for|back to|out to)\s+(.+)$/i,
-    (m) => ({ kind: "reschedule", target: target(m[1]!), due: clean(m[2]!) }),
+    /^(?:move|reschedule|push|postpone|shift|delay|bump|defer|put off)\s+(.+)$/i,
+    (m) =>
+      cutEdit(
+        m[1]!,
+        /\s+(?:to|until|till|for|back to|out to)\s+/gi,
+        reschedule,
+        (e) => "due" in e && isDue(e.due),
+      ),
   ],
   [
     /^(?:change|set|update|make)\s+(?:the\s+)?(?:due(?:\s+date)?|deadline|date)\s+(?:of|for|on)\s+(.+?)\s+(?:to|for)\s+(.+)$/i,
@@ -191,6 +345,18 @@ const PATTERNS: Pattern[] = [
   [/^(?:prioriti[sz]e|raise the priority of|bump up)\s+(.+)$/i, (m) => priorityCommand(m[1]!, "high")],
   [/^(?:deprioriti[sz]e|lower the priority of)\s+(.+)$/i, (m) => priorityCommand(m[1]!, "low")],
   [/^(.+?)\s+is\s+(urgent|important)$/i, (m) => priorityCommand(m[1]!, m[2]!)],
+  [
+    // "change X to friday" moves it; "change X to Y" with no date in Y renames it.
+    /^(?:change|update|switch)\s+(.+)$/i,
+    (m) =>
+      cutEdit(
+        m[1]!,
+        /\s+to\s+/gi,
+        (task, value) =>
+          STATUS_WORD.test(value) ? undefined : isDue(value) ? reschedule(task, value) : rename(task, value),
+        (e) => e.kind === "reschedule",
+      ),
+  ],
   [
     /^(?:reopen|re-open|uncomplete|undo|uncheck|untick|unmark|restart)\s+(.+)$/i,
     (m) => ({ kind: "reopen", target: target(m[1]!) }),
@@ -227,8 +393,8 @@ const PATTERNS: Pattern[] = [
     ADD,
     (m) => {
       const { rest, priority } = priorityOf(m[1]!);
-      const titles = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
-      return titles.length ? { kind: "add", titles, priority } : undefined;
+      const { titles, split } = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
+      return titles.length ? { kind: "add", titles, priority, ...(split ? { split } : {}) } : undefined;
     },
   ],
 ];
@@ -260,13 +426,25 @@ export function parseCommand(message: string): Command {
       ...(action ? { action: action[0]!.toUpperCase() + action.slice(1) } : {}),
     };
   }
-  if (DELETE_ALL.test(t)) return { kind: "delete_all" };
+  if (DELETE_ALL.test(t))
+    return {
+      kind: "bulk",
+      change: { kind: "delete", target: "everything" },
+      listed: "no",
+      filter: { status: "pending", label: "open" },
+    };
+  if (ordinalOf(text) !== undefined) return { kind: "pick", target: text };
 
   for (const [pattern, command] of PATTERNS) {
     const m = text.match(pattern);
     const found = m && command(m);
-    if (found && "target" in found && VAGUE.test(found.target)) return { kind: "vague" };
-    if (found) return found;
+    if (!found) continue;
+    if ("target" in found) {
+      const bulk = bulkOf(found as Edit);
+      if (bulk) return bulk;
+      if (VAGUE.test(found.target)) return { kind: "vague" };
+    }
+    return found;
   }
 
   if (

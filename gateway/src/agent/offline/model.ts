@@ -9,7 +9,15 @@ import {
 } from "@openai/agents";
 import { Temporal } from "temporal-polyfill";
 import type { PageContext } from "../contract.ts";
-import { type Command, type ListFilter, parseCommand, selectionLines } from "./commands.ts";
+import {
+  type Bulk,
+  type Command,
+  type Edit,
+  type ListFilter,
+  ordinalOf,
+  parseCommand,
+  selectionLines,
+} from "./commands.ts";
 
 export type OfflineContext = { timezone: string; now: Date; page?: PageContext };
 
@@ -96,10 +104,17 @@ export class OfflineModel implements Model {
     const results = items
       .slice(lastUser + 1)
       .flatMap((i) => (i.type === "function_call_result" ? [outputOf(i)] : []));
-    const previousAnswer = items
-      .slice(0, Math.max(lastUser, 0))
-      .findLast((i) => "role" in i && i.role === "assistant");
-    return this.#step(parseCommand(message), results, previousAnswer ? textOf(previousAnswer) : "");
+    const earlier = items.slice(0, Math.max(lastUser, 0));
+    const answerAt = earlier.findLastIndex((i) => "role" in i && i.role === "assistant");
+    const previous = answerAt >= 0 ? textOf(earlier[answerAt]!) : "";
+    let cmd = parseCommand(message);
+    if (cmd.kind === "pick") {
+      // "the second one" answers "Which one?": the request asked before it, on that task.
+      const asked = earlier.slice(0, Math.max(answerAt, 0)).findLast((i) => "role" in i && i.role === "user");
+      const before = asked ? parseCommand(textOf(asked)) : undefined;
+      cmd = before && "target" in before ? { ...before, target: cmd.target } : { kind: "vague" };
+    }
+    return this.#step(cmd, results, previous);
   }
 
   #step(cmd: Command, results: string[], previous: string): Step {
@@ -123,6 +138,11 @@ export class OfflineModel implements Model {
       case "no":
         return { say: "OK, I left everything as it was." };
       case "add": {
+        if (results.length && cmd.split) {
+          return {
+            say: `I added these as ${results.length} separate tasks (put the words in quotes to keep them as one task):\n${added(results)}`,
+          };
+        }
         if (results.length) return { say: added(results) };
         return {
           calls: cmd.titles.map((title) => ({
@@ -175,18 +195,12 @@ export class OfflineModel implements Model {
       case "delete":
       case "reschedule":
       case "rename":
+      case "shift":
       case "priority":
-        return this.#onOne(cmd, results);
-      case "delete_all": {
-        if (!results.length)
-          return { calls: [{ name: "list_tasks", args: { status: "pending", limit: 200 } }] };
-        if (results.length === 1) {
-          const tasks = tasksOf(results[0]!);
-          if (!tasks.length) return { say: "Your list is already empty." };
-          return { calls: tasks.map((t) => ({ name: "delete_task", args: { task_id: t.id } })) };
-        }
-        return { say: "Those tasks need your confirmation before they go to the trash." };
-      }
+        return this.#onOne(cmd, results, previous);
+      case "bulk":
+        return this.#bulk(cmd, results, previous);
+      case "pick":
       case "vague":
         return {
           say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
@@ -198,69 +212,94 @@ export class OfflineModel implements Model {
     }
   }
 
-  /** Find one task by title, then act on it; asks which when several match, says so when none does. */
-  #onOne(
-    cmd: Extract<Command, { kind: "complete" | "reopen" | "delete" | "reschedule" | "rename" | "priority" }>,
-    results: string[],
-  ): Step {
+  /**
+   * Find one task by title (or by its place in the previous answer's list), then act on it; asks which when
+   * several match, says so when none does.
+   */
+  #onOne(cmd: Edit, results: string[], previous: string): Step {
+    const place = ordinalOf(cmd.target);
+    if (place !== undefined) {
+      const listed = listTitles(previous);
+      if (!listed.length)
+        return { say: "Which task do you mean? Name it by its title, or ask for a list first." };
+      const title = place === -1 ? listed.at(-1) : listed[place - 1];
+      if (!title) return { say: `The last list had ${listed.length} task${listed.length === 1 ? "" : "s"}.` };
+      return this.#onOne({ ...cmd, target: title, alternatives: undefined } as Edit, results, "");
+    }
+    const options: Edit[] = "alternatives" in cmd && cmd.alternatives ? cmd.alternatives : [cmd];
+    // The shortest task of the cuts is in every longer one, so one search finds them all.
+    const search = options.reduce((a, b) => (b.target.length < a.target.length ? b : a)).target;
     const status = cmd.kind === "reopen" ? "completed" : "pending";
     if (!results.length)
-      return { calls: [{ name: "list_tasks", args: { status, query: cmd.target, limit: 20 } }] };
+      return { calls: [{ name: "list_tasks", args: { status, query: search, limit: 50 } }] };
+    const picked = pick(cmd, options, tasksOf(results[0]!));
+    if ("say" in picked) return picked;
+    const { edit, task } = picked;
+    if (results.length === 1) return { calls: [callFor(edit, task, this.#today())] };
+    const said = firstLine(results.at(-1)!);
+    // Held by the app until the end of the turn (a delete, or a change in a turn that sounds like a bulk one).
+    if (said.startsWith("Queued")) return { say: willDo(edit, task) };
+    if (edit.kind === "shift" && !task.due)
+      return { say: `${said} It had no due date, so I counted from today.` };
+    return { say: said };
+  }
+
+  /** The same change to several tasks: listed first, then one call each; the app asks before more than one. */
+  #bulk(cmd: Bulk, results: string[], previous: string): Step {
+    const listed = cmd.listed === "no" ? [] : listTitles(previous);
+    if (cmd.listed === "required" && !listed.length)
+      return { say: "Which tasks do you mean? Ask for a list first, or name them by their titles." };
+    const byList = listed.length > 0;
+    const change = cmd.change;
+    if (!results.length) {
+      const args = byList
+        ? { status: change.kind === "reopen" ? "completed" : "pending", limit: 200 }
+        : { ...listArgs(cmd.filter), limit: 200 };
+      return { calls: [{ name: "list_tasks", args }] };
+    }
+    const wanted = new Set(listed.map((t) => t.toLowerCase()));
+    const tasks = tasksOf(results[0]!).filter((t) =>
+      byList ? wanted.has(t.title.toLowerCase()) : this.#inWindow(t, cmd.filter),
+    );
     if (results.length === 1) {
-      const found = tasksOf(results[0]!);
-      const wanted = cmd.target.toLowerCase();
-      const exact = found.filter((t) => t.title.toLowerCase() === wanted);
-      const matches = exact.length ? exact : found;
-      if (!matches.length) {
-        const where = cmd.kind === "reopen" ? "completed tasks" : "open tasks";
-        return { say: `I couldn't find “${cmd.target}” among your ${where}.` };
-      }
-      if (matches.length > 1) {
+      if (!tasks.length) {
+        const label = cmd.filter.label;
+        if (byList) return { say: "None of those tasks are there to change any more." };
         return {
-          say: `Which one? ${matches
-            .slice(0, 5)
-            .map((t) => `“${t.title}”${t.due ? ` (due ${when(t)})` : ""}`)
-            .join(", ")}. Say it with the full title.`,
+          say: label.startsWith("due") ? `You have no tasks ${label}.` : `You have no ${label} tasks.`,
         };
       }
-      const id = matches[0]!.id;
-      switch (cmd.kind) {
-        case "complete":
-          return { calls: [{ name: "complete_task", args: { task_id: id } }] };
-        case "reopen":
-          return { calls: [{ name: "reopen_task", args: { task_id: id } }] };
-        case "delete":
-          return { calls: [{ name: "delete_task", args: { task_id: id } }] };
-        case "reschedule":
-          return { calls: [{ name: "update_task", args: { task_id: id, due: cmd.due } }] };
-        case "rename":
-          return { calls: [{ name: "update_task", args: { task_id: id, title: cmd.title } }] };
-        case "priority":
-          return { calls: [{ name: "update_task", args: { task_id: id, priority: cmd.priority } }] };
-      }
+      return { calls: tasks.map((t) => callFor(change, t, this.#today())) };
     }
-    if (cmd.kind === "delete") {
-      const task = tasksOf(results[0]!).find((t) => t.title.toLowerCase() === cmd.target.toLowerCase());
-      return { say: `“${task?.title ?? cmd.target}” goes to the trash.` };
-    }
-    return { say: firstLine(results.at(-1)!) };
+    const done = results.slice(1);
+    const held = done.filter((r) => r.startsWith("Queued")).length;
+    if (held === 0) return { say: added(done) };
+    // The app runs a single change at the end of the turn, and asks first for more (or for any delete).
+    if (held > 1 || change.kind === "delete")
+      return { say: `${held === 1 ? "That task waits" : `These ${held} tasks wait`} for your confirmation.` };
+    return { say: tasks[0] ? willDo(change, tasks[0]) : added(done) };
+  }
+
+  #today(): Temporal.PlainDate {
+    return Temporal.Instant.fromEpochMilliseconds(this.#ctx.now.getTime())
+      .toZonedDateTimeISO(this.#ctx.timezone)
+      .toPlainDate();
+  }
+
+  #inWindow(t: TaskView, filter: ListFilter): boolean {
+    if (!filter.window) return true;
+    if (!t.due) return false;
+    const today = this.#today();
+    const date = Temporal.PlainDate.from(t.due.date);
+    if (filter.window === "tomorrow") return date.equals(today.add({ days: 1 }));
+    return (
+      Temporal.PlainDate.compare(date, today) >= 0 &&
+      Temporal.PlainDate.compare(date, today.add({ days: 6 })) <= 0
+    );
   }
 
   #listed(tasks: TaskView[], filter: ListFilter): string {
-    const today = Temporal.Instant.fromEpochMilliseconds(this.#ctx.now.getTime())
-      .toZonedDateTimeISO(this.#ctx.timezone)
-      .toPlainDate();
-    const inWindow = (t: TaskView) => {
-      if (!filter.window) return true;
-      if (!t.due) return false;
-      const date = Temporal.PlainDate.from(t.due.date);
-      if (filter.window === "tomorrow") return date.equals(today.add({ days: 1 }));
-      return (
-        Temporal.PlainDate.compare(date, today) >= 0 &&
-        Temporal.PlainDate.compare(date, today.add({ days: 6 })) <= 0
-      );
-    };
-    const shown = tasks.filter(inWindow);
+    const shown = tasks.filter((t) => this.#inWindow(t, filter));
     if (!shown.length) return `Nothing ${filter.label === "open" ? "open" : filter.label} right now.`;
     const lines = shown
       .slice(0, 20)
@@ -276,6 +315,102 @@ function listArgs(filter: ListFilter): Record<string, unknown> {
     ...(filter.due ? { due: filter.due } : {}),
     limit: 100,
   };
+}
+
+/**
+ * The one task an edit means among those found: a cut whose task is a title wins (the longest such), else the
+ * intended cut, by the words in titles. Asks which when several match, says so when none does.
+ */
+function pick(
+  cmd: Edit,
+  options: Edit[],
+  found: TaskView[],
+): { edit: Edit; task: TaskView } | { say: string } {
+  const exactly = (e: Edit) => found.filter((t) => t.title.toLowerCase() === e.target.toLowerCase());
+  const named = [...options].sort((x, y) => y.target.length - x.target.length).find((e) => exactly(e).length);
+  const edit = named ?? cmd;
+  const exact = exactly(edit);
+  const matches = exact.length
+    ? exact
+    : found.filter((t) => t.title.toLowerCase().includes(edit.target.toLowerCase()));
+  if (!matches.length) {
+    const where = cmd.kind === "reopen" ? "completed tasks" : "open tasks";
+    return { say: `I couldn't find “${edit.target}” among your ${where}.` };
+  }
+  if (matches.length > 1) {
+    return {
+      say: `Which one? ${matches
+        .slice(0, 5)
+        .map((t) => `“${t.title}”${t.due ? ` (due ${when(t)})` : ""}`)
+        .join(", ")}. Say it with the full title.`,
+    };
+  }
+  return { edit, task: matches[0]! };
+}
+
+/** What a held change will do, said before the app runs it at the end of the turn. */
+function willDo(edit: Edit, task: TaskView): string {
+  const title = `“${task.title}”`;
+  switch (edit.kind) {
+    case "complete":
+      return `Marking ${title} done.`;
+    case "reopen":
+      return `Reopening ${title}.`;
+    case "delete":
+      return `${title} goes to the trash.`;
+    case "rename":
+      return `Renaming ${title} to “${edit.title}”.`;
+    case "priority":
+      return `Setting ${title} to ${edit.priority} priority.`;
+    case "reschedule":
+      return `Moving ${title} to ${edit.due}.`;
+    case "shift":
+      return `Moving ${title} by ${Math.abs(edit.days)} day${Math.abs(edit.days) === 1 ? "" : "s"}.`;
+  }
+}
+
+/** The tool call that makes `edit`'s change to `task`. */
+function callFor(edit: Bulk["change"] | Edit, task: TaskView, today: Temporal.PlainDate): Call {
+  const id = task.id;
+  switch (edit.kind) {
+    case "complete":
+      return { name: "complete_task", args: { task_id: id } };
+    case "reopen":
+      return { name: "reopen_task", args: { task_id: id } };
+    case "delete":
+      return { name: "delete_task", args: { task_id: id } };
+    case "reschedule":
+      return { name: "update_task", args: { task_id: id, due: edit.due } };
+    case "rename":
+      return { name: "update_task", args: { task_id: id, title: edit.title } };
+    case "priority":
+      return { name: "update_task", args: { task_id: id, priority: edit.priority } };
+    case "shift": {
+      // From the due it has (its time of day kept), or from today when it has none; local wall time.
+      const date = (task.due ? Temporal.PlainDate.from(task.due.date) : today).add({ days: edit.days });
+      const due = task.due?.time ? `${date}T${task.due.time}` : date.toString();
+      return { name: "update_task", args: { task_id: id, due } };
+    }
+  }
+}
+
+/**
+ * The task titles the previous answer listed, in order: its "- title (due …)" lines, or the “titles” of a
+ * "Which one?" question.
+ */
+function listTitles(answer: string): string[] {
+  const lines = answer
+    .split("\n")
+    .filter((l) => l.startsWith("- "))
+    .map((l) =>
+      l
+        .slice(2)
+        .replace(/ ✓$/, "")
+        .replace(/ \(due [^)]*\)$/, "")
+        .trim(),
+    );
+  if (lines.length) return lines;
+  return [...answer.matchAll(/“([^”]+)”/g)].map((m) => m[1]!);
 }
 
 const when = (t: TaskView) => (t.due ? `${t.due.date}${t.due.time ? ` ${t.due.time}` : ""}` : "");
