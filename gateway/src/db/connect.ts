@@ -10,6 +10,7 @@ import { migrate as migratePglite } from "drizzle-orm/pglite/migrator";
 import { drizzle as drizzlePostgres } from "drizzle-orm/postgres-js";
 import { migrate as migratePostgres } from "drizzle-orm/postgres-js/migrator";
 import postgres from "postgres";
+import { createLogger } from "../logger.ts";
 import { acquireDataDirLock } from "./data-dir-lock.ts";
 import * as schema from "./schema.ts";
 
@@ -52,7 +53,35 @@ export async function connect(opts: ConnectOptions): Promise<Database> {
     : connectPglite(opts.dir, opts.lock);
 }
 
+/** The catalog query postgres.js runs on every new connection to learn the array types (`fetch_types`). */
+const ARRAY_TYPES_QUERY = /from pg_catalog\.pg_type a\b[\s\S]*typcategory = 'A'/;
+
+let typeFetchGuarded = false;
+
+/**
+ * postgres.js starts that query on each new connection and drops its promise (porsager/postgres #1192, #1205,
+ * #1223, open in 3.4.9): a connection killed at that moment (a restart, a failover, pg_terminate_backend)
+ * rejects it with nobody listening, and Node ends the process on an unhandled rejection. The failure itself is
+ * harmless: the driver reconnects and fetches again, and the caller's own query fails or succeeds on its own.
+ * So that one rejection is logged and the process lives; any other unhandled rejection still ends it, as Node
+ * would (unless another handler, e.g. a test runner's, takes it).
+ */
+function guardTypeFetch(): void {
+  if (typeFetchGuarded) return;
+  typeFetchGuarded = true;
+  const log = createLogger("error", { name: "margin-db", fd: 2 });
+  process.on("unhandledRejection", function onUnhandled(reason) {
+    const query = (reason as { query?: unknown } | null)?.query;
+    if (typeof query === "string" && ARRAY_TYPES_QUERY.test(query)) {
+      log.error({ err: reason }, "a database connection failed while starting; the driver reconnects");
+      return;
+    }
+    if (process.listeners("unhandledRejection").every((listener) => listener === onUnhandled)) throw reason;
+  });
+}
+
 function connectPostgres(url: string, max: number): Database {
+  guardTypeFetch();
   const client = postgres(url, {
     max,
     onnotice: () => {},
