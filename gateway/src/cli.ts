@@ -21,12 +21,10 @@ import { acquireDataDirLock, DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
 import { describeEnv, type EnvName } from "./env-help.ts";
 import { startGateway } from "./http/server.ts";
-import type { Logger } from "./logger.ts";
 import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
-import type { TaskServiceClient } from "./task-service/client.ts";
 import { NoPasswordError, readPassword, startSummary } from "./terminal.ts";
 
 /** A mistake on the command line: print it with the usage. */
