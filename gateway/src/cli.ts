@@ -3,11 +3,8 @@ import type { Server } from "node:http";
 import path from "node:path";
 import { parseArgs } from "node:util";
 import { exportToFile } from "./account/cli-export.ts";
-import { createChatAgent } from "./agent/chat-agent.ts";
-import type { ChatAgent } from "./agent/contract.ts";
 import { describeModel, MODEL_ENV, type ModelConfig, readModelConfig } from "./agent/model-config.ts";
-import { createOfflineModel } from "./agent/offline/index.ts";
-import { modelSource } from "./agent/providers.ts";
+import { chatAgentFor } from "./agent/stdio-tools.ts";
 import { AccountError, createApiKey, createUser, findUser } from "./auth/accounts.ts";
 import { createAuth } from "./auth/auth.ts";
 import { BuildError, buildIfStale, CHATKIT_PAGE, EXTENSION, EXTENSION_OUTPUT, REPO_ROOT } from "./builds.ts";
@@ -24,12 +21,10 @@ import { acquireDataDirLock, DataDirLockedError } from "./db/data-dir-lock.ts";
 import { openDatabase } from "./db/open.ts";
 import { describeEnv, type EnvName } from "./env-help.ts";
 import { startGateway } from "./http/server.ts";
-import type { Logger } from "./logger.ts";
 import { createLogger } from "./logger.ts";
 import { startMcpHttp } from "./mcp-server/main.ts";
 import { serveStdio } from "./mcp-server/stdio.ts";
 import { signMcpToken } from "./mcp-server/token.ts";
-import type { TaskServiceClient } from "./task-service/client.ts";
 import { NoPasswordError, readPassword, startSummary } from "./terminal.ts";
 
 /** A mistake on the command line: print it with the usage. */
@@ -415,12 +410,6 @@ async function listening<T>(starting: Promise<T>, config: Pick<Config, "mcpPort"
 
 /** Open connections (live streams, browser tabs, chat runs) get this long before they are cut. */
 const SHUTDOWN_GRACE_MS = 1000;
-
-/** The gateway's chat agent for the configured model, built on the gateway's own MCP client. */
-function chatAgentFor(models: ModelConfig) {
-  return (deps: { tasks: TaskServiceClient; logger: Logger }): ChatAgent =>
-    createChatAgent({ models: modelSource(models, createOfflineModel), ...deps });
-}
 
 /**
  * Stops cleanly on SIGINT/SIGTERM: servers stop accepting, live streams end, and whatever is still connected

@@ -38,6 +38,8 @@ export const ENV_HELP = {
   OPENAI_COMPATIBLE_BASE_URL: "Chat Completions base URL for MODEL_PROVIDER=openai-compatible",
   OPENAI_COMPATIBLE_API_KEY: "its key, if it needs one",
   AGENT_TRACING: "1 sends Agents SDK traces to OpenAI (default off)",
+  AGENT_MCP_STDIO:
+    "the chat takes its tools from a stdio MCP server: margin (this one's `mcp --stdio`) or a command; one account only (MARGIN_USER_ID), other users' chats are refused",
 } as const;
 
 export type EnvName = keyof typeof ENV_HELP;

@@ -10,7 +10,7 @@ import {
 } from "@openai/agents";
 import { APIConnectionError, APIError } from "openai";
 import type { Logger } from "../logger.ts";
-import type { McpTool, TaskServiceClient } from "../task-service/client.ts";
+import type { McpTool } from "../task-service/client.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import { asksToDelete, isBulkRequest, readConfirmationReply } from "./confirmation.ts";
 import {
@@ -23,6 +23,7 @@ import {
 } from "./contract.ts";
 import { instructionsFor } from "./instructions.ts";
 import type { ModelSource } from "./providers.ts";
+import type { TaskTools } from "./stdio-tools.ts";
 import { startedLabel } from "./summaries.ts";
 import {
   BULK_HELD_TOOLS,
@@ -37,8 +38,11 @@ import {
 export type ChatAgentOptions = {
   /** The configured provider's models (providers.ts), or one SDK model for every turn (tests, benchmarks). */
   models: ModelSource | { provider: string; model: Model; modelName?: string };
-  tasks: TaskServiceClient;
+  /** The MCP server's tools: the gateway's shared client (a token per user), or a stdio server (stdio-tools.ts). */
+  tasks: TaskTools;
   logger: Logger;
+  /** The one user the tools serve (a stdio MCP server runs as one account): every other user's turn is refused. */
+  onlyUser?: string;
   /** Model calls per turn at most (each tool round is one). */
   maxTurns?: number;
   now?: () => Date;
@@ -75,6 +79,15 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
     return toolDefs.then((defs) => ({ defs, fns: functionTools(defs, opts.tasks) }));
   };
   let builtTools: ReturnType<typeof functionTools> | undefined;
+
+  function servesUser(user: AgentUser) {
+    if (opts.onlyUser !== undefined && user.id !== opts.onlyUser) {
+      throw new AgentTurnError(
+        "Chat here works for one account only: this server takes its task tools from a single-user MCP server (AGENT_MCP_STDIO). Ask its operator.",
+        false,
+      );
+    }
+  }
 
   async function* heldCalls(state: TurnState, input: TurnInput): AsyncIterable<AgentEvent> {
     const held = state.held;
@@ -142,6 +155,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
     model: source.model,
 
     async *runTurn(input) {
+      servesUser(input.user);
       const state: TurnState = {
         user: input.user,
         signal: input.signal,
@@ -231,6 +245,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
     },
 
     async *runConfirmed({ user, confirmation, signal }) {
+      servesUser(user);
       const state: TurnState = {
         user,
         signal,

@@ -1,3 +1,4 @@
+import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { ConfigError } from "../config.ts";
 
@@ -34,7 +35,15 @@ export type ModelConfig = {
   baseUrl?: string;
   /** Agents SDK tracing (sends traces to OpenAI): only with AGENT_TRACING=1. */
   tracing: boolean;
+  /** AGENT_MCP_STDIO: the agent's tools come from this stdio MCP server, which serves one account only. */
+  mcpStdio?: McpStdioConfig;
 };
+
+/** A stdio MCP server (`margin mcp --stdio`) and the one account it serves (MARGIN_USER_ID). */
+export type McpStdioConfig = { command: string; args: string[]; userId: string };
+
+/** `AGENT_MCP_STDIO=margin`: this repository's own `margin mcp --stdio`, run with this Node. */
+const MARGIN_BIN = fileURLToPath(new URL("../../bin/margin.js", import.meta.url));
 
 /** The variables `readModelConfig` reads, for each command's help. */
 export const MODEL_ENV = [
@@ -48,6 +57,8 @@ export const MODEL_ENV = [
   "OPENAI_COMPATIBLE_BASE_URL",
   "OPENAI_COMPATIBLE_API_KEY",
   "AGENT_TRACING",
+  "AGENT_MCP_STDIO",
+  "MARGIN_USER_ID",
 ] as const;
 
 const blank = (v: unknown) => (typeof v === "string" && v.trim() === "" ? undefined : v);
@@ -64,7 +75,26 @@ const ModelEnv = z.object({
   OPENAI_COMPATIBLE_BASE_URL: opt(z.url({ protocol: /^https?$/ })),
   OPENAI_COMPATIBLE_API_KEY: opt(z.string()),
   AGENT_TRACING: opt(z.enum(["0", "1"])),
+  AGENT_MCP_STDIO: opt(z.string().trim().min(1).max(4000)),
+  MARGIN_USER_ID: opt(z.string().trim().min(1)),
 });
+
+const Argv = z.array(z.string().min(1)).min(1);
+
+/** "margin", a JSON array (`["node","server.js"]`, for arguments with spaces) or a command line split at spaces. */
+function stdioCommand(raw: string): { command: string; args: string[] } {
+  if (raw === "margin") return { command: process.execPath, args: [MARGIN_BIN, "mcp", "--stdio"] };
+  let argv: string[];
+  try {
+    argv = raw.startsWith("[") ? Argv.parse(JSON.parse(raw)) : raw.split(/\s+/);
+  } catch {
+    throw new ConfigError(
+      'Invalid configuration:\n  AGENT_MCP_STDIO: must be "margin", a command line, or a JSON array of strings',
+    );
+  }
+  const [command, ...args] = argv;
+  return { command: command!, args };
+}
 
 /**
  * The chat model from the environment, validated once at start-up. With no MODEL_PROVIDER, OpenAI is used
@@ -78,6 +108,23 @@ export function readModelConfig(env: Record<string, string | undefined>): ModelC
     throw new ConfigError(`Invalid configuration:\n${lines.join("\n")}`);
   }
   const e = parsed.data;
+  if (e.AGENT_MCP_STDIO && !e.MARGIN_USER_ID) {
+    throw new ConfigError(
+      "Invalid configuration:\n  MARGIN_USER_ID: required with AGENT_MCP_STDIO (the one account a stdio MCP server serves; `margin user show --email …` prints it)",
+    );
+  }
+  if (e.AGENT_MCP_STDIO === "margin" && !env.DATABASE_URL?.trim()) {
+    throw new ConfigError(
+      "Invalid configuration:\n  AGENT_MCP_STDIO: `margin` needs a Postgres DATABASE_URL (the embedded database has one margin process at a time, and the gateway is one)",
+    );
+  }
+  const mcpStdio = e.AGENT_MCP_STDIO
+    ? { mcpStdio: { ...stdioCommand(e.AGENT_MCP_STDIO), userId: e.MARGIN_USER_ID! } }
+    : {};
+  return { ...modelOf(e), ...mcpStdio };
+}
+
+function modelOf(e: z.infer<typeof ModelEnv>): ModelConfig {
   const provider: ProviderName = e.MODEL_PROVIDER ?? (e.OPENAI_API_KEY ? "openai" : "offline");
   const spec = PROVIDERS[provider];
   const tracing = e.AGENT_TRACING === "1";

@@ -1,7 +1,8 @@
 import { type FunctionTool, type RunContext, tool } from "@openai/agents";
-import type { McpTool, TaskServiceClient } from "../task-service/client.ts";
+import type { McpTool } from "../task-service/client.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import type { AgentUser } from "./contract.ts";
+import type { TaskTools } from "./stdio-tools.ts";
 import { finishedSummary } from "./summaries.ts";
 
 /** What one tool call did, kept for the turn's events (the model reads only the text). */
@@ -78,7 +79,7 @@ export function rememberTitles(state: TurnState, structured: Record<string, unkn
 
 /** Runs one MCP tool as the turn's user; a tool error comes back as its words, an outage throws. */
 export async function callTool(
-  tasks: TaskServiceClient,
+  tasks: TaskTools,
   state: TurnState,
   name: string,
   args: Record<string, unknown>,
@@ -104,7 +105,7 @@ export async function callTool(
  */
 export function functionTools(
   defs: McpTool[],
-  tasks: TaskServiceClient,
+  tasks: TaskTools,
 ): FunctionTool<TurnState, ToolParameters, unknown>[] {
   return defs.map((def) => {
     const readOnly = def.annotations?.readOnlyHint === true;

@@ -209,6 +209,35 @@ export function createChatStore(db: Db, userId: string) {
       }
     },
 
+    /**
+     * What a stream added since it last wrote, in one statement: the items in order, and the thread's own fields
+     * when `thread` is given. One round trip per turn instead of one per item.
+     */
+    async saveTurn(threadId: string, items: ThreadItem[], thread?: ThreadMetadata): Promise<void> {
+      const v = thread && threadColumns(userId, thread);
+      const saved = await db.execute(sql`
+        with ${commitMode({})}, thread as (
+          update ${chatThreads} set updated_at = now()
+          ${
+            v
+              ? sql`, title = ${v.title}, status = ${JSON.stringify(v.status)}::jsonb,
+                allowed_image_domains = ${v.allowedImageDomains === null ? null : JSON.stringify(v.allowedImageDomains)}::jsonb,
+                metadata = ${JSON.stringify(v.metadata)}::jsonb`
+              : sql``
+          }
+          where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
+          returning id
+        ), inserted as (
+          insert into ${chatItems} (id, thread_id, user_id, type, data, created_at)
+          select i.item->>'id', thread.id, ${userId}, i.item->>'type', i.item, (i.item->>'created_at')::timestamptz
+          from thread, commit_mode, jsonb_array_elements(${JSON.stringify(items)}::jsonb) with ordinality as i(item, n)
+          order by i.n
+          on conflict (id) do nothing
+        )
+        select id from thread`);
+      if (rowCount(saved) === 0) throw ChatKitError.notFound("thread");
+    },
+
     /** Insert or replace an item by id (widgets that changed, answered inputs). */
     async saveItem(threadId: string, item: ThreadItem, opts: WriteOptions = {}): Promise<void> {
       const saved = await db.execute(sql`

@@ -32,6 +32,9 @@ const fullState = (t: ThreadMetadata) =>
  * (`done` → add, `replaced` → save, `removed` → delete); hidden items stored but not sent; the thread saved
  * whenever the responder changed it (`thread.updated` only when a client-visible field changed); a failure
  * becomes one `error` event; a disconnect aborts the responder and keeps what the user already saw.
+ *
+ * Finished items and thread changes are written together when the stream ends (or before a replace or remove
+ * of a stored item): one statement per turn, not one per item, on the way to the user's next event.
  */
 export async function* processEvents(
   ctx: StreamContext,
@@ -42,15 +45,19 @@ export async function* processEvents(
   let visible = visibleState(thread);
   let full = fullState(thread);
   const pending = new Map<string, ThreadItem>();
+  const unsaved: ThreadItem[] = [];
 
-  async function* threadChanges(): AsyncGenerator<ThreadStreamEvent> {
-    if (fullState(thread) === full) return;
+  async function save() {
+    const changed = fullState(thread) !== full;
+    if (unsaved.length === 0 && !changed) return;
     full = fullState(thread);
-    await ctx.store.saveThread(thread);
-    if (visibleState(thread) !== visible) {
-      visible = visibleState(thread);
-      yield { type: "thread.updated", thread: toThreadResponse(thread) };
-    }
+    await ctx.store.saveTurn(thread.id, unsaved.splice(0), changed ? thread : undefined);
+  }
+
+  function* threadUpdated(): Generator<ThreadStreamEvent> {
+    if (visibleState(thread) === visible) return;
+    visible = visibleState(thread);
+    yield { type: "thread.updated", thread: toThreadResponse(thread) };
   }
 
   try {
@@ -63,49 +70,60 @@ export async function* processEvents(
           applyUpdate(pending, event.item_id, event.update);
           break;
         case "thread.item.done":
-          await ctx.store.addThreadItem(thread.id, event.item);
+          unsaved.push(event.item);
           pending.delete(event.item.id);
           break;
         case "thread.item.replaced":
+          await save();
           await ctx.store.saveItem(thread.id, event.item);
           pending.delete(event.item.id);
           break;
-        case "thread.item.removed":
-          await ctx.store.deleteThreadItem(thread.id, event.item_id);
+        case "thread.item.removed": {
+          const index = unsaved.findIndex((i) => i.id === event.item_id);
+          if (index >= 0) unsaved.splice(index, 1);
+          else {
+            await save();
+            await ctx.store.deleteThreadItem(thread.id, event.item_id);
+          }
           pending.delete(event.item_id);
           break;
+        }
       }
       const hidden =
         event.type === "thread.item.done" &&
         (event.item.type === "hidden_context_item" || event.item.type === "sdk_hidden_context");
       if (!hidden) yield event;
-      yield* threadChanges();
+      yield* threadUpdated();
     }
+    await save();
   } catch (err) {
     if (ctx.signal.aborted) {
+      await save();
       await saveCancelled(ctx, thread, [...pending.values()]);
-      if (fullState(thread) !== full) await ctx.store.saveThread(thread);
       return;
     }
+    // What finished before the failure stays: the thread is consistent with what the user saw.
+    await save().catch((saveErr: unknown) => ctx.log.error({ err: saveErr }, "chat transcript not saved"));
     yield errorEvent(err, ctx.log);
   }
-  yield* threadChanges();
+  yield* threadUpdated();
 }
 
 /** `handle_stream_cancelled`: keep the partial answer the user saw, and tell the model the user stopped it. */
 async function saveCancelled(ctx: StreamContext, thread: ThreadMetadata, pending: ThreadItem[]) {
-  for (const item of pending) {
-    if (item.type === "assistant_message" && item.content.some((c) => c.text.trim())) {
-      await ctx.store.addThreadItem(thread.id, item);
-    }
-  }
-  await ctx.store.addThreadItem(thread.id, {
-    id: generateId("sdk_hidden_context"),
-    thread_id: thread.id,
-    created_at: new Date().toISOString(),
-    type: "sdk_hidden_context",
-    content: CANCELLED_NOTE,
-  });
+  const partial = pending.filter(
+    (item) => item.type === "assistant_message" && item.content.some((c) => c.text.trim()),
+  );
+  await ctx.store.saveTurn(thread.id, [
+    ...partial,
+    {
+      id: generateId("sdk_hidden_context"),
+      thread_id: thread.id,
+      created_at: new Date().toISOString(),
+      type: "sdk_hidden_context",
+      content: CANCELLED_NOTE,
+    },
+  ]);
 }
 
 /** Keeps pending assistant messages and workflows current, so a cancel can save what was shown. */

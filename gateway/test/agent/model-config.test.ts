@@ -1,11 +1,14 @@
+import { existsSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import { PROVIDERS, type ProviderName, readModelConfig } from "../../src/agent/model-config.ts";
+import { MODEL_ENV, PROVIDERS, type ProviderName, readModelConfig } from "../../src/agent/model-config.ts";
 import { ConfigError } from "../../src/config.ts";
+import { describeEnv } from "../../src/env-help.ts";
 
 // Which model the gateway talks to is decided once at start-up from the environment: these pin the choices a
 // newcomer relies on (no key → offline) and the messages an operator reads when a variable is missing.
 
 const keyed = ["openai", "gemini", "groq", "openrouter"] as const;
+const PG = "postgres://margin@db.example/margin";
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -104,6 +107,61 @@ describe("readModelConfig", () => {
     expect(
       configError({ MODEL_PROVIDER: "openai-compatible", OPENAI_COMPATIBLE_BASE_URL: "not a url" }).message,
     ).toContain("OPENAI_COMPATIBLE_BASE_URL");
+  });
+
+  describe("AGENT_MCP_STDIO", () => {
+    it("is unset by default: the tools come from the gateway's MCP client", () => {
+      expect(readModelConfig({}).mcpStdio).toBeUndefined();
+    });
+
+    it("'margin' runs this repository's `margin mcp --stdio` with this Node, for MARGIN_USER_ID", () => {
+      const { mcpStdio } = readModelConfig({
+        AGENT_MCP_STDIO: "margin",
+        MARGIN_USER_ID: "u1",
+        DATABASE_URL: PG,
+      });
+      expect(mcpStdio).toMatchObject({
+        command: process.execPath,
+        args: [expect.any(String), "mcp", "--stdio"],
+      });
+      expect(mcpStdio?.userId).toBe("u1");
+      expect(existsSync(mcpStdio!.args[0]!)).toBe(true);
+    });
+
+    it("takes a command line or a JSON array (for arguments with spaces)", () => {
+      expect(
+        readModelConfig({ AGENT_MCP_STDIO: " npx  my-mcp --stdio ", MARGIN_USER_ID: "u1" }).mcpStdio,
+      ).toEqual({ command: "npx", args: ["my-mcp", "--stdio"], userId: "u1" });
+      expect(
+        readModelConfig({ AGENT_MCP_STDIO: '["node", "/opt/my server/mcp.js"]', MARGIN_USER_ID: "u1" })
+          .mcpStdio,
+      ).toEqual({ command: "node", args: ["/opt/my server/mcp.js"], userId: "u1" });
+    });
+
+    it("stops start-up without MARGIN_USER_ID, or with a malformed JSON command, naming the variable", () => {
+      expect(configError({ AGENT_MCP_STDIO: "margin" }).message).toMatch(
+        /MARGIN_USER_ID: required with AGENT_MCP_STDIO/,
+      );
+      expect(configError({ AGENT_MCP_STDIO: "[1, 2]", MARGIN_USER_ID: "u1" }).message).toContain(
+        "AGENT_MCP_STDIO",
+      );
+      expect(configError({ AGENT_MCP_STDIO: '["node"', MARGIN_USER_ID: "u1" }).message).toContain(
+        "AGENT_MCP_STDIO",
+      );
+    });
+
+    it("refuses 'margin' on the embedded database, which the gateway itself holds", () => {
+      expect(configError({ AGENT_MCP_STDIO: "margin", MARGIN_USER_ID: "u1" }).message).toMatch(
+        /AGENT_MCP_STDIO: `margin` needs a Postgres DATABASE_URL/,
+      );
+    });
+
+    it("is listed in the help of the commands that read the model's variables", () => {
+      expect(describeEnv(MODEL_ENV, [])).toMatch(
+        /^ {2}AGENT_MCP_STDIO +the chat takes its tools from a stdio MCP server/m,
+      );
+      expect(describeEnv(MODEL_ENV, [])).toMatch(/^ {2}MARGIN_USER_ID /m);
+    });
   });
 
   it("turns tracing on only with AGENT_TRACING=1", () => {
