@@ -12,7 +12,7 @@ import { APIConnectionError, APIError } from "openai";
 import type { Logger } from "../logger.ts";
 import type { McpTool } from "../task-service/client.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
-import { asksToDelete, isBulkRequest, readConfirmationReply } from "./confirmation.ts";
+import { asksForChange, asksToDelete, isBulkRequest, readConfirmationReply } from "./confirmation.ts";
 import {
   type AgentEvent,
   AgentTurnError,
@@ -92,9 +92,11 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
   async function* heldCalls(state: TurnState, input: TurnInput): AsyncIterable<AgentEvent> {
     const held = state.held;
     if (held.length === 0) return;
-    // One change runs; a delete only when the user's own words asked for one, and not for "everything".
+    // One change runs when the user's own words asked for a change; a delete only when they asked for one,
+    // and not for "everything". Anything else (several changes, or a change only a page asked for) asks first.
     const [only] = held;
     const runs =
+      state.asked &&
       held.length === 1 &&
       (only!.tool !== "delete_task" || (asksToDelete(input.message) && !isBulkRequest(input.message)));
     if (runs) {
@@ -163,6 +165,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
         held: [],
         titles: new Map(),
         bulk: isBulkRequest(input.message),
+        asked: asksForChange(input.message),
       };
       const at = now();
       let fns: ReturnType<typeof functionTools>;
@@ -253,6 +256,8 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
         held: [],
         titles: new Map(),
         bulk: false,
+        // The user confirmed these very calls.
+        asked: true,
       };
       await tools(user).catch(failTurn);
       yield* execute(
@@ -273,6 +278,8 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
 function changeOf(call: HeldCall): string {
   const a = call.args;
   switch (call.tool) {
+    case "add_task":
+      return "add";
     case "delete_task":
       return "move to the trash";
     case "complete_task":
@@ -293,7 +300,10 @@ function changeOf(call: HeldCall): string {
 function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmation {
   const named = held.map((c) => {
     const id = typeof c.args.task_id === "string" ? c.args.task_id : "";
-    const title = state.titles.get(id) ?? state.titles.get(id.slice(0, 8));
+    const title =
+      c.tool === "add_task" && typeof c.args.title === "string"
+        ? c.args.title
+        : (state.titles.get(id) ?? state.titles.get(id.slice(0, 8)));
     return { call: c, name: title ? `'${title}'` : `task ${id.slice(0, 8)}`, change: changeOf(c) };
   });
   // One kind of change says it once ("Mark 3 tasks done: …"); a mix says it per task.
@@ -308,6 +318,7 @@ function confirmationFor(state: TurnState, held: HeldCall[]): PendingConfirmatio
     names.length > 5 ? `${names.slice(0, 5).join(", ")} and ${names.length - 5} more` : names.join(", ");
   const count = `${calls.length} task${calls.length === 1 ? "" : "s"}`;
   const fixed: Record<string, string> = {
+    add: `Add ${count}`,
     "move to the trash": `Move ${count} to the trash`,
     "mark done": `Mark ${count} done`,
     reopen: `Reopen ${count}`,

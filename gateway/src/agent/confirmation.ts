@@ -24,3 +24,16 @@ export function readConfirmationReply(message: string): "yes" | "no" | undefined
   if (YES.test(message)) return "yes";
   return undefined;
 }
+
+const CHANGE =
+  /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+/** "the second one", "the last": the user picking from the list their own request led to. */
+const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th)?)(\s+one)?\s*[.!]*\s*$/i;
+
+/**
+ * Whether the user's own words ask for a change at all. A write the model makes in a turn that asked for none
+ * came from something else it read (a page, a task's notes), so it waits for the user's yes.
+ */
+export function asksForChange(message: string): boolean {
+  return CHANGE.test(message) || PICK.test(message) || readConfirmationReply(message) === "yes";
+}

@@ -5,6 +5,9 @@ import type { PageContext } from "./contract.ts";
 /** The page text a model reads at most: enough to name and summarise it, not a whole article. */
 export const PAGE_CHARS = 2_000;
 
+// Temporal's dayOfWeek is 1 (Monday) to 7; the polyfill's toLocaleString built a formatter on every turn.
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+
 /**
  * The system instructions of one turn: who the model works for (only their local date, time and zone), how to
  * use the tools, and the current page as untrusted data between nonce-marked lines that page text cannot forge.
@@ -12,7 +15,7 @@ export const PAGE_CHARS = 2_000;
  */
 export function instructionsFor(opts: { timezone: string; now: Date; page?: PageContext }): string {
   const local = Temporal.Instant.fromEpochMilliseconds(opts.now.getTime()).toZonedDateTimeISO(opts.timezone);
-  const weekday = local.toLocaleString("en-US", { weekday: "long" });
+  const weekday = WEEKDAYS[local.dayOfWeek - 1];
   const lines = [
     "You are Margin, a concise assistant for the user's task list. Use the tools to read and change tasks;",
     "never invent tasks or ids. Refer to tasks by title. Answer in one or two short sentences.",

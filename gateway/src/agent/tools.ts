@@ -28,6 +28,8 @@ export type TurnState = {
   titles: Map<string, string>;
   /** The user asked for a bulk change ("complete all overdue tasks"): changes to tasks wait like deletes. */
   bulk: boolean;
+  /** The user's own words ask for a change; when they don't, every write waits for their yes. */
+  asked: boolean;
 };
 
 /** Tools whose calls always wait for the end of the turn, where one may run and several need the user's yes. */
@@ -120,7 +122,11 @@ export function functionTools(
         const state = runContext!.context;
         const args = (input ?? {}) as Record<string, unknown>;
         const callId = details?.toolCall?.callId ?? `${def.name}-${state.outcomes.size}`;
-        if (HELD_TOOLS.has(def.name) || (state.bulk && BULK_HELD_TOOLS.has(def.name))) {
+        if (
+          HELD_TOOLS.has(def.name) ||
+          (state.bulk && BULK_HELD_TOOLS.has(def.name)) ||
+          (!readOnly && !state.asked)
+        ) {
           const text = heldText(def.name);
           state.held.push({ callId, tool: def.name, args });
           state.outcomes.set(callId, { ok: true, text, wrote: false, summary: "", held: true });

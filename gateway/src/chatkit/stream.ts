@@ -64,7 +64,7 @@ export async function* processEvents(
     for await (const event of abortable(respond(), ctx.signal)) {
       switch (event.type) {
         case "thread.item.added":
-          pending.set(event.item.id, structuredClone(event.item));
+          pending.set(event.item.id, ownCopy(event.item));
           break;
         case "thread.item.updated":
           applyUpdate(pending, event.item_id, event.update);
@@ -126,6 +126,18 @@ async function saveCancelled(ctx: StreamContext, thread: ThreadMetadata, pending
   ]);
 }
 
+/**
+ * A pending item that `applyUpdate` may change, apart from the event the client was sent. The two kinds it
+ * changes are copied as deep as it writes (structuredClone cost more than the rest of the loop); others are kept.
+ */
+function ownCopy(item: ThreadItem): ThreadItem {
+  if (item.type === "assistant_message")
+    return { ...item, content: item.content.map((c) => ({ ...c, annotations: [...c.annotations] })) };
+  if (item.type === "workflow")
+    return { ...item, workflow: { ...item.workflow, tasks: item.workflow.tasks.map((t) => ({ ...t })) } };
+  return item;
+}
+
 /** Keeps pending assistant messages and workflows current, so a cancel can save what was shown. */
 function applyUpdate(pending: Map<string, ThreadItem>, itemId: string, update: ThreadItemUpdate) {
   const item = pending.get(itemId);
@@ -140,11 +152,11 @@ function applyUpdate(pending: Map<string, ThreadItem>, itemId: string, update: T
       update.type === "assistant_message.content_part.added" ||
       update.type === "assistant_message.content_part.done"
     )
-      item.content[index] = structuredClone(update.content);
+      item.content[index] = { ...update.content, annotations: [...update.content.annotations] };
   } else if (item?.type === "workflow") {
-    if (update.type === "workflow.task.added") item.workflow.tasks.push(structuredClone(update.task));
+    if (update.type === "workflow.task.added") item.workflow.tasks.push({ ...update.task });
     else if (update.type === "workflow.task.updated")
-      item.workflow.tasks[update.task_index] = structuredClone(update.task);
+      item.workflow.tasks[update.task_index] = { ...update.task };
   }
 }
 

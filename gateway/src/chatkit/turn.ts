@@ -167,7 +167,11 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
         workflow: { type: "custom", tasks: [task], expanded: false },
       };
       taskIndex.set(callId, 0);
-      yield { type: "thread.item.added", item: structuredClone(workflow) };
+      // A copy: later calls add to this workflow's tasks after the event went out.
+      yield {
+        type: "thread.item.added",
+        item: { ...workflow, workflow: { ...workflow.workflow, tasks: [...workflow.workflow.tasks] } },
+      };
       return;
     }
     workflow.workflow.tasks.push(task);
