@@ -2,32 +2,11 @@
 // Self-contained (no CDN) so a strict CSP allows exactly one inline script and style. Every action is a POST
 // carrying the CSRF token in its body or a header, never in a URL: URLs reach logs, history and Referer headers.
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
+import { escapeHtml, pageHeaders } from "../http/page-shell.ts";
 
 /** Headers for every account page response; `nonce` must be the one the page was rendered with. */
-export function accountPageHeaders(nonce: string): Record<string, string> {
-  return {
-    "Content-Security-Policy": [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src 'nonce-${nonce}'`,
-      "connect-src 'self'",
-      "form-action 'self'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-    "X-Frame-Options": "DENY",
-    "Cache-Control": "no-store",
-    // Not "no-referrer": with it the browser sends `Origin: null` on the page's own form posts, which the
-    // same-origin check must then refuse. Cross-origin requests still get no referrer; no URL here holds a token.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-  };
-}
+export const accountPageHeaders = (nonce: string) =>
+  pageHeaders({ nonce, script: true, formAction: ["'self'"], referrer: "same-origin" });
 
 export type AccountPageView =
   | { kind: "signed-out" }

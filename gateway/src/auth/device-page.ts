@@ -1,30 +1,11 @@
 // The RFC 8628 verification page: sign in (or up), then approve or deny the code the extension shows.
 // Self-contained (no CDN, no external assets) so a strict CSP can allow exactly one inline script and style.
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
+import { escapeHtml, pageHeaders } from "../http/page-shell.ts";
 
-/** Headers for the page; `nonce` must be the one passed to `renderDevicePage`. */
-export function devicePageHeaders(nonce: string): Record<string, string> {
-  return {
-    "Content-Security-Policy": [
-      "default-src 'none'",
-      `script-src 'nonce-${nonce}'`,
-      `style-src 'nonce-${nonce}'`,
-      "connect-src 'self'",
-      "form-action 'none'",
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-    "Cache-Control": "no-store",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-  };
-}
+/** Headers for the page; `nonce` must be the one passed to `renderDevicePage`. It posts with fetch, no forms. */
+export const devicePageHeaders = (nonce: string) =>
+  pageHeaders({ nonce, script: true, formAction: ["'none'"], referrer: "no-referrer" });
 
 export function renderDevicePage(opts: { nonce: string; userCode: string }): string {
   const nonce = escapeHtml(opts.nonce);

@@ -1,11 +1,7 @@
 // The page an MCP client sends the user to: sign in, then allow or deny the client. Plain HTML forms, no
 // script, so the CSP allows nothing but one inline style; every form carries a CSRF token.
 
-const escapeHtml = (s: string) =>
-  s.replace(
-    /[&<>"']/g,
-    (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c] ?? c,
-  );
+import { escapeHtml, pageHeaders } from "../http/page-shell.ts";
 
 /** What each scope lets the client do, in the user's words. */
 const SCOPE_TEXT: Record<string, string> = {
@@ -31,23 +27,8 @@ export type ConsentView =
  * Headers for the page. `formTargets` are the places a form submission may end up after the gateway's
  * redirect (the client's redirect URI): CSP's form-action also governs redirects that follow a POST.
  */
-export function consentPageHeaders(nonce: string, formTargets: string[] = []): Record<string, string> {
-  return {
-    "Content-Security-Policy": [
-      "default-src 'none'",
-      `style-src 'nonce-${nonce}'`,
-      `form-action 'self'${formTargets.map((t) => ` ${t}`).join("")}`,
-      "base-uri 'none'",
-      "frame-ancestors 'none'",
-    ].join("; "),
-    "Cache-Control": "no-store",
-    // Not no-referrer: browsers then send `Origin: null` with the form's POST, and the gateway's Origin
-    // check refuses it. same-origin still keeps the page's address from any other site.
-    "Referrer-Policy": "same-origin",
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-  };
-}
+export const consentPageHeaders = (nonce: string, formTargets: string[] = []) =>
+  pageHeaders({ nonce, script: false, formAction: ["'self'", ...formTargets], referrer: "same-origin" });
 
 /** The CSP source that lets a form's redirect reach `uri`: its origin, or its scheme for app links. */
 export function formTargetOf(uri: string): string | undefined {
