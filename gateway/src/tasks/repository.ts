@@ -153,7 +153,8 @@ function userTasks(db: Db, owner: TaskOwner, clock: Clock) {
       // column is given, so the stored row is exactly `row`.
       const values = driverValues(row);
       values.snapshot = JSON.stringify(toTaskView(row, owner.tz));
-      if ((await run(db, ADD_TASK, values)).length) return { task: row, created: true, extracted };
+      const [[added] = []] = await run(db, ADD_TASK, values);
+      if (added != null) return { task: row, created: true, extracted };
       // The key was used before (a retry, possibly a concurrent one, which the insert waited for): answer
       // with the task it made, if it was made by this same request.
       const replay = await replayOf(key!, hash);
@@ -466,23 +467,17 @@ type Statement = { name: string; query: Query };
 const prepared = (name: string, text: SQL): Statement => ({ name, query: dialect.sqlToQuery(text) });
 
 /**
- * A new task and its change-log row in one statement: one round trip, and atomic without BEGIN/COMMIT (the
- * change-log triggers run inside it). Every column is given, so the stored row is exactly the one whose
- * snapshot goes into the log. A repeated idempotency key inserts neither and returns no row.
+ * A new task and its change-log row in one call of `margin_add_task` (drizzle/0012_add_task_function.sql): one
+ * round trip, atomic without BEGIN/COMMIT (the change-log triggers run inside it), and run with cached plans.
+ * Every column is given, by name, so the stored row is exactly the one whose snapshot goes into the log. Answers
+ * the task's id, or null when the idempotency key was used before (nothing is inserted then).
  */
 const ADD_TASK = prepared(
   "margin_add_task",
-  sql`with t as (
-    insert into tasks (${TASK_COLUMNS}) values (${sql.join(
-      TASK_FIELDS.map(([key]) => p(key)),
-      sql`, `,
-    )})
-    on conflict (user_id, idempotency_key) do nothing
-    returning id, user_id
-  )
-  insert into task_changes (user_id, task_id, op, task)
-  select user_id, id, 'created', ${p("snapshot")}::jsonb from t
-  returning task_id`,
+  sql`select margin_add_task(${sql.join(
+    TASK_FIELDS.map(([key, column]) => sql`${sql.raw(`"${column.name}"`)} => ${p(key)}`),
+    sql`, `,
+  )}, snapshot => ${p("snapshot")}::jsonb)`,
 );
 
 /**
