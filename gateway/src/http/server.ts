@@ -101,6 +101,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
         turnsPerMinute: opts.chatTurnsPerMinute,
       })
     : undefined;
+  const writes = createWriteBudget(opts.writeRateLimitPerMinute, database.db);
   const retention = startRetentionSweep(database.db, opts.chatRetentionDays, opts.logger);
   const app = createGatewayApp({
     auth,
@@ -113,7 +114,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     mcpUrl: opts.mcpUrl,
     mcpTokenSecret: opts.mcpTokenSecret,
     extensionOrigins: opts.extensionOrigins,
-    writes: createWriteBudget(opts.writeRateLimitPerMinute, database.db),
+    writes,
     throttle: createAuthThrottle(opts.throttle, database.db),
     sessions,
     streams,
@@ -133,6 +134,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     async close() {
       streams.close();
       sessions.close();
+      await writes.close();
       retention.stop();
       chatkit?.close();
       await chatAgent?.close();

@@ -8,6 +8,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { signMcpToken } from "../mcp-server/token.ts";
 import { TaskServiceError } from "./errors.ts";
+import { createHttpFetch } from "./http-fetch.ts";
 
 export type TaskServiceUser = { id: string; timezone: string };
 
@@ -32,11 +33,12 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
   const currentToken = new AsyncLocalStorage<string>();
   const tokens = new Map<string, { token: string; renewAt: number }>();
   let connection: Promise<Client> | undefined;
+  const http = createHttpFetch();
 
   const userFetch: typeof fetch = (url, init) => {
     const headers = new Headers(init?.headers);
     headers.set("authorization", `Bearer ${currentToken.getStore()}`);
-    return fetch(url, { ...init, headers });
+    return http.fetch(url, { ...init, headers });
   };
 
   async function tokenFor(user: TaskServiceUser): Promise<string> {
@@ -116,6 +118,7 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
       const client = await connection?.catch(() => undefined);
       connection = undefined;
       await client?.close();
+      http.close();
     },
   };
 }
