@@ -8,6 +8,7 @@ import type { Logger } from "pino";
 import type { TaskRepository } from "../tasks/repository.ts";
 import { answerToolCall } from "./fast-call.ts";
 import { hostAllowlist } from "./host-check.ts";
+import { jsonBody } from "./json-body.ts";
 import { createMcpServer, ownerFromAuthInfo } from "./server.ts";
 import { verifyMcpToken } from "./token.ts";
 
@@ -96,7 +97,7 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
   });
   const onFault = (err: unknown, tool: string) => opts.logger.error({ err, tool }, "tool failed");
 
-  app.post(path, auth, express.json({ limit: opts.maxBodyBytes ?? 256 * 1024 }), async (req, res) => {
+  app.post(path, auth, jsonBody(opts.maxBodyBytes ?? 256 * 1024), async (req, res) => {
     // Plain tool calls are answered without a per-request server (same response; see fast-call.ts).
     if (opts.answerToolCallsDirectly !== false && (await answerToolCall(req, res, opts.repo, onFault)))
       return;

@@ -106,6 +106,9 @@ describe("tool calls answered without a per-request SDK server", () => {
       toolCall("complete_task", { task_id: "00000000-0000-4000-8000-000000000000" }),
       toolCall("update_task", { task_id: ids.plain! }),
       toolCall("update_task", { task_id: ids.dateOnly!, due: "when pigs fly" }),
+      // Requests of other shapes the schemas accept: no arguments, id 0, a param the SDK ignores.
+      { jsonrpc: "2.0", id: 0, method: "tools/call", params: { name: "list_tasks" } },
+      { ...toolCall("list_tasks", {}, -3), params: { name: "list_tasks", arguments: {}, extra: 1 } },
     ];
     for (const call of calls) expect(await compare(call), JSON.stringify(call)).toBe(0);
     // Without the protocol-version header (a client before 2025-06-18), too.
@@ -123,6 +126,10 @@ describe("tool calls answered without a per-request SDK server", () => {
         params: { name: "list_tasks", arguments: {}, _meta: { progressToken: 1 } },
       },
       [toolCall("list_tasks", {}, 1), toolCall("list_tasks", {}, 2)],
+      // Not JSON-RPC requests: a key of no request, an id that is no safe integer.
+      { ...toolCall("list_tasks", {}), extra: 1 },
+      toolCall("list_tasks", {}, 2 ** 53),
+      toolCall("list_tasks", {}, 1.5),
     ];
     for (const other of others) expect(await compare(other), JSON.stringify(other)).toBe(1);
   });

@@ -185,6 +185,36 @@ describe("DNS rebinding and bad input", () => {
     expect((await res.json()).error.code).toBe(-32700);
   });
 
+  it("reads JSON bodies as body-parser's strict parser does, however they are sent", async () => {
+    const token = await mcp.token("body-user");
+    const auth = { authorization: `Bearer ${token}` };
+    const call = rpc("tools/call", { name: "list_tasks", arguments: {} });
+    const answers = async (res: Response) => ({ status: res.status, body: await res.json() });
+    const plain = await answers(await post(call, auth));
+    expect(plain.status).toBe(200);
+    // A byte-order mark, a charset, whitespace first, and a chunked body (no length): all the same call.
+    for (const [body, headers] of [
+      [`\uFEFF${call}`, {}],
+      [call, { "content-type": "application/json; charset=UTF-8" }],
+      [`\n ${call}`, {}],
+    ] as const)
+      expect(await answers(await post(body, { ...auth, ...headers }))).toEqual(plain);
+    const chunked = new Blob([call]).stream();
+    const streamed = await fetch(mcp.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: ACCEPT, ...auth },
+      body: chunked,
+      duplex: "half",
+    } as RequestInit);
+    expect(await answers(streamed)).toEqual(plain);
+    // Strict: JSON that is not an object or an array is a parse error.
+    for (const body of ['"tools/call"', " 42", "null"]) {
+      const res = await post(body, auth);
+      expect(res.status, body).toBe(400);
+      expect((await res.json()).error.code, body).toBe(-32700);
+    }
+  });
+
   it("answers an oversized body with 413 and keeps serving", async () => {
     const token = await mcp.token("big-user");
     const huge = rpc("tools/call", {
