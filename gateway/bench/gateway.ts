@@ -1,8 +1,20 @@
 // Gateway benchmarks: capture-to-other-device latency over SSE, and REST POST /api/tasks beside the MCP call it wraps.
+
+import { once } from "node:events";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 import { signUp } from "../test/support/auth.ts";
 import { createTestDatabase } from "../test/support/database.ts";
 import { readSse, startGatewayHarness } from "../test/support/gateway.ts";
-import { type Benchmark, type LoadResult, load, percentile, progress, round, type Target } from "./lib.ts";
+import {
+  type Benchmark,
+  type LoadResult,
+  loadInterleaved,
+  percentile,
+  progress,
+  round,
+  type Target,
+} from "./lib.ts";
 
 const WRITES_PER_S = 50;
 
@@ -66,42 +78,72 @@ async function run() {
     };
     progress(`gateway: capture → other device p50 ${sse.p50_ms} ms`);
 
-    // 2. REST POST /api/tasks vs the MCP add_task call it wraps, same user, same concurrency.
+    // 2. REST POST /api/tasks vs the MCP add_task call it wraps, same user, same concurrency, interleaved
+    // rounds. Beside them, the least any gateway in its own process adds: a bare node:http forwarder that
+    // takes the same JSON, makes the same add_task call on a keep-alive socket, and answers with its task.
     const mcpToken = await gw.mcp.token(`bench-mcp-${Date.now()}`);
     let rpcId = 0;
+    const addTaskBody = (title: string) =>
+      JSON.stringify({
+        jsonrpc: "2.0",
+        id: ++rpcId,
+        method: "tools/call",
+        params: { name: "add_task", arguments: { title } },
+      });
+    const mcpHeaders = {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${mcpToken}`,
+    };
     const mcpAdd = (title: string) =>
-      fetch(gw.mcp.url, {
+      fetch(gw.mcp.url, { method: "POST", headers: mcpHeaders, body: addTaskBody(title) }).then((r) =>
+        r.arrayBuffer(),
+      );
+    const forwarder = await startBareForwarder(gw.mcp.url, mcpHeaders, addTaskBody);
+    const viaForwarder = (title: string) =>
+      fetch(forwarder.url, {
         method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${mcpToken}`,
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: ++rpcId,
-          method: "tools/call",
-          params: { name: "add_task", arguments: { title } },
-        }),
-      }).then((r) => r.arrayBuffer());
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify({ title }),
+      }).then(async (r) => {
+        if (r.status !== 201) throw new Error(`bare forwarder → ${r.status} ${await r.text()}`);
+        await r.arrayBuffer();
+      });
     const rest: Record<
       string,
-      { rest_post: LoadResult; mcp_add_task: LoadResult; gateway_overhead_p50_ms: number }
+      {
+        rest_post: LoadResult;
+        mcp_add_task: LoadResult;
+        bare_forwarder: LoadResult;
+        gateway_overhead_p50_ms: number;
+        bare_forwarder_overhead_p50_ms: number;
+        beyond_bare_forwarder_p50_ms: number;
+      }
     > = {};
-    for (const concurrency of [1, 16]) {
-      const calls = concurrency === 1 ? 300 : 1000;
-      const viaGateway = await load((i) => post(deviceA, `rest ${concurrency}/${i}`), {
-        concurrency,
-        calls,
-        warmup: 50,
-      });
-      const direct = await load((i) => mcpAdd(`mcp ${concurrency}/${i}`), { concurrency, calls, warmup: 50 });
-      rest[`concurrency_${concurrency}`] = {
-        rest_post: viaGateway,
-        mcp_add_task: direct,
-        gateway_overhead_p50_ms: round(viaGateway.p50_ms - direct.p50_ms),
-      };
-      progress(`gateway: POST /api/tasks at concurrency ${concurrency}: p50 ${viaGateway.p50_ms} ms`);
+    try {
+      for (const concurrency of [1, 16]) {
+        const calls = concurrency === 1 ? 600 : 1500;
+        const r = await loadInterleaved(
+          {
+            rest_post: (i) => post(deviceA, `rest ${concurrency}/${i}`),
+            mcp_add_task: (i) => mcpAdd(`mcp ${concurrency}/${i}`),
+            bare_forwarder: (i) => viaForwarder(`bare ${concurrency}/${i}`),
+          },
+          { concurrency, calls, warmup: 50, rounds: 3 },
+        );
+        rest[`concurrency_${concurrency}`] = {
+          ...r,
+          gateway_overhead_p50_ms: round(r.rest_post.p50_ms - r.mcp_add_task.p50_ms),
+          bare_forwarder_overhead_p50_ms: round(r.bare_forwarder.p50_ms - r.mcp_add_task.p50_ms),
+          beyond_bare_forwarder_p50_ms: round(r.rest_post.p50_ms - r.bare_forwarder.p50_ms),
+        };
+        progress(
+          `gateway: POST /api/tasks at concurrency ${concurrency}: p50 ${r.rest_post.p50_ms} ms ` +
+            `(MCP add_task ${r.mcp_add_task.p50_ms} ms, bare forwarder ${r.bare_forwarder.p50_ms} ms)`,
+        );
+      }
+    } finally {
+      await forwarder.close();
     }
     // Issue 11: the gateway (session check from its cache, write budget, REST → MCP) adds little to the call.
     const c1 = rest.concurrency_1!;
@@ -132,3 +174,53 @@ async function run() {
 }
 
 export const gatewayBenchmark: Benchmark = { name: "gateway", run };
+
+/**
+ * The least a gateway in its own process can add to an MCP call: no framework, auth, validation or limits, only
+ * the extra loopback hop, JSON in and out, and the MCP call on a kept-alive socket.
+ */
+async function startBareForwarder(
+  mcpUrl: URL,
+  mcpHeaders: Record<string, string>,
+  addTaskBody: (title: string) => string,
+) {
+  const agent = new Agent({ keepAlive: true, maxSockets: 16 });
+  const server = createServer((req, res) => {
+    let body = "";
+    req.setEncoding("utf8");
+    req.on("data", (chunk: string) => {
+      body += chunk;
+    });
+    req.on("end", () => {
+      const call = addTaskBody((JSON.parse(body) as { title: string }).title);
+      const out = request(
+        mcpUrl,
+        { method: "POST", agent, headers: { ...mcpHeaders, "content-length": Buffer.byteLength(call) } },
+        (answer) => {
+          let text = "";
+          answer.setEncoding("utf8");
+          answer.on("data", (chunk: string) => {
+            text += chunk;
+          });
+          answer.on("end", () => {
+            const task = (JSON.parse(text) as { result: { structuredContent: { task: unknown } } }).result
+              .structuredContent.task;
+            res.writeHead(201, { "content-type": "application/json" }).end(JSON.stringify({ task }));
+          });
+        },
+      );
+      out.on("error", () => res.writeHead(502).end());
+      out.end(call);
+    });
+  });
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/tasks`,
+    async close() {
+      agent.destroy();
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}

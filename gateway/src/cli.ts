@@ -36,6 +36,8 @@ type Command<S extends SecretName> = {
   summary: string;
   env: readonly EnvName[];
   secrets: readonly S[];
+  /** The secrets this invocation needs, when its options drop some of `secrets` (`mcp --stdio` signs nothing). */
+  secretsFor?(args: string[]): readonly S[];
   run(args: string[], config: ConfigWith<S>): Promise<void>;
 };
 type AnyCommand = Command<SecretName>;
@@ -145,6 +147,8 @@ const commands: Record<string, AnyCommand> = {
     summary: "the MCP server over HTTP (MCP_PORT), or over stdio for MARGIN_USER_ID",
     env: [...DATABASE, ...MCP, "MARGIN_USER_ID", "MARGIN_TZ", ...LOGS],
     secrets: ["MCP_TOKEN_SECRET"],
+    // Over stdio the one user is MARGIN_USER_ID and no token is signed or verified.
+    secretsFor: (args) => (args.includes("--stdio") ? [] : ["MCP_TOKEN_SECRET"]),
     async run(args, config) {
       const { values } = parseArgs({ args, options: { stdio: { type: "boolean", default: false } } });
       if (values.stdio) return serveMcpStdio(config);
@@ -452,7 +456,8 @@ export async function main(argv: string[]): Promise<void> {
   }
   try {
     const terminal = process.stdout.isTTY === true;
-    await command.run(args, loadConfig(process.env, { secrets: command.secrets, terminal }));
+    const secrets = command.secretsFor?.(args) ?? command.secrets;
+    await command.run(args, loadConfig(process.env, { secrets, terminal }));
   } catch (err) {
     if (err instanceof UsageError) {
       console.error(`margin: ${err.message}\n\n${USAGE}`);

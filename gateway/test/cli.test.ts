@@ -164,11 +164,12 @@ describe("margin CLI", { timeout: 360_000 }, () => {
     );
   });
 
-  it("serves the tools over stdio to the user named in the environment", async () => {
+  it("serves the tools over stdio to the user named in the environment, with no token secret", async () => {
+    const { MCP_TOKEN_SECRET: _, ...withoutSecret } = env;
     const transport = new StdioClientTransport({
       command: process.execPath,
       args: [bin, "mcp", "--stdio"],
-      env: { ...env, MARGIN_USER_ID: await stdioUserId(), MARGIN_TZ: "Europe/Berlin" },
+      env: { ...withoutSecret, MARGIN_USER_ID: await stdioUserId(), MARGIN_TZ: "Europe/Berlin" },
       stderr: "pipe",
     });
     const client = new Client({ name: "cli-test", version: "1.0.0" });

@@ -7,7 +7,8 @@ import type { Change } from "./schemas.ts";
 function fakeServer() {
   const requests: { lastEventId: string | null; auth: string | null }[] = [];
   const streams: ReadableStreamDefaultController<Uint8Array>[] = [];
-  const plan: (number | "stream" | "network-error")[] = [];
+  const plan: (number | { status: number; retryAfter: string; code: string } | "stream" | "network-error")[] =
+    [];
   const waiters: (() => void)[] = [];
   const enc = new TextEncoder();
   const fetch = (async (_url: string, init: RequestInit) => {
@@ -18,6 +19,11 @@ function fakeServer() {
     if (step === "network-error") throw new TypeError("Failed to fetch");
     if (typeof step === "number")
       return new Response(JSON.stringify({ error: { code: "x", message: "x" } }), { status: step });
+    if (typeof step === "object")
+      return new Response(JSON.stringify({ error: { code: step.code, message: "x" } }), {
+        status: step.status,
+        headers: { "retry-after": step.retryAfter },
+      });
     const body = new ReadableStream<Uint8Array>({
       start(c) {
         streams.push(c);
@@ -125,6 +131,31 @@ describe("followChanges", () => {
     });
     await until(() => server.requests.length === 4);
     expect(delays).toEqual([10, 20, 40]);
+    await stream.close();
+  });
+
+  it("waits as long as a 429 or 503 asks (Retry-After), and says why", async () => {
+    const server = fakeServer();
+    server.plan.push(
+      { status: 429, retryAfter: "30", code: "too_many_streams" },
+      { status: 503, retryAfter: "2", code: "auth_unavailable" },
+      { status: 503, retryAfter: "86400", code: "auth_unavailable" },
+    );
+    const delays: number[] = [];
+    const details: string[] = [];
+    const stream = followChanges({
+      connection,
+      fetch: server.fetch,
+      backoffMs: [10, 5000],
+      sleep: async (ms) => void delays.push(ms),
+      onChanges: () => {},
+      onStatus: (s, detail) => s === "reconnecting" && details.push(detail ?? ""),
+    });
+    await until(() => server.requests.length === 4);
+    // The longer of backoff and Retry-After, never more than five minutes.
+    expect(delays).toEqual([30_000, 5000, 300_000]);
+    expect(details[0]).toMatch(/too many Margin panels open.*Retrying in 30 s/);
+    expect(details[1]).toMatch(/server is busy.*Retrying in 2 s/);
     await stream.close();
   });
 

@@ -32,10 +32,30 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
     });
   });
 
+/** A refused stream waits at least the server's Retry-After (seconds), at most this long. */
+const MAX_REFUSAL_WAIT_MS = 5 * 60_000;
+
+/** A 429 or 503: how long the server asks the panel to wait, and a line for the user saying why. */
+async function refusal(res: Response): Promise<{ waitMs: number; detail: string }> {
+  const seconds = Number(res.headers.get("retry-after"));
+  const waitMs = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_REFUSAL_WAIT_MS) : 0;
+  const code = await res
+    .json()
+    .then((body: { error?: { code?: unknown } }) => body?.error?.code)
+    .catch(() => undefined);
+  const when = waitMs ? ` Retrying in ${Math.ceil(waitMs / 1000)} s.` : "";
+  const detail =
+    code === "too_many_streams"
+      ? `Live updates paused: this account has too many Margin panels open. Close one, or wait.${when}`
+      : `Live updates paused: the server is busy.${when}`;
+  return { waitMs, detail };
+}
+
 /**
  * Follows `/api/changes` over fetch (EventSource cannot send a bearer token). After a drop, a sleep or a
  * silent network loss (no heartbeat), it reconnects with `Last-Event-ID` = the last change it delivered,
- * so nothing is missed or repeated. A refused token ends it with status "expired".
+ * so nothing is missed or repeated. A refused token ends it with status "expired"; a 429 or 503 waits at least
+ * the server's Retry-After.
  */
 export function followChanges(opts: ChangeStreamOptions) {
   const doFetch = opts.fetch ?? fetch.bind(globalThis);
@@ -48,7 +68,10 @@ export function followChanges(opts: ChangeStreamOptions) {
   let current: AbortController | undefined;
   let wake: AbortController | undefined;
 
-  async function connectOnce(): Promise<"retry" | "expired"> {
+  /** What the server said about a refused stream: wait this long (Retry-After), and why. */
+  type Refusal = { waitMs: number; detail: string };
+
+  async function connectOnce(): Promise<"retry" | "expired" | Refusal> {
     const attempt = new AbortController();
     current = attempt;
     const onStop = () => attempt.abort();
@@ -71,6 +94,7 @@ export function followChanges(opts: ChangeStreamOptions) {
         cache: "no-store",
       });
       if (res.status === 401) return "expired";
+      if (res.status === 429 || res.status === 503) return await refusal(res);
       if (!res.ok || !res.body) throw new ApiError(res.status, "stream_failed", `HTTP ${res.status}`);
       let batch: Change[] = [];
       let batchId = "";
@@ -123,9 +147,14 @@ export function followChanges(opts: ChangeStreamOptions) {
         opts.onStatus?.("expired", "Your session has expired. Sign in again.");
         return;
       }
-      opts.onStatus?.("reconnecting", "Live updates paused; reconnecting…");
-      const delay = backoff[Math.min(failures, backoff.length - 1)]!;
+      let delay = backoff[Math.min(failures, backoff.length - 1)]!;
       failures++;
+      if (typeof outcome === "object") {
+        delay = Math.max(delay, outcome.waitMs);
+        opts.onStatus?.("reconnecting", outcome.detail);
+      } else {
+        opts.onStatus?.("reconnecting", "Live updates paused; reconnecting…");
+      }
       wake = new AbortController();
       const both = AbortSignal.any([stopped.signal, wake.signal]);
       await sleep(delay, both);
