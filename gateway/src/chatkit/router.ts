@@ -7,7 +7,7 @@ import { TaskServiceError } from "../task-service/errors.ts";
 import type { TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
 import { requestMetadataSchema } from "./page-context.ts";
-import { chatTurnLimit } from "./rate-limit.ts";
+import { chatTurnLimit, turnLimited } from "./rate-limit.ts";
 import { createChatKitServer } from "./server.ts";
 import { createChatStore } from "./store.ts";
 import { errorEvent } from "./stream.ts";
@@ -77,7 +77,7 @@ export function createChatKitRouter(opts: ChatKitOptions) {
   router.post(
     "/chatkit",
     opts.signedIn,
-    chatTurnLimit(opts.db, opts.turnsPerMinute),
+    chatTurnLimit(opts.db, opts.turnsPerMinute, opts.logger),
     async (req, res, next) => {
       const log = (req.log as Logger | undefined) ?? opts.logger;
       const controller = new AbortController();
@@ -87,6 +87,7 @@ export function createChatKitRouter(opts: ChatKitOptions) {
         inFlight.delete(controller);
       });
       inFlight.add(controller);
+      const limited = turnLimited(res);
       try {
         const request = parseChatKitRequest(req.body);
         const metadata = requestMetadataSchema.safeParse(request.metadata);
@@ -102,11 +103,13 @@ export function createChatKitRouter(opts: ChatKitOptions) {
             page: metadata.data.page ?? undefined,
             signal: controller.signal,
             log,
-            turnLimited: res.locals.chatTurnLimited === true,
+            turnLimited: limited,
             turnsPerMinute: opts.turnsPerMinute,
           },
           request,
         );
+        // The turn count's headers go out with the response; the count ran beside the request's own statements.
+        await limited;
         if ("json" in result) {
           res.type("application/json").send(serialize(result.json));
           return;
@@ -120,6 +123,7 @@ export function createChatKitRouter(opts: ChatKitOptions) {
           res.end();
           return;
         }
+        await limited;
         if (err instanceof ChatKitError) return sendError(res, err.status, err.code, err.message);
         if (err instanceof TaskServiceError) {
           log.warn({ err }, "task service call failed");

@@ -33,7 +33,7 @@ export type TurnContext = StreamContext & {
   user: AgentUser;
   page?: PageContext;
   /** The per-user turn limit was hit: save what the user typed, run nothing, say so. */
-  turnLimited: boolean;
+  turnLimited: Promise<boolean>;
   turnsPerMinute: number;
 };
 
@@ -343,7 +343,7 @@ export async function* respond(
   const cut = input ? recent.findIndex((i) => i.id === input.id) : -1;
   const earlier = cut >= 0 ? recent.slice(0, cut) : recent;
   const message = input ? userMessageText(input) : "(Continue.)";
-  if (ctx.turnLimited) {
+  if (await ctx.turnLimited) {
     throw new StreamError(
       `You've sent ${ctx.turnsPerMinute} messages in the last minute, the most Margin takes. Wait a minute, then retry.`,
       true,

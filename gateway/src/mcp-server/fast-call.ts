@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AuthInfo } from "@modelcontextprotocol/sdk/server/auth/types.js";
 import {
   getParseErrorMessage,
@@ -15,7 +16,6 @@ import {
   McpError,
   SUPPORTED_PROTOCOL_VERSIONS,
 } from "@modelcontextprotocol/sdk/types.js";
-import type { Request, Response } from "express";
 import type { TaskRepository } from "../tasks/repository.ts";
 import { ownerFromAuth } from "./server.ts";
 import { runTool, type ToolDefinition, type ToolFailureLogger, toolSchemas } from "./tool.ts";
@@ -43,8 +43,8 @@ const toolsByName = new Map<string, ToolDefinition>(tools.map((tool) => [tool.na
  * The only errors answered here are those raised after the tool ran (it cannot run twice).
  */
 export async function answerToolCall(
-  req: Request,
-  res: Response,
+  req: IncomingMessage & { body?: unknown; auth?: AuthInfo },
+  res: ServerResponse,
   repo: TaskRepository,
   onFault: ToolFailureLogger,
 ): Promise<boolean> {

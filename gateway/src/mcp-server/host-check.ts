@@ -1,3 +1,4 @@
+import type { IncomingMessage } from "node:http";
 import type { RequestHandler } from "express";
 
 const LOOPBACK = ["127.0.0.1", "localhost", "[::1]"];
@@ -18,26 +19,34 @@ function parseHost(host: string, exact = false): HostEntry | undefined {
  * `localhost`, `127.0.0.1` and `[::1]` are one host: allowing one allows the others, on the same ports.
  */
 export function hostAllowlist(allowedHosts: string[], publicUrl: URL): RequestHandler {
-  const entries = allowedHosts.map((h) => parseHost(h, true)).filter((e) => e !== undefined);
-  entries.push({ name: publicUrl.hostname, port: publicUrl.port || undefined, exact: false });
-  for (const entry of [...entries]) {
-    if (LOOPBACK.includes(entry.name)) entries.push(...LOOPBACK.map((name) => ({ ...entry, name })));
-  }
+  const allowed = hostMatcher(allowedHosts, publicUrl);
   return (req, res, next) => {
-    const host = parseHost(req.headers.host ?? "");
-    const arrivedOn = String(req.socket.localPort);
-    const allowed =
-      host !== undefined &&
-      entries.some(
-        (e) =>
-          e.name === host.name &&
-          (host.port === e.port || (!e.exact && (host.port === undefined || host.port === arrivedOn))),
-      );
-    if (allowed) return next();
+    if (allowed(req)) return next();
     res.status(403).json({
       jsonrpc: "2.0",
       error: { code: -32000, message: `Invalid Host: ${(req.headers.host ?? "(none)").slice(0, 100)}` },
       id: null,
     });
+  };
+}
+
+/** Whether a request's Host is one `hostAllowlist` accepts. */
+export function hostMatcher(allowedHosts: string[], publicUrl: URL): (req: IncomingMessage) => boolean {
+  const entries = allowedHosts.map((h) => parseHost(h, true)).filter((e) => e !== undefined);
+  entries.push({ name: publicUrl.hostname, port: publicUrl.port || undefined, exact: false });
+  for (const entry of [...entries]) {
+    if (LOOPBACK.includes(entry.name)) entries.push(...LOOPBACK.map((name) => ({ ...entry, name })));
+  }
+  return (req) => {
+    const host = parseHost(req.headers.host ?? "");
+    const arrivedOn = String(req.socket.localPort);
+    return (
+      host !== undefined &&
+      entries.some(
+        (e) =>
+          e.name === host.name &&
+          (host.port === e.port || (!e.exact && (host.port === undefined || host.port === arrivedOn))),
+      )
+    );
   };
 }
