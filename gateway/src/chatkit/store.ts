@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomFillSync } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lt, notInArray, sql } from "drizzle-orm";
 import { chatItems, chatThreads } from "../db/chat-schema.ts";
 import type { Db } from "../db/connect.ts";
@@ -25,8 +25,22 @@ const ID_PREFIXES = {
 } as const;
 export type IdKind = keyof typeof ID_PREFIXES;
 
+const ID_BYTES = 12;
+// Random bits are taken from a pool refilled 256 ids at a time, as randomUUID does: each fill is a call into the
+// kernel's random source, which cost more than the rest of an id (tens of µs in CPU profiles here).
+const idPool = Buffer.alloc(ID_BYTES * 256);
+let idPoolUsed = idPool.length;
+
 /** `thr_…`, `msg_…` as the reference server does, with 96 random bits: ids are unguessable and global. */
-export const generateId = (kind: IdKind) => `${ID_PREFIXES[kind]}_${randomBytes(12).toString("hex")}`;
+export function generateId(kind: IdKind): string {
+  if (idPoolUsed === idPool.length) {
+    randomFillSync(idPool);
+    idPoolUsed = 0;
+  }
+  const start = idPoolUsed;
+  idPoolUsed += ID_BYTES;
+  return `${ID_PREFIXES[kind]}_${idPool.toString("hex", start, idPoolUsed)}`;
+}
 
 export const clampLimit = (limit: number | null | undefined) =>
   !limit || limit < 1 ? DEFAULT_PAGE_SIZE : Math.min(limit, MAX_PAGE_SIZE);
