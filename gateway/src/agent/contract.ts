@@ -26,6 +26,11 @@ export type TurnInput = {
   page?: PageContext;
   /** Aborted when the client disconnects: the model call and any MCP call in flight stop. */
   signal: AbortSignal;
+  /**
+   * Settles once the user's message is stored. The turn may start before (its first model call overlapping the
+   * commit), but no tool runs until then: a message that failed to save has changed nothing.
+   */
+  stored?: Promise<unknown>;
 };
 
 /** A task write or read the agent made, with a line a person can read ("Added 'Buy milk' · due tomorrow 17:00"). */

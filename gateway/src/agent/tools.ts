@@ -30,6 +30,8 @@ export type TurnState = {
   bulk: boolean;
   /** The user's own words ask for a change; when they don't, every write waits for their yes. */
   asked: boolean;
+  /** The user's message is stored once this settles; tools wait for it (TurnInput.stored). */
+  stored?: Promise<unknown>;
 };
 
 /** Tools whose calls always wait for the end of the turn, where one may run and several need the user's yes. */
@@ -87,6 +89,7 @@ export async function callTool(
   args: Record<string, unknown>,
   readOnly: boolean,
 ): Promise<CallOutcome> {
+  await state.stored;
   const result = await tasks.call(state.user, name, args, state.signal);
   const text = textOf(result) || (result.isError ? "The tool failed." : "Done.");
   const structured = result.isError ? undefined : result.structuredContent;

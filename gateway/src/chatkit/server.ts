@@ -2,7 +2,7 @@ import type { ChatAgent } from "../agent/contract.ts";
 import { createActionHandlers, type TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
 import { clampLimit, DEFAULT_PAGE_SIZE, generateId } from "./store.ts";
-import { processEvents, toThreadResponse } from "./stream.ts";
+import { processEvents, startEarly, toThreadResponse } from "./stream.ts";
 import { respond, type TurnContext } from "./turn.ts";
 import {
   type ChatKitRequest,
@@ -65,14 +65,28 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
           metadata: {},
         };
         const message = userMessage(thread, req.params.input);
-        // What the user typed is stored before anything can fail.
-        await store.createThread(thread, message);
+        // What the user typed is stored before any event is sent (the client takes the message's event as
+        // "stored" and retries accordingly). The turn starts meanwhile, so its first model call overlaps the
+        // commit; its tools and its own writes wait for it (`stored`).
+        const stored = store.createThread(thread, message);
+        const stop = new AbortController();
+        const turnCtx = { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]), stored };
+        const turn = startEarly(
+          processEvents(turnCtx, thread, () =>
+            respond(turnCtx, deps.agent, thread, message, { newThread: true }),
+          ),
+        );
+        try {
+          await stored;
+        } catch (err) {
+          stop.abort(err);
+          turn.discard();
+          throw err;
+        }
         return (async function* () {
           yield { type: "thread.created", thread: toThreadResponse(thread) } as const;
           yield { type: "thread.item.done", item: message } as const;
-          yield* processEvents(ctx, thread, () =>
-            respond(ctx, deps.agent, thread, message, { newThread: true }),
-          );
+          yield* turn;
         })();
       }
       case "threads.add_user_message": {

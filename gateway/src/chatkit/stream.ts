@@ -6,7 +6,13 @@ import type { ChatStore } from "./store.ts";
 import { generateId } from "./store.ts";
 import type { Thread, ThreadItem, ThreadItemUpdate, ThreadMetadata, ThreadStreamEvent } from "./types.ts";
 
-export type StreamContext = { store: ChatStore; signal: AbortSignal; log: Logger };
+export type StreamContext = {
+  store: ChatStore;
+  signal: AbortSignal;
+  log: Logger;
+  /** The thread's first write, still committing when the turn starts: every later write waits for it. */
+  stored?: Promise<unknown>;
+};
 
 const CANCELLED_NOTE = "The user cancelled the stream. Stop responding to the prior request.";
 
@@ -48,6 +54,7 @@ export async function* processEvents(
   const unsaved: ThreadItem[] = [];
 
   async function save() {
+    await ctx.stored;
     const changed = fullState(thread) !== full;
     if (unsaved.length === 0 && !changed) return;
     full = fullState(thread);
@@ -111,6 +118,7 @@ export async function* processEvents(
 
 /** `handle_stream_cancelled`: keep the partial answer the user saw, and tell the model the user stopped it. */
 async function saveCancelled(ctx: StreamContext, thread: ThreadMetadata, pending: ThreadItem[]) {
+  await ctx.stored;
   const partial = pending.filter(
     (item) => item.type === "assistant_message" && item.content.some((c) => c.text.trim()),
   );
@@ -184,6 +192,28 @@ const custom = (message: string, allowRetry: boolean): ThreadStreamEvent => ({
   message,
   allow_retry: allowRetry,
 });
+
+/**
+ * Starts `events` at once and runs them up to their second event (a turn's first, after `stream_options`), which
+ * starts the agent; iterating the result then gives every event in order. `discard()` drops a turn never sent.
+ */
+export function startEarly<T>(events: AsyncGenerator<T>): AsyncIterable<T> & { discard(): void } {
+  const ahead = [events.next(), events.next()];
+  for (const next of ahead) next.catch(() => {});
+  return {
+    async *[Symbol.asyncIterator]() {
+      for (const next of ahead) {
+        const { done, value } = await next;
+        if (done) return;
+        yield value;
+      }
+      yield* events;
+    },
+    discard() {
+      void events.return(undefined).catch(() => {});
+    },
+  };
+}
 
 /** Iterates `source` until it ends or `signal` aborts, whichever comes first; then stops the source. */
 export async function* abortable<T>(source: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {

@@ -377,6 +377,7 @@ export async function* respond(
         message,
         page: ctx.page,
         signal: ctx.signal,
+        stored: ctx.stored,
       }),
     );
   }

@@ -1,6 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   type CallToolResult,
   CallToolResultSchema,
@@ -8,7 +7,7 @@ import {
 } from "@modelcontextprotocol/sdk/types.js";
 import { signMcpToken } from "../mcp-server/token.ts";
 import { TaskServiceError } from "./errors.ts";
-import { createHttpFetch } from "./http-fetch.ts";
+import { StatelessHttpTransport } from "./stateless-transport.ts";
 
 export type TaskServiceUser = { id: string; timezone: string };
 
@@ -33,13 +32,6 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
   const currentToken = new AsyncLocalStorage<string>();
   const tokens = new Map<string, { token: string; renewAt: number }>();
   let connection: Promise<Client> | undefined;
-  const http = createHttpFetch();
-
-  const userFetch: typeof fetch = (url, init) => {
-    const headers = new Headers(init?.headers);
-    headers.set("authorization", `Bearer ${currentToken.getStore()}`);
-    return http.fetch(url, { ...init, headers });
-  };
 
   async function tokenFor(user: TaskServiceUser): Promise<string> {
     const key = `${user.id}\u0000${user.timezone}`;
@@ -59,7 +51,10 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
   function connect(): Promise<Client> {
     connection ??= (async () => {
       const client = new Client({ name: "margin-gateway", version: "0.1.0" });
-      await client.connect(new StreamableHTTPClientTransport(opts.mcpUrl, { fetch: userFetch }), {
+      const transport = new StatelessHttpTransport(opts.mcpUrl, {
+        headers: () => ({ authorization: `Bearer ${currentToken.getStore()}` }),
+      });
+      await client.connect(transport, {
         timeout: opts.timeoutMs ?? 10_000,
       });
       return client;
@@ -118,7 +113,6 @@ export function createTaskServiceClient(opts: TaskServiceOptions) {
       const client = await connection?.catch(() => undefined);
       connection = undefined;
       await client?.close();
-      http.close();
     },
   };
 }
