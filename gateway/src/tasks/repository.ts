@@ -1,6 +1,8 @@
 import { createHash, randomUUID } from "node:crypto";
-import { getTableColumns, type Query, type SQL, sql } from "drizzle-orm";
+import { getTableColumns, Placeholder, type Query, type SQL, sql } from "drizzle-orm";
 import { PgDialect, type PgPreparedQuery, type PreparedQueryConfig } from "drizzle-orm/pg-core";
+import { PostgresJsSession } from "drizzle-orm/postgres-js";
+import type postgres from "postgres";
 import type { Db } from "../db/connect.ts";
 import { type ChangeOp, dueSortKey, type Priority, type TaskRow, tasks } from "../db/task-schema.ts";
 import { decodeCursor, encodeCursor } from "./cursor.ts";
@@ -533,6 +535,17 @@ const preparedByDb = new WeakMap<Db, Map<string, PgPreparedQuery<PreparedQueryCo
 
 /** Runs a statement, prepared once per database; rows come back as arrays of driver values. */
 async function run(db: Db, statement: Statement, values: Record<string, unknown>): Promise<unknown[][]> {
+  const client = postgresClient(db);
+  if (client) {
+    // Straight to postgres.js, as drizzle's prepared query would send it (named placeholders in order, prepared,
+    // rows as arrays), without its promise layers and tracing spans: about 10 µs a statement.
+    const params = statement.query.params.map((param) =>
+      param instanceof Placeholder ? values[param.name] : param,
+    );
+    return (await client
+      .unsafe(statement.query.sql, params as never[], { prepare: true })
+      .values()) as unknown[][];
+  }
   let mine = preparedByDb.get(db);
   if (!mine) {
     mine = new Map();
@@ -540,12 +553,18 @@ async function run(db: Db, statement: Statement, values: Record<string, unknown>
   }
   let query = mine.get(statement.name);
   if (!query) {
-    // A name makes postgres.js prepare it (once per connection); the mapper asks both drivers for array rows.
+    // A name makes drizzle prepare it; the mapper asks for array rows.
     query = db._.session.prepareQuery(statement.query, undefined, statement.name, true, (rows) => rows);
     mine.set(statement.name, query);
   }
   return (await query.execute(values)) as unknown[][];
 }
+
+/** The postgres.js client a database (or transaction) runs its statements on; none on PGlite. */
+const postgresClient = (db: Db): postgres.Sql | undefined =>
+  db._.session instanceof PostgresJsSession
+    ? (db._.session as unknown as { client: postgres.Sql }).client
+    : undefined;
 
 /** A row's columns as the driver takes them, keyed by field name (the statements' placeholder names). */
 function driverValues(row: TaskRow): Record<string, unknown> {
