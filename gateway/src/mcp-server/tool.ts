@@ -3,7 +3,7 @@ import { type AnySchema, objectFromShape } from "@modelcontextprotocol/sdk/serve
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
-import { localParts } from "../tasks/due.ts";
+import { dayBounds, localParts } from "../tasks/due.ts";
 import { TaskError } from "../tasks/errors.ts";
 import { SHORT_ID_LENGTH, type UserTasks } from "../tasks/repository.ts";
 import type { TaskView } from "../tasks/view.ts";
@@ -145,8 +145,20 @@ export function describeTask(task: TaskView): string {
   return parts.join(" · ");
 }
 
+// Each zone's note with the local day it holds for: it changes once a day, and working it out is Temporal work
+// (about 15 µs, most of an empty list's own time). Bounded like the zones a process sees: few.
+const zoneNotes = new Map<string, { from: number; until: number; text: string }>();
+
 /** Names the user's zone and today's date once per answer, so "today" and the times above are unambiguous. */
 export function zoneNote(tasks: UserTasks): string {
-  const { date, weekday } = localParts({ at: tasks.clock(), tz: tasks.owner.tz });
-  return `Today is ${weekday.slice(0, 3)} ${date}; times are ${tasks.owner.tz}.`;
+  const tz = tasks.owner.tz;
+  const now = tasks.clock();
+  const kept = zoneNotes.get(tz);
+  if (kept && now.getTime() >= kept.from && now.getTime() < kept.until) return kept.text;
+  const { date, weekday } = localParts({ at: now, tz });
+  const { todayStart, tomorrowStart } = dayBounds(now, tz);
+  const text = `Today is ${weekday.slice(0, 3)} ${date}; times are ${tz}.`;
+  if (zoneNotes.size >= 1_000) zoneNotes.delete(zoneNotes.keys().next().value!);
+  zoneNotes.set(tz, { from: todayStart.getTime(), until: tomorrowStart.getTime(), text });
+  return text;
 }
