@@ -33,13 +33,13 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
     return itemId ? ctx.store.loadItem(threadId, itemId) : undefined;
   }
 
-  function userMessage(thread: ThreadMetadata, input: UserMessageInput): UserMessageItem {
+  function userMessage(threadId: string, input: UserMessageInput): UserMessageItem {
     if (input.attachments.length > 0) {
       throw new ChatKitError(400, "attachments_unsupported", "Margin's chat does not take attachments.");
     }
     return {
       id: generateId("message"),
-      thread_id: thread.id,
+      thread_id: threadId,
       created_at: new Date().toISOString(),
       type: "user_message",
       content: input.content,
@@ -64,7 +64,7 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
           status: { type: "active" },
           metadata: {},
         };
-        const message = userMessage(thread, req.params.input);
+        const message = userMessage(thread.id, req.params.input);
         // What the user typed is stored before any event is sent (the client takes the message's event as
         // "stored" and retries accordingly). The turn starts meanwhile, so its first model call overlaps the
         // commit; its tools and its own writes wait for it (`stored`).
@@ -90,9 +90,10 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
         })();
       }
       case "threads.add_user_message": {
-        const thread = await store.loadThread(req.params.thread_id);
-        const message = userMessage(thread, req.params.input);
-        await store.addThreadItem(thread.id, message, { durable: true });
+        // An unknown thread is "not found" before a message with attachments is refused, as ever.
+        if (req.params.input.attachments.length > 0) await store.loadThread(req.params.thread_id);
+        const message = userMessage(req.params.thread_id, req.params.input);
+        const thread = await store.addUserMessage(req.params.thread_id, message);
         return (async function* () {
           yield { type: "thread.item.done", item: message } as const;
           yield* processEvents(ctx, thread, turn(thread, message));

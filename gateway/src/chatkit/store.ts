@@ -205,9 +205,9 @@ export function createChatStore(db: Db, userId: string) {
     },
 
     /** Appends an item and marks the thread active, in one statement that also proves the thread is ours. */
-    async addThreadItem(threadId: string, item: ThreadItem, opts: WriteOptions = {}): Promise<void> {
+    async addThreadItem(threadId: string, item: ThreadItem): Promise<void> {
       const inserted = await db.execute(sql`
-        with ${commitMode(opts)}, thread as (
+        with ${commitMode({})}, thread as (
           update ${chatThreads} set updated_at = now()
           where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
           returning id
@@ -221,6 +221,43 @@ export function createChatStore(db: Db, userId: string) {
         // Either the thread is not ours, or the item exists already (a replay): only the first is an error.
         await this.loadThread(threadId);
       }
+    },
+
+    /**
+     * A message for a thread of ours, stored durably in one statement that also marks the thread active and
+     * reads it: the thread as it was, or not found. One round trip instead of a read and a write.
+     */
+    async addUserMessage(threadId: string, item: ThreadItem): Promise<ThreadMetadata> {
+      const result = await db.execute(sql`
+        with thread as (
+          update ${chatThreads} set updated_at = now()
+          where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
+          returning id, title, status, allowed_image_domains, metadata, created_at
+        ), inserted as (
+          insert into ${chatItems} (id, thread_id, user_id, type, data, created_at)
+          select ${item.id}, thread.id, ${userId}, ${item.type}, ${JSON.stringify(item)}::jsonb,
+                 ${item.created_at}::timestamptz
+          from thread
+        )
+        select * from thread`);
+      const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+        id: string;
+        title: string | null;
+        status: ThreadStatus;
+        allowed_image_domains: string[] | null;
+        metadata: Record<string, unknown>;
+        // A string from postgres.js (drizzle leaves timestamps unparsed), a Date from PGlite.
+        created_at: string | Date;
+      }[];
+      if (!row) throw ChatKitError.notFound("thread");
+      return {
+        id: row.id,
+        title: row.title,
+        created_at: new Date(row.created_at).toISOString(),
+        status: row.status,
+        allowed_image_domains: row.allowed_image_domains,
+        metadata: row.metadata,
+      };
     },
 
     /**

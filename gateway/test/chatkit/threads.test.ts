@@ -171,6 +171,47 @@ describe("threads: create, answer, title, list, rename, delete", () => {
   });
 });
 
+describe("a message for an existing thread", () => {
+  it("is answered with the thread as stored, and refused with attachments, or when the thread is not the user's", async () => {
+    const [token, other] = [await chat.user("follow-up@example.com"), await chat.user("other@example.com")];
+    const threadId = createdThreadId(await chat.post(token, create("first")));
+    const before = await chat.post(token, { type: "threads.get_by_id", params: { thread_id: threadId } });
+
+    const answered = await chat.post(token, addMessage(threadId, "second"));
+    expect(answered.shapes).toEqual([
+      "thread.item.done(user_message)",
+      "stream_options",
+      "thread.item.added(assistant_message)",
+      "thread.item.updated[assistant_message.content_part.added]",
+      "thread.item.updated[assistant_message.content_part.text_delta]",
+      "thread.item.updated[assistant_message.content_part.text_delta]",
+      "thread.item.updated[assistant_message.content_part.text_delta]",
+      "thread.item.updated[assistant_message.content_part.done]",
+      "thread.item.done(assistant_message)",
+    ]);
+    expect(chat.agent.turns.at(-1)?.history.length).toBe(2);
+
+    const withFile = addMessage(threadId, "third");
+    withFile.params.input.attachments = ["atc_1"] as never;
+    expect((await chat.post(token, withFile)).json).toMatchObject({
+      error: { code: "attachments_unsupported" },
+    });
+    expect((await chat.post(other, withFile)).status).toBe(404);
+    expect((await chat.post(other, addMessage(threadId, "mine now"))).status).toBe(404);
+
+    const after = await chat.post(token, { type: "threads.get_by_id", params: { thread_id: threadId } });
+    const thread = after.json as { title: string; created_at: string; items: { data: { type: string }[] } };
+    const was = before.json as typeof thread;
+    expect([thread.title, thread.created_at]).toEqual([was.title, was.created_at]);
+    expect(thread.items.data.map((i) => i.type)).toEqual([
+      "user_message",
+      "assistant_message",
+      "user_message",
+      "assistant_message",
+    ]);
+  });
+});
+
 describe("retention", () => {
   it("deletes threads idle longer than CHAT_RETENTION_DAYS, with their items, and keeps the rest", async () => {
     const token = await chat.user("retention@example.com");
