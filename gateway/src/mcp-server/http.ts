@@ -40,7 +40,7 @@ const jsonRpcError = (code: number, message: string) => ({
  * The MCP server over Streamable HTTP, stateless: a fresh server and transport per request, so any number of
  * instances serve any client without sessions.
  */
-export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
+export function createMcpHttpApp(opts: McpHttpOptions): McpRequestListener {
   const app = express();
   app.disable("x-powered-by");
   app.set("trust proxy", false);
@@ -140,62 +140,59 @@ export function createMcpHttpApp(opts: McpHttpOptions): express.Express {
   });
   app.use(mcpErrorHandler(opts.logger));
 
-  if (direct) {
-    /**
-     * A plain tool call, the request an MCP client sends on every call, is answered before Express: its router,
-     * request/response setup (prototype swaps) and middleware chain cost about 0.15 ms of CPU a call, and the
-     * route does nothing for it that isn't done here in the same order: the Host and Origin checks, the bearer
-     * token (the success path of the SDK's `requireBearerAuth`; the verifier always names this resource), a
-     * plain JSON body, then `answerToolCall`. Anything else goes to Express
-     * before its body is read, so the middleware answers it as always (a refusal, another body); a request this
-     * path read and could not answer goes on to the route with its body, or its error, for the route to handle.
-     */
-    const entry = app as unknown as {
-      handle(req: IncomingMessage, res: ServerResponse, next?: unknown): void;
-    };
-    const handle = entry.handle.bind(app);
-    entry.handle = (req, res, next) => {
-      const toExpress = () => handle(req, res, next);
-      if (
-        req.method !== "POST" ||
-        req.url !== path ||
-        !hostAllowed(req) ||
-        !originAllowed(req) ||
-        !isPlainJsonBody(req.headers, bodyLimit)
-      )
-        return toExpress();
-      const header = req.headers.authorization;
-      const [type, token] = header?.split(" ") ?? [];
-      if (type?.toLowerCase() !== "bearer" || !token) return toExpress();
-      verifier.verifyAccessToken(token).then(
-        (authInfo) => {
-          const { expiresAt } = authInfo;
-          // requireBearerAuth's own checks on a verified token.
-          if (typeof expiresAt !== "number" || Number.isNaN(expiresAt) || expiresAt < Date.now() / 1000)
-            return toExpress();
-          readJsonBody(req, (read) => {
-            rememberBody(req, read);
-            if ("error" in read) return toExpress();
-            const request = Object.assign(req, { auth: authInfo, body: read.body });
-            answerToolCall(request, res, opts.repo, onFault).then(
-              (answered) => {
-                if (answered) return;
-                triedBeforeExpress.set(req, true);
-                toExpress();
-              },
-              (err: Error) => {
-                triedBeforeExpress.set(req, err);
-                toExpress();
-              },
-            );
-          });
-        },
-        () => toExpress(),
-      );
-    };
-  }
-  return app;
+  if (!direct) return app;
+  /**
+   * A plain tool call, the request an MCP client sends on every call, is answered before Express: its router,
+   * request/response setup (prototype swaps) and middleware chain cost about 0.15 ms of CPU a call, and the
+   * route does nothing for it that isn't done here in the same order: the Host and Origin checks, the bearer
+   * token (the success path of the SDK's `requireBearerAuth`; the verifier always names this resource), a
+   * plain JSON body, then `answerToolCall`. Anything else goes to Express before its body is read, so the
+   * middleware answers it as always (a refusal, another body); a request this path read and could not answer
+   * goes on to the route with its body, or its error, for the route to handle.
+   */
+  return (req, res) => {
+    const toExpress = () => app(req, res);
+    if (
+      req.method !== "POST" ||
+      req.url !== path ||
+      !hostAllowed(req) ||
+      !originAllowed(req) ||
+      !isPlainJsonBody(req.headers, bodyLimit)
+    )
+      return toExpress();
+    const header = req.headers.authorization;
+    const [type, token] = header?.split(" ") ?? [];
+    if (type?.toLowerCase() !== "bearer" || !token) return toExpress();
+    verifier.verifyAccessToken(token).then(
+      (authInfo) => {
+        const { expiresAt } = authInfo;
+        // requireBearerAuth's own checks on a verified token.
+        if (typeof expiresAt !== "number" || Number.isNaN(expiresAt) || expiresAt < Date.now() / 1000)
+          return toExpress();
+        readJsonBody(req, (read) => {
+          rememberBody(req, read);
+          if ("error" in read) return toExpress();
+          const request = Object.assign(req, { auth: authInfo, body: read.body });
+          answerToolCall(request, res, opts.repo, onFault).then(
+            (answered) => {
+              if (answered) return;
+              triedBeforeExpress.set(req, true);
+              toExpress();
+            },
+            (err: Error) => {
+              triedBeforeExpress.set(req, err);
+              toExpress();
+            },
+          );
+        });
+      },
+      () => toExpress(),
+    );
+  };
 }
+
+/** What `createMcpHttpApp` returns: a listener for a node:http server's requests. */
+export type McpRequestListener = (req: IncomingMessage, res: ServerResponse) => void;
 
 /** Requests `answerToolCall` was tried on before Express: it declined them (true), or it failed (the error). */
 const triedBeforeExpress = new WeakMap<IncomingMessage, true | Error>();

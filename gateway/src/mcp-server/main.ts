@@ -1,4 +1,4 @@
-import type { Server } from "node:http";
+import { createServer, type Server } from "node:http";
 import { sql } from "drizzle-orm";
 import type { ConfigWith } from "../config.ts";
 import type { Database } from "../db/connect.ts";
@@ -12,7 +12,7 @@ export async function startMcpHttp(
   database: Database,
   logger: Logger,
 ): Promise<Server> {
-  const app = createMcpHttpApp({
+  const listener = createMcpHttpApp({
     repo: createTaskRepository(database.db),
     tokenSecret: config.mcpTokenSecret,
     mcpUrl: config.mcpUrl,
@@ -23,8 +23,9 @@ export async function startMcpHttp(
     checkDatabase: () => database.db.execute(sql`select 1`),
   });
   return new Promise((resolve, reject) => {
-    const server = app.listen(config.mcpPort, config.host, (err) => {
-      if (err) return reject(err);
+    const server = createServer(listener);
+    server.once("error", reject);
+    server.listen(config.mcpPort, config.host, () => {
       logger.info({ url: config.mcpUrl.href, port: config.mcpPort }, "MCP server listening");
       resolve(server);
     });

@@ -1,4 +1,4 @@
-import { request } from "node:http";
+import { createServer, request } from "node:http";
 import type { AddressInfo } from "node:net";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -13,7 +13,7 @@ let base: { port: number; close(): void };
 
 beforeAll(async () => {
   database = await createTestDatabase();
-  const app = createMcpHttpApp({
+  const listener = createMcpHttpApp({
     repo: createTaskRepository(database.db),
     tokenSecret: "probe-test-secret-".padEnd(40, "x"),
     mcpUrl: new URL("http://mcp:8788/mcp"),
@@ -23,7 +23,7 @@ beforeAll(async () => {
     logger: silentLogger,
     checkDatabase: () => (reachable ? database.db.execute(sql`select 1`) : Promise.reject(new Error("down"))),
   });
-  const server = app.listen(0, "127.0.0.1");
+  const server = createServer(listener).listen(0, "127.0.0.1");
   await new Promise((resolve) => server.once("listening", resolve));
   base = { port: (server.address() as AddressInfo).port, close: () => server.close() };
 });
