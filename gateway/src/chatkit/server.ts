@@ -1,6 +1,7 @@
 import type { ChatAgent } from "../agent/contract.ts";
 import { createActionHandlers, type TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
+import { HISTORY_ITEMS } from "./history.ts";
 import { clampLimit, DEFAULT_PAGE_SIZE, generateId } from "./store.ts";
 import { processEvents, startEarly, toThreadResponse } from "./stream.ts";
 import { respond, type TurnContext } from "./turn.ts";
@@ -73,7 +74,7 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
         const turnCtx = { ...ctx, signal: AbortSignal.any([ctx.signal, stop.signal]), stored };
         const turn = startEarly(
           processEvents(turnCtx, thread, () =>
-            respond(turnCtx, deps.agent, thread, message, { newThread: true }),
+            respond(turnCtx, deps.agent, thread, message, { recent: [message] }),
           ),
         );
         try {
@@ -93,10 +94,16 @@ export function createChatKitServer(deps: { agent: ChatAgent; tasks: TaskCaller 
         // An unknown thread is "not found" before a message with attachments is refused, as ever.
         if (req.params.input.attachments.length > 0) await store.loadThread(req.params.thread_id);
         const message = userMessage(req.params.thread_id, req.params.input);
-        const thread = await store.addUserMessage(req.params.thread_id, message);
+        const { thread, earlier } = await store.addUserMessage(
+          req.params.thread_id,
+          message,
+          HISTORY_ITEMS - 1,
+        );
         return (async function* () {
           yield { type: "thread.item.done", item: message } as const;
-          yield* processEvents(ctx, thread, turn(thread, message));
+          yield* processEvents(ctx, thread, () =>
+            respond(ctx, deps.agent, thread, message, { recent: [...earlier, message] }),
+          );
         })();
       }
       case "threads.add_client_tool_output": {

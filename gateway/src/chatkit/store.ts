@@ -225,11 +225,20 @@ export function createChatStore(db: Db, userId: string) {
 
     /**
      * A message for a thread of ours, stored durably in one statement that also marks the thread active and
-     * reads it: the thread as it was, or not found. One round trip instead of a read and a write.
+     * reads it (or not found), with the `before` newest items that came before the message, oldest first: one
+     * round trip instead of a read, a write and another read.
      */
-    async addUserMessage(threadId: string, item: ThreadItem): Promise<ThreadMetadata> {
+    async addUserMessage(
+      threadId: string,
+      item: ThreadItem,
+      before: number,
+    ): Promise<{ thread: ThreadMetadata; earlier: ThreadItem[] }> {
       const result = await db.execute(sql`
-        with thread as (
+        with earlier as (
+          select seq, data from ${chatItems}
+          where ${chatItems.threadId} = ${threadId} and ${chatItems.userId} = ${userId}
+          order by seq desc limit ${before}
+        ), thread as (
           update ${chatThreads} set updated_at = now()
           where ${chatThreads.id} = ${threadId} and ${chatThreads.userId} = ${userId}
           returning id, title, status, allowed_image_domains, metadata, created_at
@@ -239,7 +248,8 @@ export function createChatStore(db: Db, userId: string) {
                  ${item.created_at}::timestamptz
           from thread
         )
-        select * from thread`);
+        select thread.*, (select coalesce(jsonb_agg(data order by seq), '[]') from earlier) as earlier
+        from thread`);
       const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
         id: string;
         title: string | null;
@@ -248,9 +258,10 @@ export function createChatStore(db: Db, userId: string) {
         metadata: Record<string, unknown>;
         // A string from postgres.js (drizzle leaves timestamps unparsed), a Date from PGlite.
         created_at: string | Date;
+        earlier: ThreadItem[];
       }[];
       if (!row) throw ChatKitError.notFound("thread");
-      return {
+      const thread = {
         id: row.id,
         title: row.title,
         created_at: new Date(row.created_at).toISOString(),
@@ -258,6 +269,7 @@ export function createChatStore(db: Db, userId: string) {
         allowed_image_domains: row.allowed_image_domains,
         metadata: row.metadata,
       };
+      return { thread, earlier: row.earlier };
     },
 
     /**

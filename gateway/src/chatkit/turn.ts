@@ -333,13 +333,12 @@ export async function* respond(
   agent: ChatAgent,
   thread: ThreadMetadata,
   input: UserMessageItem | null,
-  opts: { newThread?: boolean } = {},
+  /** The thread's newest items up to `input`, when the request read them already (with its own write). */
+  opts: { recent?: ThreadItem[] } = {},
 ): AsyncGenerator<ThreadStreamEvent> {
-  // A thread created by this request holds just its first message: nothing to look up.
   const recent =
-    opts.newThread && input
-      ? [input]
-      : (await ctx.store.loadThreadItems(thread.id, { limit: HISTORY_ITEMS, order: "desc" })).data.reverse();
+    opts.recent ??
+    (await ctx.store.loadThreadItems(thread.id, { limit: HISTORY_ITEMS, order: "desc" })).data.reverse();
   const cut = input ? recent.findIndex((i) => i.id === input.id) : -1;
   const earlier = cut >= 0 ? recent.slice(0, cut) : recent;
   const message = input ? userMessageText(input) : "(Continue.)";

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type AgentEvent, AgentTurnError } from "../../src/agent/contract.ts";
+import { HISTORY_ITEMS, toAgentHistory } from "../../src/chatkit/history.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import {
@@ -39,6 +40,17 @@ async function storedItems(token: string, threadId: string) {
 const page = { url: "https://example.com/article", title: "How to grow tomatoes", excerpt: "Water daily." };
 
 describe("history and page context", () => {
+  it("reads the newest items of a long thread up to the new message, at most HISTORY_ITEMS with it", async () => {
+    const token = await chat.user("long-thread@example.com");
+    const threadId = createdThreadId(await chat.post(token, create("message 0")));
+    for (let i = 1; i <= 21; i++) await chat.post(token, addMessage(threadId, `message ${i}`));
+    const items = await storedItems(token, threadId);
+    expect(items.at(-2)).toMatchObject({ type: "user_message", content: [{ text: "message 21" }] });
+    const window = items.slice(-2 - (HISTORY_ITEMS - 1), -2);
+    expect(window[0]).not.toMatchObject({ content: [{ text: "message 0" }] });
+    expect(chat.agent.turns.at(-1)?.history).toEqual(toAgentHistory(window));
+  });
+
   it("gives the model earlier messages, tool results and the page, in order", async () => {
     const token = await chat.user("history@example.com");
     chat.agent.script = () => [
