@@ -1,4 +1,5 @@
 // Gateway benchmarks: capture-to-other-device latency over SSE, and REST POST /api/tasks beside the MCP call it wraps.
+// The MCP server runs as `margin mcp` in its own process, as deployed; the gateway runs here, in the bench's.
 
 import { once } from "node:events";
 import { Agent, createServer, request } from "node:http";
@@ -15,12 +16,19 @@ import {
   round,
   type Target,
 } from "./lib.ts";
+import { startMcpProcess } from "./mcp-process.ts";
 
 const WRITES_PER_S = 50;
 
 async function run() {
   const database = await createTestDatabase();
-  const gw = await startGatewayHarness(database, { writeRateLimitPerMinute: 1_000_000 });
+  const mcp = await startMcpProcess(database);
+  const gw = await startGatewayHarness(database, { writeRateLimitPerMinute: 1_000_000, mcp }).catch(
+    async (err: unknown) => {
+      await mcp.close();
+      throw err;
+    },
+  );
   try {
     const email = `bench-${Date.now()}@example.com`;
     const deviceA = await signUp(gw.baseUrl, email);
@@ -169,6 +177,7 @@ async function run() {
     };
   } finally {
     await gw.close();
+    await mcp.close();
     await database.destroy();
   }
 }

@@ -1,4 +1,5 @@
-import { Agent, request } from "node:http";
+import { Agent, createServer, request } from "node:http";
+import type { AddressInfo } from "node:net";
 
 /** One benchmark module for `bench/run.ts`: `run` resolves to a JSON-able result (with its own targets). */
 export type Benchmark = { name: string; run(): Promise<object> };
@@ -116,3 +117,12 @@ export function httpClient(maxSockets: number) {
 
 /** Progress goes to stderr: stdout carries only the JSON document. */
 export const progress = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+/** A free loopback port, so a server's public URL (the tokens' audience) is known before it starts. */
+export async function freePort(): Promise<number> {
+  const probe = createServer();
+  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
+  const { port } = probe.address() as AddressInfo;
+  await new Promise((resolve) => probe.close(resolve));
+  return port;
+}

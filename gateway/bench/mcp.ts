@@ -12,6 +12,7 @@ import { signMcpToken } from "../src/mcp-server/token.ts";
 import { listStatement } from "../src/tasks/repository.ts";
 import {
   type Benchmark,
+  freePort,
   httpClient,
   type LoadResult,
   load,
@@ -291,15 +292,6 @@ async function startFloorServer() {
   server.keepAliveTimeout = 65_000;
   await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
   return { server, url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`) };
-}
-
-/** A free loopback port, so the server's public URL (the tokens' audience) is known before it starts. */
-async function freePort(): Promise<number> {
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, "127.0.0.1", resolve));
-  const { port } = probe.address() as AddressInfo;
-  await new Promise((resolve) => probe.close(resolve));
-  return port;
 }
 
 function closeServer(server: Server) {

@@ -64,6 +64,18 @@ export async function startMcpHttpHarness(
     ...opts,
   });
   server.on("request", app);
+  return mcpHarnessAt(url, database, () => {
+    server.closeAllConnections();
+    return new Promise((resolve) => server.close(() => resolve()));
+  });
+}
+
+/** Tokens and clients for an MCP server listening at `url` and signing with TEST_SECRET, in-process or not. */
+export function mcpHarnessAt(
+  url: URL,
+  database: Pick<Database, "db">,
+  close: () => Promise<void>,
+): McpHttpHarness {
   const harness: McpHttpHarness = {
     url,
     async token(userId, opts = {}) {
@@ -85,11 +97,7 @@ export async function startMcpHttpHarness(
       );
       return client;
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close,
   };
   return harness;
 }
