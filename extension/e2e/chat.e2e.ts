@@ -163,9 +163,16 @@ describe("the chat view", () => {
     await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(messages);
     expect(await panel.locator("#chat-title").textContent()).toBe("Groceries");
 
+    // Renaming the open chat renames its header too.
     await panel.getByTestId("chat-threads").click();
-    await list.getByRole("button", { name: "Delete Groceries" }).click();
-    await list.getByRole("button", { name: "Groceries", exact: true }).waitFor({ state: "detached" });
+    await list.getByRole("button", { name: "Rename Groceries" }).click();
+    await list.getByLabel("New name").fill("Weekend groceries");
+    await list.getByLabel("New name").press("Enter");
+    await list.getByRole("button", { name: "Weekend groceries", exact: true }).waitFor();
+    await expect.poll(() => panel.locator("#chat-title").textContent()).toBe("Weekend groceries");
+
+    await list.getByRole("button", { name: "Delete Weekend groceries" }).click();
+    await list.getByRole("button", { name: "Weekend groceries", exact: true }).waitFor({ state: "detached" });
     expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
   });
 

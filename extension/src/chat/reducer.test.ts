@@ -149,4 +149,15 @@ describe("the built-in chat's reducer", () => {
     );
     expect(s).toMatchObject({ threadId: "t1", title: "Milk", busy: false, items });
   });
+
+  it("a rename of the open thread changes its title; another thread's rename leaves it alone", () => {
+    const open = chatReducer(emptyChat, {
+      type: "open",
+      thread: { id: "t1", title: "Milk", created_at: at, items: { data: [], has_more: false } },
+    });
+    expect(chatReducer(open, { type: "renamed", threadId: "t2", title: "Other" }).title).toBe("Milk");
+    expect(chatReducer(open, { type: "renamed", threadId: "t1", title: "Groceries" }).title).toBe(
+      "Groceries",
+    );
+  });
 });

@@ -32,6 +32,8 @@ export type ChatAction =
   | { type: "failed"; message: string; retry: boolean }
   | { type: "event"; event: StreamEvent }
   | { type: "item"; item: ThreadItem }
+  /** A thread was renamed (from the history list): the open one shows its new title. */
+  | { type: "renamed"; threadId: string; title: string | null }
   | { type: "dismiss" };
 
 /** The user's words shown at once, before the server echoes its own `user_message` item (then replaced). */
@@ -120,6 +122,8 @@ export function chatReducer(state: ChatState, action: ChatAction): ChatState {
       };
     case "new":
       return emptyChat;
+    case "renamed":
+      return state.threadId === action.threadId ? { ...state, title: action.title } : state;
     case "turn-started": {
       // A new message takes the place of one that was never sent; a retry keeps it (it is what is sent again).
       let items = action.userText ? state.items.filter((i) => i.id !== PENDING_ID) : state.items;

@@ -199,6 +199,7 @@ export function useChat(opts: {
       try {
         const renamed = await client.renameThread(threadId, title);
         setThreads((t) => t && { ...t, list: t.list.map((x) => (x.id === threadId ? renamed : x)) });
+        dispatch({ type: "renamed", threadId, title: renamed.title ?? null });
       } catch (err) {
         dispatch({ type: "failed", message: describeError(err), retry: false });
       }
