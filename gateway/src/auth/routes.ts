@@ -100,14 +100,18 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
   return router;
 }
 
-/** The sign-in's email, from a JSON or form body; "" when absent (throttled as one shared key). */
+/**
+ * The sign-in's email as better-auth will read it, from a JSON or form body; "" when absent (throttled as one
+ * shared key). Read as better-call does (media type in any case, the last of repeated form fields), or a
+ * request could charge its failures to another account than the one it tries.
+ */
 function emailOf(req: Request, body: Buffer | undefined): string {
   if (!body) return "";
   const text = body.toString("utf8");
   try {
-    const type = req.get("content-type") ?? "";
+    const type = (req.get("content-type") ?? "").toLowerCase();
     const value = type.includes("application/x-www-form-urlencoded")
-      ? new URLSearchParams(text).get("email")
+      ? new URLSearchParams(text).getAll("email").at(-1)
       : (JSON.parse(text) as { email?: unknown }).email;
     return typeof value === "string" ? value.slice(0, 320) : "";
   } catch {
