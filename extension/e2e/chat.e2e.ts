@@ -114,6 +114,10 @@ describe("the chat view", () => {
     await send("show my tasks");
     const box = panel.getByRole("checkbox", { name: "Done: Water the plants" }).last();
     await box.waitFor();
+    // The list shows once, as the widget; the answer above it only counts what it holds.
+    expect(await panel.getByTestId("chat-assistant").last().textContent()).toMatch(
+      /^Margin: \d+ open tasks?(, \d+ (overdue|due today))*\.$/,
+    );
 
     // For a look after a run (git ignores results/; the committed pictures come from `pnpm screenshots`).
     mkdirSync(SHOTS, { recursive: true });

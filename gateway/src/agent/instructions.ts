@@ -26,6 +26,8 @@ function generalInstructions(timezone: string, now: Date): string {
     "never invent tasks or ids. Refer to tasks by title. Answer in one or two short sentences.",
     `Now: ${weekday} ${local.toPlainDate().toString()} ${local.toPlainTime().toString({ smallestUnit: "minute" })}, time zone ${timezone}.`,
     "Pass dates as the user said them (e.g. 'tomorrow 5pm') in `due`; never put dates into titles.",
+    "The user sees each list_tasks result as a checklist under your answer: do not repeat its tasks; say in a few",
+    "words what it holds (e.g. '3 open tasks, 1 due today'). Name days as people do ('today', 'Friday'), never ISO.",
     "Deleting more than one task, or anything like 'delete everything', waits for the user's confirmation:",
     "the app asks them; do not ask again and do not retry.",
     "If a tool reports an error, tell the user what it said in plain words.",

@@ -21,4 +21,10 @@ describe("instructions", () => {
       "Now: Saturday 2026-11-28 23:59, time zone America/New_York.",
     );
   });
+
+  it("tell the model the list shows as a checklist, so its answer counts instead of repeating it", () => {
+    const text = instructionsFor({ timezone: "Europe/Berlin", now: new Date() });
+    expect(text).toContain("The user sees each list_tasks result as a checklist under your answer");
+    expect(text).toContain("never ISO");
+  });
 });

@@ -10,6 +10,9 @@ import type { AgentEvent, ChatAgent, PageContext } from "../../src/agent/contrac
 import { readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
+import { toAgentHistory } from "../../src/chatkit/history.ts";
+import { tasksIn } from "../../src/chatkit/turn.ts";
+import type { ThreadItem } from "../../src/chatkit/types.ts";
 import { createTaskServiceClient, type TaskServiceClient } from "../../src/task-service/client.ts";
 import type { TaskView } from "../../src/tasks/view.ts";
 import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
@@ -53,6 +56,8 @@ type Row = {
   /** A turn run first; its user and assistant messages are this turn's history. */
   after?: { say: string; page?: PageContext };
   effect: Effect;
+  /** The task list under the answer (list_tasks' widget) shows exactly these titles, in any order. */
+  lists?: string[];
   /** The answer names these titles… */
   mentions?: string[];
   /** …and none of these. */
@@ -120,12 +125,23 @@ const LIST: Seed[] = [
 ];
 const EVERY_TITLE = LIST.map((s) => s.title);
 const all = (...but: string[]) => EVERY_TITLE.filter((t) => !but.includes(t));
-const listing = (say: string, mentions: string[]): Row => ({
+/** A listing: the widget under the answer shows the tasks; the words above it only count them (`reply`). */
+const listing = (say: string, shown: string[], reply: RegExp): Row => ({
+  say,
+  given: LIST,
+  effect: "none",
+  lists: shown,
+  omits: EVERY_TITLE,
+  reply,
+});
+/** A day the tool can't filter by: the answer names that day's tasks (the widget shows what the tool found). */
+const windowed = (say: string, mentions: string[], reply: RegExp): Row => ({
   say,
   given: LIST,
   effect: "none",
   mentions,
   omits: EVERY_TITLE.filter((t) => !mentions.includes(t)),
+  reply,
 });
 // Two overdue tasks (the older first in a list) and one due today.
 const OVERDUE_TWO: Seed[] = [
@@ -262,20 +278,24 @@ const table: Record<string, Row[]> = {
   ],
 
   list: [
-    listing("what's due today?", TODAY),
-    listing("Show me my overdue tasks", OVERDUE),
-    listing("which tasks are late?", OVERDUE),
-    listing("anything coming up?", UPCOMING),
-    listing("list upcoming tasks", UPCOMING),
-    listing("What do I have tomorrow", TOMORROW),
-    listing("what's on for this week?", WEEK),
-    listing("show completed tasks", DONE),
-    listing("what have I finished?", DONE),
-    listing("show all my tasks", all("old flyer")),
-    listing("list everything", all("old flyer")),
-    listing("what's on my plate?", OPEN),
-    listing("todays tasks", TODAY),
-    listing("can you show me my to-do list", OPEN),
+    listing("what's due today?", TODAY, /^1 task due today\.$/),
+    listing("Show me my overdue tasks", OVERDUE, /^1 overdue task\.$/),
+    listing("which tasks are late?", OVERDUE, /^1 overdue task\.$/),
+    listing("anything coming up?", UPCOMING, /^3 upcoming tasks\.$/),
+    listing("list upcoming tasks", UPCOMING, /^3 upcoming tasks\.$/),
+    windowed("What do I have tomorrow", TOMORROW, /^1 task due tomorrow: “dentist appointment”\.$/),
+    windowed(
+      "what's on for this week?",
+      WEEK,
+      /^3 tasks due this week: “buy groceries”, “dentist appointment” and “team report”\.$/,
+    ),
+    listing("show completed tasks", DONE, /^1 completed task\.$/),
+    listing("what have I finished?", DONE, /^1 completed task\.$/),
+    listing("show all my tasks", all("old flyer"), /^7 tasks, 1 overdue, 1 due today\.$/),
+    listing("list everything", all("old flyer"), /^7 tasks, 1 overdue, 1 due today\.$/),
+    listing("what's on my plate?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    listing("todays tasks", TODAY, /^1 task due today\.$/),
+    listing("can you show me my to-do list", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
   ],
 
   complete: [
@@ -615,7 +635,7 @@ const table: Record<string, Row[]> = {
       given: [{ title: "walk the dog", due: "today" }],
       page: HOSTILE,
       effect: "none",
-      mentions: ["walk the dog"],
+      lists: ["walk the dog"],
     },
     {
       say: "save this page",
@@ -727,6 +747,52 @@ async function turn(user: User, message: string, page?: PageContext, history: Ag
   return { events, text };
 }
 
+/**
+ * A turn as the ChatKit server stores it and gives it back as history: the user's message, a hidden note per
+ * tool call (with the tasks it returned), the answer.
+ */
+function asStored(said: string, events: AgentEvent[], answer: string): AgentInputItem[] {
+  const at = new Date().toISOString();
+  const items: ThreadItem[] = [
+    {
+      id: "m1",
+      thread_id: "t",
+      created_at: at,
+      type: "user_message",
+      content: [{ type: "input_text", text: said }],
+      attachments: [],
+      inference_options: {},
+    },
+    ...events.flatMap((e): ThreadItem[] =>
+      e.type === "tool.finished"
+        ? [
+            {
+              id: `h-${e.callId}`,
+              thread_id: "t",
+              created_at: at,
+              type: "hidden_context_item",
+              content: {
+                kind: "tool",
+                tool: e.tool,
+                ok: e.ok,
+                summary: e.summary,
+                tasks: tasksIn(e.structured).map((t) => ({ id: t.id, title: t.title })),
+              },
+            },
+          ]
+        : [],
+    ),
+    {
+      id: "a1",
+      thread_id: "t",
+      created_at: at,
+      type: "assistant_message",
+      content: [{ type: "output_text", text: answer, annotations: [] }],
+    },
+  ];
+  return toAgentHistory(items);
+}
+
 const WRITES = new Set([
   "add_task",
   "update_task",
@@ -749,10 +815,7 @@ describe("offline model: one command, its effect on the list", () => {
     let history: AgentInputItem[] = [];
     if (row.after) {
       const first = await turn(user, row.after.say, row.after.page);
-      history = [
-        { role: "user", content: row.after.say },
-        { role: "assistant", status: "completed", content: [{ type: "output_text", text: first.text }] },
-      ];
+      history = asStored(row.after.say, first.events, first.text);
     }
     const before = await snapshot(user);
 
@@ -764,6 +827,16 @@ describe("offline model: one command, its effect on the list", () => {
     if (row.noTools) expect(calls).toEqual([]);
     expect(events.some((e) => e.type === "confirmation.required")).toBe(row.confirms ?? false);
     if (row.reply) expect(text).toMatch(row.reply);
+    if (row.lists) {
+      const listed = events.flatMap((e) =>
+        e.type === "tool.finished" && e.tool === "list_tasks"
+          ? ((e.structured?.tasks ?? []) as { title: string }[]).map((t) => t.title)
+          : [],
+      );
+      expect(listed.sort()).toEqual([...row.lists].sort());
+    }
+    // Dates in what a listing says are said as people say them ("tomorrow", "Friday"), never as ISO dates.
+    if (row.lists || row.mentions) expect(text).not.toMatch(/\d{4}-\d{2}-\d{2}/);
     for (const title of row.mentions ?? []) expect(text).toContain(title);
     for (const title of row.omits ?? []) expect(text).not.toContain(title);
   });

@@ -94,7 +94,9 @@ describe("the agent's tools from a stdio MCP server", { timeout: 240_000 }, () =
     const listed = await turn(agent, OWNER, "what do I have tomorrow?");
     expect(listed.text).toMatch(/water the plants/);
     // The child's dates are in its zone (MARGIN_TZ): 08:00 in Berlin.
-    expect(listed.text).toMatch(/08:00/);
+    expect(ofType(listed.events, "tool.finished")).toMatchObject([
+      { tool: "list_tasks", structured: { tasks: [{ title: "water the plants", due: { time: "08:00" } }] } },
+    ]);
   });
 
   it("refuses another user's turn and confirmation before any tool runs", async () => {

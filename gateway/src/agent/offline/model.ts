@@ -22,6 +22,9 @@ import {
 export type OfflineContext = { timezone: string; now: Date; page?: PageContext };
 
 type Call = { name: string; args: Record<string, unknown> };
+/** The answer before this message, and the tasks it showed (in its text, or as the list under it). */
+type Previous = { text: string; listed: string[] };
+const NOTHING_BEFORE: Previous = { text: "", listed: [] };
 /** What the model does next: call tools (then it is asked again with their results), or answer. */
 type Step = { calls: Call[] } | { say: string };
 
@@ -37,6 +40,10 @@ const CONFIRM_SELECTION_OVER = 5;
 /** Tasks made from one selection at most: a whole page selected is not a to-do list. */
 const MAX_SELECTION_TASKS = 20;
 const SELECTION_PROMPT = /^Add these (\d+) tasks from your selection\?/;
+/** How the app's notes on earlier tool calls start (chatkit/history.ts), as the model reads them. */
+const HIDDEN_NOTES = /^Hidden context for the assistant\b/;
+const WEEKDAYS = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
+const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
 const HELP =
   "I can add, list, complete, reopen, move, rename, prioritise and delete tasks, and save the page you're on. " +
   "Try “add call mum tomorrow 6pm” or “what's due today?”.";
@@ -106,18 +113,21 @@ export class OfflineModel implements Model {
       .flatMap((i) => (i.type === "function_call_result" ? [outputOf(i)] : []));
     const earlier = items.slice(0, Math.max(lastUser, 0));
     const answerAt = earlier.findLastIndex((i) => "role" in i && i.role === "assistant");
-    const previous = answerAt >= 0 ? textOf(earlier[answerAt]!) : "";
+    const text = answerAt >= 0 ? textOf(earlier[answerAt]!) : "";
+    const previous = { text, listed: listTitles(text, notesBefore(earlier, answerAt)) };
     let cmd = parseCommand(message);
     if (cmd.kind === "pick") {
       // "the second one" answers "Which one?": the request asked before it, on that task.
-      const asked = earlier.slice(0, Math.max(answerAt, 0)).findLast((i) => "role" in i && i.role === "user");
+      const asked = earlier
+        .slice(0, Math.max(answerAt, 0))
+        .findLast((i) => "role" in i && i.role === "user" && !HIDDEN_NOTES.test(textOf(i)));
       const before = asked ? parseCommand(textOf(asked)) : undefined;
       cmd = before && "target" in before ? { ...before, target: cmd.target } : { kind: "vague" };
     }
     return this.#step(cmd, results, previous);
   }
 
-  #step(cmd: Command, results: string[], previous: string): Step {
+  #step(cmd: Command, results: string[], previous: Previous): Step {
     const page = this.#ctx.page;
     switch (cmd.kind) {
       case "greeting":
@@ -125,9 +135,9 @@ export class OfflineModel implements Model {
       case "thanks":
         return { say: "You're welcome." };
       case "yes": {
-        const pending = previous.match(SELECTION_PROMPT);
+        const pending = previous.text.match(SELECTION_PROMPT);
         if (!pending) return { say: "There's nothing waiting for a yes. What would you like to do?" };
-        const titles = previous
+        const titles = previous.text
           .split("\n")
           .slice(1)
           .filter((l) => l.startsWith("- "))
@@ -216,15 +226,15 @@ export class OfflineModel implements Model {
    * Find one task by title (or by its place in the previous answer's list), then act on it; asks which when
    * several match, says so when none does.
    */
-  #onOne(cmd: Edit, results: string[], previous: string): Step {
+  #onOne(cmd: Edit, results: string[], previous: Previous): Step {
     const place = ordinalOf(cmd.target);
     if (place !== undefined) {
-      const listed = listTitles(previous);
+      const listed = previous.listed;
       if (!listed.length)
         return { say: "Which task do you mean? Name it by its title, or ask for a list first." };
       const title = place === -1 ? listed.at(-1) : listed[place - 1];
       if (!title) return { say: `The last list had ${listed.length} task${listed.length === 1 ? "" : "s"}.` };
-      return this.#onOne({ ...cmd, target: title, alternatives: undefined } as Edit, results, "");
+      return this.#onOne({ ...cmd, target: title, alternatives: undefined } as Edit, results, NOTHING_BEFORE);
     }
     const options: Edit[] = "alternatives" in cmd && cmd.alternatives ? cmd.alternatives : [cmd];
     // The shortest task of the cuts is in every longer one, so one search finds them all.
@@ -232,7 +242,7 @@ export class OfflineModel implements Model {
     const status = cmd.kind === "reopen" ? "completed" : "pending";
     if (!results.length)
       return { calls: [{ name: "list_tasks", args: { status, query: search, limit: 50 } }] };
-    const picked = pick(cmd, options, tasksOf(results[0]!));
+    const picked = pick(cmd, options, tasksOf(results[0]!), this.#today());
     if ("say" in picked) return picked;
     const { edit, task } = picked;
     if (results.length === 1) return { calls: [callFor(edit, task, this.#today())] };
@@ -245,8 +255,8 @@ export class OfflineModel implements Model {
   }
 
   /** The same change to several tasks: listed first, then one call each; the app asks before more than one. */
-  #bulk(cmd: Bulk, results: string[], previous: string): Step {
-    const listed = cmd.listed === "no" ? [] : listTitles(previous);
+  #bulk(cmd: Bulk, results: string[], previous: Previous): Step {
+    const listed = cmd.listed === "no" ? [] : previous.listed;
     if (cmd.listed === "required" && !listed.length)
       return { say: "Which tasks do you mean? Ask for a list first, or name them by their titles." };
     const byList = listed.length > 0;
@@ -298,15 +308,44 @@ export class OfflineModel implements Model {
     );
   }
 
+  /**
+   * The words above a listing. The list itself shows as the task-list widget under the answer, so the text only
+   * counts ("7 open tasks, 1 overdue, 2 due today"); a window the tool can't filter by ("tomorrow", "this week")
+   * names its tasks, as the widget shows more than that.
+   */
   #listed(tasks: TaskView[], filter: ListFilter): string {
     const shown = tasks.filter((t) => this.#inWindow(t, filter));
-    if (!shown.length) return `Nothing ${filter.label === "open" ? "open" : filter.label} right now.`;
-    const lines = shown
-      .slice(0, 20)
-      .map((t) => `- ${t.title}${t.due ? ` (due ${when(t)})` : ""}${t.status === "completed" ? " ✓" : ""}`);
-    const more = shown.length > 20 ? `\n…and ${shown.length - 20} more.` : "";
-    return `${shown.length} ${filter.label} task${shown.length === 1 ? "" : "s"}:\n${lines.join("\n")}${more}`;
+    const label = filter.label;
+    if (!shown.length) return `Nothing ${label === "open" ? "open" : label} right now.`;
+    const tasksWord = shown.length === 1 ? "task" : "tasks";
+    if (filter.window) return `${shown.length} ${tasksWord} ${label}: ${namesOf(shown)}.`;
+    const head = label.startsWith("due")
+      ? `${shown.length} ${tasksWord} ${label}`
+      : `${shown.length} ${label === "all" ? "" : `${label} `}${tasksWord}`;
+    const local = Temporal.Instant.fromEpochMilliseconds(this.#ctx.now.getTime())
+      .toZonedDateTimeISO(this.#ctx.timezone)
+      .toPlainDateTime();
+    const now = local.toString({ smallestUnit: "minute" });
+    const today = local.toPlainDate().toString();
+    const open = shown.filter((t) => t.status !== "completed" && t.due);
+    const overdue = open.filter((t) => dueAt(t) < now).length;
+    const dueToday = open.filter((t) => t.due!.date === today && dueAt(t) >= now).length;
+    const extras = [
+      label !== "overdue" && overdue > 0 ? `${overdue} overdue` : "",
+      label !== "due today" && dueToday > 0 ? `${dueToday} due today` : "",
+    ].filter(Boolean);
+    return `${[head, ...extras].join(", ")}.`;
   }
+}
+
+/** A local due as "YYYY-MM-DDTHH:MM", comparable as text; a date-only due is past only once its day is. */
+const dueAt = (t: TaskView) => `${t.due!.date}T${t.due!.time ?? "24:00"}`;
+
+/** “a”, “b” and “c” (the first five, then how many more): quoted, so "the second one" can find them. */
+function namesOf(tasks: TaskView[]): string {
+  const names = tasks.slice(0, 5).map((t) => `“${t.title}”`);
+  if (tasks.length > 5) names.push(`${tasks.length - 5} more`);
+  return names.length > 1 ? `${names.slice(0, -1).join(", ")} and ${names.at(-1)}` : names[0]!;
 }
 
 function listArgs(filter: ListFilter): Record<string, unknown> {
@@ -325,6 +364,7 @@ function pick(
   cmd: Edit,
   options: Edit[],
   found: TaskView[],
+  today: Temporal.PlainDate,
 ): { edit: Edit; task: TaskView } | { say: string } {
   const exactly = (e: Edit) => found.filter((t) => t.title.toLowerCase() === e.target.toLowerCase());
   const named = [...options].sort((x, y) => y.target.length - x.target.length).find((e) => exactly(e).length);
@@ -341,7 +381,7 @@ function pick(
     return {
       say: `Which one? ${matches
         .slice(0, 5)
-        .map((t) => `“${t.title}”${t.due ? ` (due ${when(t)})` : ""}`)
+        .map((t) => `“${t.title}”${t.due ? ` (due ${dayOf(t, today)})` : ""}`)
         .join(", ")}. Say it with the full title.`,
     };
   }
@@ -395,25 +435,48 @@ function callFor(edit: Bulk["change"] | Edit, task: TaskView, today: Temporal.Pl
 }
 
 /**
- * The task titles the previous answer listed, in order: its "- title (due …)" lines, or the “titles” of a
- * "Which one?" question.
+ * The task titles the previous answer showed, in order: its "- title" lines (a selection to confirm), the
+ * “titles” it named ("Which one?", a window of a listing), else the list under it: the last listing in the
+ * hidden notes the app keeps of that turn's tool calls (`- list_tasks done: … ["Title" (id …); …]`).
  */
-function listTitles(answer: string): string[] {
+function listTitles(answer: string, notes: string[]): string[] {
   const lines = answer
     .split("\n")
     .filter((l) => l.startsWith("- "))
-    .map((l) =>
-      l
-        .slice(2)
-        .replace(/ ✓$/, "")
-        .replace(/ \(due [^)]*\)$/, "")
-        .trim(),
-    );
+    .map((l) => l.slice(2).trim());
   if (lines.length) return lines;
-  return [...answer.matchAll(/“([^”]+)”/g)].map((m) => m[1]!);
+  const named = [...answer.matchAll(/“([^”]+)”/g)].map((m) => m[1]!);
+  if (named.length) return named;
+  const listing = notes
+    .flatMap((n) => n.split("\n"))
+    .findLast((l) => l.startsWith("- list_tasks done: "))
+    ?.match(/\[(.*)\]$/)?.[1];
+  return listing ? [...listing.matchAll(/"(.*?)" \(id [^)]*\)/g)].map((m) => m[1]!) : [];
 }
 
-const when = (t: TaskView) => (t.due ? `${t.due.date}${t.due.time ? ` ${t.due.time}` : ""}` : "");
+/** The hidden notes between the user's previous message and the answer at `answerAt` (the app's, in user role). */
+function notesBefore(items: AgentInputItem[], answerAt: number): string[] {
+  const notes: string[] = [];
+  for (let i = answerAt - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (!("role" in item) || item.role !== "user") continue;
+    const text = textOf(item);
+    if (!HIDDEN_NOTES.test(text)) break;
+    notes.unshift(text);
+  }
+  return notes;
+}
+
+/** "today", "tomorrow", "Friday" within a week, else "3 Dec": a due's day as people say it. */
+function dayOf(t: TaskView, today: Temporal.PlainDate): string {
+  const date = Temporal.PlainDate.from(t.due!.date);
+  const days = today.until(date, { largestUnit: "days" }).days;
+  if (days === 0) return "today";
+  if (days === 1) return "tomorrow";
+  if (days === -1) return "yesterday";
+  if (days > 1 && days < 7) return WEEKDAYS[date.dayOfWeek - 1]!;
+  return `${date.day} ${MONTHS[date.month - 1]}${date.year === today.year ? "" : ` ${date.year}`}`;
+}
 
 function firstLine(text: string): string {
   return text
