@@ -104,7 +104,9 @@ describe.skipIf(testDbKind === "pglite")("a connection terminated inside a trans
     try {
       for (let round = 0; round < 8; round++) {
         const failed = database.db.transaction(async (tx) => {
-          const [row] = await tx.execute<{ pid: number }>(sql`select pg_backend_pid() as pid`);
+          const [row] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as {
+            pid: number;
+          }[];
           await admin`select pg_terminate_backend(${row!.pid})`;
           await tx.execute(sql`select 1`);
         });
