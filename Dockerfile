@@ -39,5 +39,6 @@ USER 1000:1000
 EXPOSE 8787 8788
 # /healthz of whichever server this container runs: the gateway on PORT, the MCP server on MCP_PORT.
 HEALTHCHECK --interval=10s --timeout=3s --start-period=20s --retries=3 CMD ["node", "-e", "Promise.any([process.env.PORT||8787,process.env.MCP_PORT||8788].map(p=>fetch(`http://127.0.0.1:${p}/healthz`).then(r=>{if(!r.ok)throw r.status}))).then(()=>process.exit(0),()=>process.exit(1))"]
-ENTRYPOINT ["node", "gateway/bin/margin.js"]
+# --experimental-async-context-frame: see gateway/bin/margin.js.
+ENTRYPOINT ["node", "--experimental-async-context-frame", "gateway/bin/margin.js"]
 CMD ["gateway"]

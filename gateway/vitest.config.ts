@@ -7,6 +7,8 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     fileParallelism: false,
+    // As the servers run (package.json scripts, Dockerfile): AsyncLocalStorage without per-promise hooks.
+    execArgv: ["--experimental-async-context-frame"],
     env: { TZ: "UTC" },
     projects: [
       { extends: true, test: { name: "postgres", env: { TEST_DB: "postgres", TZ: "UTC" } } },

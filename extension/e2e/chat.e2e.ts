@@ -97,6 +97,10 @@ describe("the chat view", () => {
 
     await send("add call mom tomorrow 5pm");
     expect((await tasks()).map((t) => t.title)).toContainEqual(expect.stringMatching(/call mom/i));
+    // A message that is only a task adds it as typed, with no question first.
+    await send("oat milk");
+    expect((await tasks()).map((t) => t.title)).toContain("oat milk");
+    expect(await panel.getByRole("region", { name: "Needs your confirmation" }).count()).toBe(0);
     await panel.getByTestId("view-tasks").click();
     await panel.getByTestId("filter-all").click();
     await panel

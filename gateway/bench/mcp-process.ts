@@ -16,7 +16,7 @@ export async function startMcpProcess(database: TestDatabase): Promise<McpHttpHa
   if (!database.url) throw new Error("the MCP server process needs a Postgres database (TEST_DB=postgres)");
   const port = await freePort();
   const url = new URL(`http://127.0.0.1:${port}/mcp`);
-  const child = spawn(process.execPath, [bin, "mcp"], {
+  const child = spawn(process.execPath, ["--experimental-async-context-frame", bin, "mcp"], {
     env: {
       PATH: process.env.PATH ?? "",
       NODE_ENV: "production",

@@ -69,10 +69,14 @@ export async function startStack(opts: {
   let output = "";
 
   async function start() {
-    const proc = spawn(process.execPath, [MARGIN_BIN, "start", "--no-extension"], {
-      env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
+    const proc = spawn(
+      process.execPath,
+      ["--experimental-async-context-frame", MARGIN_BIN, "start", "--no-extension"],
+      {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
     child = proc;
     proc.stdout?.on("data", (d) => (output += d));
     proc.stderr?.on("data", (d) => (output += d));

@@ -166,6 +166,7 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
         titles: new Map(),
         bulk: isBulkRequest(input.message),
         asked: asksForChange(input.message),
+        message: input.message,
         stored: input.stored,
       };
       const at = now();

@@ -37,3 +37,39 @@ const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th
 export function asksForChange(message: string): boolean {
   return CHANGE.test(message) || PICK.test(message) || readConfirmationReply(message) === "yes";
 }
+
+// Questions, requests to the assistant, the page or "you": a message like these is not a task in itself.
+const NOT_A_TASK =
+  /\?|^(?:what|what'?s|when|where|who|why|how|which|is|are|am|was|were|do|does|did|can|could|would|will|should|shall|may|might|tell|show|list|find|search|look|summari[sz]e|explain|translate|describe|define|help|give|i|i'?m|we|hi|hello|hey|thanks|thank|thx|cheers|ok|okay)\b|\b(?:this|that|these|those|it|page|article|selection|you)\b/i;
+
+/**
+ * Whether the message is a task and nothing else ("milk", "dentist friday 3pm", "milk, eggs"): a few words,
+ * not a question, not a request to the assistant or about the page. Typed into a task chat, it means "add this".
+ */
+export function isBareTask(message: string): boolean {
+  const text = message.trim().replace(/[\s.!]+$/, "");
+  const words = text.split(/\s+/).length;
+  return (
+    /\p{L}/u.test(text) &&
+    words <= 8 &&
+    text.length <= 100 &&
+    !NOT_A_TASK.test(text) &&
+    readConfirmationReply(text) === undefined
+  );
+}
+
+const wordsOf = (text: string) => text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [];
+
+/**
+ * Whether an add_task call adds only what the user typed: their message is a bare task, and every word of the
+ * call's title, due, notes and labels is one of its words, with no source. Page text can't make such a call
+ * run on its own: its words would have to be the user's.
+ */
+export function addsOnlyTyped(message: string, args: Record<string, unknown>): boolean {
+  if (!isBareTask(message) || args.source !== undefined) return false;
+  const typed = new Set(wordsOf(message));
+  const said = [args.title, args.due, args.notes, ...(Array.isArray(args.labels) ? args.labels : [])];
+  if (said.some((v) => v !== undefined && v !== null && typeof v !== "string")) return false;
+  const words = said.flatMap((v) => (typeof v === "string" ? wordsOf(v) : []));
+  return words.length > 0 && words.every((w) => typed.has(w));
+}

@@ -1,6 +1,7 @@
 import { type FunctionTool, type RunContext, tool } from "@openai/agents";
 import type { McpTool } from "../task-service/client.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
+import { addsOnlyTyped } from "./confirmation.ts";
 import type { AgentUser } from "./contract.ts";
 import type { TaskTools } from "./stdio-tools.ts";
 import { finishedSummary } from "./summaries.ts";
@@ -28,8 +29,10 @@ export type TurnState = {
   titles: Map<string, string>;
   /** The user asked for a bulk change ("complete all overdue tasks"): changes to tasks wait like deletes. */
   bulk: boolean;
-  /** The user's own words ask for a change; when they don't, every write waits for their yes. */
+  /** The user's own words ask for a change; when they don't, every write waits for their yes… */
   asked: boolean;
+  /** …but an add of only the words of this turn's message, when it is a bare task ("milk"): addsOnlyTyped. */
+  message?: string;
   /** The user's message is stored once this settles; tools wait for it (TurnInput.stored). */
   stored?: Promise<unknown>;
 };
@@ -128,7 +131,9 @@ export function functionTools(
         if (
           HELD_TOOLS.has(def.name) ||
           (state.bulk && BULK_HELD_TOOLS.has(def.name)) ||
-          (!readOnly && !state.asked)
+          (!readOnly &&
+            !state.asked &&
+            !(def.name === "add_task" && state.message !== undefined && addsOnlyTyped(state.message, args)))
         ) {
           const text = heldText(def.name);
           state.held.push({ callId, tool: def.name, args });

@@ -148,14 +148,25 @@ export function createChatKitRouter(opts: ChatKitOptions) {
 
 /** Writes each event as `data: <json>\n\n`; after a disconnect it keeps draining so cleanup runs. */
 async function writeStream(res: Response, events: AsyncIterable<ThreadStreamEvent>, log: Logger) {
-  try {
-    for await (const event of events) {
-      if (!res.writableEnded && !res.destroyed) res.write(`data: ${serialize(event)}\n\n`);
+  // Events that are ready together (nothing awaited between them but other events) leave in one socket write:
+  // the response is corked until the microtasks running now are done. Events a database or tool call apart
+  // still leave as they happen.
+  const send = (event: ThreadStreamEvent) => {
+    if (res.writableEnded || res.destroyed) return;
+    if (!res.writableCorked) {
+      res.cork();
+      process.nextTick(() => res.uncork());
     }
+    res.write(`data: ${serialize(event)}\n\n`);
+  };
+  try {
+    for await (const event of events) send(event);
   } catch (err) {
     // Only the server-owned prefix (before the stream loop) can throw here; the loop turns its own failures
     // into error events.
-    if (!res.destroyed) res.write(`data: ${serialize(errorEvent(err, log))}\n\n`);
+    send(errorEvent(err, log));
   }
+  // end() does not wait for a pending uncork: its last chunk would go out before the corked events.
+  while (res.writableCorked) res.uncork();
   res.end();
 }

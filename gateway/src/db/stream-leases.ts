@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import { and, count, eq, lt, lte, sql } from "drizzle-orm";
+import { and, count, eq, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
 import type { Db } from "./connect.ts";
 import { streamLeases } from "./limits-schema.ts";
@@ -26,7 +26,15 @@ export type StreamLeaseOptions = {
   /** How long a lease counts without renewal: the longest a dead instance's streams keep their slots. */
   leaseMs: number;
   logger: Logger;
+  /**
+   * The database can only be open in this process (the embedded one: its folder is locked to one process), so
+   * a lease of an instance not running here is a previous run's that ended without closing its streams.
+   */
+  soleProcess?: boolean;
 };
+
+// The instances running in this process: with `soleProcess`, only their leases count.
+const instancesHere = new Set<string>();
 
 // pg_advisory_xact_lock(namespace, key): a namespace of our own, so no other advisory lock can collide.
 const LOCK_NAMESPACE = 0x5354_524d; // "STRM"
@@ -34,6 +42,7 @@ const LOCK_NAMESPACE = 0x5354_524d; // "STRM"
 export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeases {
   const log = opts.logger.child({ component: "stream-leases" });
   const instanceId = randomUUID();
+  instancesHere.add(instanceId);
   // This instance's live leases (id → user): what it renews.
   const open = new Map<string, string>();
   const leaseEnd = sql`now() + ${opts.leaseMs} * interval '1 millisecond'`;
@@ -84,9 +93,15 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
       const refused = await db.transaction(async (tx) => {
         // One user's opens take turns on every instance, so two can't both see the last free slot.
         await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${userId}))`);
+        const gone = lte(streamLeases.expiresAt, sql`now()`);
         await tx
           .delete(streamLeases)
-          .where(and(eq(streamLeases.userId, userId), lte(streamLeases.expiresAt, sql`now()`)));
+          .where(
+            and(
+              eq(streamLeases.userId, userId),
+              opts.soleProcess ? or(gone, notInArray(streamLeases.instanceId, [...instancesHere])) : gone,
+            ),
+          );
         const [held] = await tx
           .select({
             n: count(),
@@ -107,6 +122,7 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
     },
     async close() {
       clearInterval(timer);
+      instancesHere.delete(instanceId);
       await renewing;
       open.clear();
       // Unreachable now, they expire like a dead instance's.

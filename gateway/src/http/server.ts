@@ -71,6 +71,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     maxPerUser: maxStreamsPerUser,
     leaseMs: opts.streamLeaseMs ?? 60_000,
     logger: opts.logger,
+    soleProcess: database.kind === "pglite",
   });
   // The shared leases refuse a stream past the limit before it opens; this instance's own cap (closing the
   // oldest) only acts if leases were lost, e.g. swept while this instance could not reach the database.

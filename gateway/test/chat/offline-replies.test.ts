@@ -44,3 +44,14 @@ describe("the offline model's list answer", () => {
     expect(done).toEqual(["Call mum"]);
   });
 });
+
+describe("a message that is only a task", () => {
+  it("adds it at once, with no confirmation card", async () => {
+    const token = await chat.user("offline-bare@example.com");
+    const r = await chat.post(token, create("milk"));
+    expect(r.status).toBe(200);
+    expect(itemsOf(r, "widget")).toEqual([]);
+    expect(r.events.some((e) => e.type === "client_effect")).toBe(true);
+    expect((await chat.tasks(token)).map((t) => [t.title, t.status])).toEqual([["milk", "pending"]]);
+  });
+});

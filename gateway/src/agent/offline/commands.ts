@@ -1,5 +1,6 @@
 // The offline model's understanding of a message: plain commands in varied phrasings, nothing more.
 import { extractDueFromTitle, isDuePhrase } from "../../tasks/due.ts";
+import { isBareTask } from "../confirmation.ts";
 
 export type Priority = "low" | "medium" | "high";
 
@@ -389,15 +390,15 @@ const PATTERNS: Pattern[] = [
     /^remind me\s+((?:on|at|in|by|next|this|tomorrow|tonight|today|every)\b.*?)\s+to\s+(.+)$/i,
     (m) => ({ kind: "add", titles: [`${clean(m[2]!)} ${m[1]}`] }),
   ],
-  [
-    ADD,
-    (m) => {
-      const { rest, priority } = priorityOf(m[1]!);
-      const { titles, split } = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
-      return titles.length ? { kind: "add", titles, priority, ...(split ? { split } : {}) } : undefined;
-    },
-  ],
+  [ADD, (m) => addOf(m[1]!)],
 ];
+
+/** The tasks an add's words make ("milk, eggs", `"a" and "b"`), with a priority said around them. */
+function addOf(words: string): Command | undefined {
+  const { rest, priority } = priorityOf(words);
+  const { titles, split } = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
+  return titles.length ? { kind: "add", titles, priority, ...(split ? { split } : {}) } : undefined;
+}
 
 function priorityCommand(task: string, word: string): Command | undefined {
   const priority = priorityWord(word);
@@ -456,6 +457,8 @@ export function parseCommand(message: string): Command {
     if (/\b(tasks?|todos?|to-dos?|list|due|agenda|plate)\b/.test(t))
       return { kind: "list", filter: { status: "pending", label: "open" } };
   }
+  // Only a task ("milk", "dentist friday 3pm"): in a task chat that means "add this".
+  if (isBareTask(text)) return addOf(text) ?? { kind: "unknown" };
   return { kind: "unknown" };
 }
 
