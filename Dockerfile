@@ -7,6 +7,8 @@ FROM ${NODE_IMAGE} AS pnpm
 RUN npm install --global --no-fund --no-audit --no-update-notifier pnpm@12.21.0
 WORKDIR /app
 COPY package.json pnpm-lock.yaml pnpm-workspace.yaml ./
+# pnpm-workspace.yaml's patchedDependencies (the postgres.js fix) are applied at install.
+COPY patches patches
 COPY gateway/package.json gateway/
 COPY extension/package.json extension/
 

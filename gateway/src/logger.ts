@@ -36,6 +36,9 @@ function safeMessage(message: string): string {
  * frames and causes. Used by every logger of the gateway and the MCP server.
  */
 export function serializeError(err: unknown, depth = 0): Record<string, unknown> {
+  // pino-http passes pino's own serialization of the error, which keeps the error itself as `raw`.
+  const raw = (err as { raw?: unknown } | null)?.raw;
+  if (!(err instanceof Error) && raw instanceof Error) return serializeError(raw, depth);
   if (!(err instanceof Error)) {
     return { type: typeof err, message: typeof err === "string" ? safeMessage(err) : "[non-error value]" };
   }

@@ -1,5 +1,5 @@
 // Margin's rules on top of better-auth's endpoints: bounded user fields, no raw session tokens handed out,
-// sessions revoked by id, and a password change that signs every other device out.
+// sessions revoked by id, a password change that signs every other device out, and API keys that keep an expiry.
 import { createHmac, timingSafeEqual } from "node:crypto";
 import type { BetterAuthPlugin } from "better-auth";
 import { APIError, createAuthMiddleware } from "better-auth/api";
@@ -67,6 +67,18 @@ export function hardening(opts: { secret: string }) {
               throw APIError.from("BAD_REQUEST", {
                 code: "INVALID_USER_FIELD",
                 message: parsed.error.issues.map((i) => i.message).join("; "),
+              });
+            }
+          }),
+        },
+        {
+          // API keys always expire (1–365 days, auth.ts); the API key plugin reads expiresIn: null as "never".
+          matcher: (ctx) => ctx.path === "/api-key/update",
+          handler: createAuthMiddleware(async (ctx) => {
+            if (ctx.body?.expiresIn === null) {
+              throw APIError.from("BAD_REQUEST", {
+                code: "INVALID_EXPIRY",
+                message: "API keys expire: send expiresIn in seconds (1 to 365 days), or leave it out.",
               });
             }
           }),

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import express, { type Response as ExpressResponse, type Request, Router } from "express";
 import type { Logger } from "../logger.ts";
+import { storable } from "../mcp-server/schemas.ts";
 import { type Auth, CLIENT_IP_HEADER } from "./auth.ts";
 import { AuthUnavailableError, bearerToken, resolveSession } from "./current-user.ts";
 import { devicePageHeaders, renderDevicePage } from "./device-page.ts";
@@ -39,6 +40,19 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
       const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
       const path = req.path.replace(/^\/api\/auth/, "");
       const post = req.method === "POST";
+      if (!storableRequest(req, body)) {
+        // Postgres would refuse the query, and its failure reads as "sign-in unavailable, retry" (503), or
+        // on sign-up as an error for a new email only. OAuth endpoints keep their RFC error shape.
+        const message = "Remove the NUL character or broken Unicode (a lone surrogate) from the request.";
+        res
+          .status(400)
+          .json(
+            path.startsWith("/oauth2/")
+              ? { error: "invalid_request", error_description: message }
+              : { error: { code: "invalid_text", message } },
+          );
+        return;
+      }
 
       const signInEmail = post && path === "/sign-in/email" ? emailOf(req, body) : undefined;
       const verdict =
@@ -100,19 +114,45 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
   return router;
 }
 
-/** The sign-in's email, from a JSON or form body; "" when absent (throttled as one shared key). */
+/**
+ * The sign-in's email as better-auth will read it, from a JSON or form body; "" when absent (throttled as one
+ * shared key). Read as better-call does (media type in any case, the last of repeated form fields), or a
+ * request could charge its failures to another account than the one it tries.
+ */
 function emailOf(req: Request, body: Buffer | undefined): string {
   if (!body) return "";
   const text = body.toString("utf8");
   try {
-    const type = req.get("content-type") ?? "";
+    const type = (req.get("content-type") ?? "").toLowerCase();
     const value = type.includes("application/x-www-form-urlencoded")
-      ? new URLSearchParams(text).get("email")
+      ? new URLSearchParams(text).getAll("email").at(-1)
       : (JSON.parse(text) as { email?: unknown }).email;
     return typeof value === "string" ? value.slice(0, 320) : "";
   } catch {
     return "";
   }
+}
+
+/** Whether every string in the query and body (JSON or form, as better-auth reads them) is storable text. */
+function storableRequest(req: Request, body: Buffer | undefined): boolean {
+  const query = req.originalUrl.indexOf("?");
+  const fields = query < 0 ? [] : [...new URLSearchParams(req.originalUrl.slice(query + 1))].flat();
+  if (!fields.every(storable)) return false;
+  if (!body) return true;
+  const text = body.toString("utf8");
+  if ((req.get("content-type") ?? "").toLowerCase().includes("application/x-www-form-urlencoded")) {
+    return [...new URLSearchParams(text)].flat().every(storable);
+  }
+  let ok = storable(text);
+  try {
+    JSON.parse(text, (_key, value) => {
+      if (typeof value === "string" && !storable(value)) ok = false;
+      return value;
+    });
+  } catch {
+    // not JSON: better-auth answers that itself
+  }
+  return ok;
 }
 
 type EdgeResponse = { status: number; headers: Headers; body: Buffer };

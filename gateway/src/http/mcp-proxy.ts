@@ -105,8 +105,18 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
     express.raw({ type: () => true, limit: opts.maxBodyBytes ?? 256 * 1024 }),
     async (req, res) => {
       const user = res.locals.user as { id: string; timezone: string };
-      const body = Buffer.isBuffer(req.body) ? req.body : undefined;
-      const verdict = await opts.writes.take(user.id, countToolWrites(parseJson(body)));
+      const body = Buffer.isBuffer(req.body) && req.body.length > 0 ? req.body : undefined;
+      const message = parseJson(body);
+      // What can't be counted is not forwarded: the MCP server would read some of it (another charset).
+      if (body && message === undefined) {
+        res.status(400).json({
+          jsonrpc: "2.0",
+          error: { code: -32700, message: "Parse error: send a JSON-RPC message or batch as UTF-8 JSON." },
+          id: null,
+        });
+        return;
+      }
+      const verdict = await opts.writes.take(user.id, countToolWrites(message));
       if (verdict) return sendWriteLimited(res, verdict.retryAfterSeconds);
       const token = await signMcpToken(opts.tokenSecret, {
         userId: user.id,
@@ -156,11 +166,11 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
   return router;
 }
 
-/** The JSON-RPC message, or undefined when the body isn't JSON (the MCP server answers that itself). */
+/** The JSON-RPC message read as the MCP server reads it (UTF-8, a byte-order mark dropped), or undefined. */
 function parseJson(body: Buffer | undefined): unknown {
   if (!body) return undefined;
   try {
-    return JSON.parse(body.toString("utf8"));
+    return JSON.parse(body.toString("utf8").replace(/^\uFEFF/, ""));
   } catch {
     return undefined;
   }

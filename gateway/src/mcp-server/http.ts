@@ -6,6 +6,7 @@ import { getOAuthProtectedResourceMetadataUrl } from "@modelcontextprotocol/sdk/
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import express, { type ErrorRequestHandler, type RequestHandler } from "express";
 import type { Logger } from "pino";
+import { originsOf } from "../config.ts";
 import type { TaskRepository } from "../tasks/repository.ts";
 import { answerToolCall } from "./fast-call.ts";
 import { hostAllowlist, hostMatcher } from "./host-check.ts";
@@ -62,8 +63,10 @@ export function createMcpHttpApp(opts: McpHttpOptions): McpRequestListener {
 
   // DNS-rebinding defence: only known Host names, and browser Origins only when allowed.
   const hostAllowed = hostMatcher(opts.allowedHosts, opts.mcpUrl);
+  // http://localhost:<port> and http://127.0.0.1:<port> are one origin, as they are one Host.
+  const origins = new Set(opts.allowedOrigins.flatMap(originsOf));
   const originAllowed = (req: IncomingMessage) =>
-    req.headers.origin === undefined || opts.allowedOrigins.includes(req.headers.origin);
+    req.headers.origin === undefined || origins.has(req.headers.origin);
   app.use(hostAllowlist(opts.allowedHosts, opts.mcpUrl));
   app.use(originAllowlist(originAllowed));
 

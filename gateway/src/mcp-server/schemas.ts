@@ -9,7 +9,7 @@ import { PRIORITIES } from "../db/task-schema.ts";
  * its escape). Checked at the tool boundary so such input is a clear mistake to fix, not a failed write.
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-const storable = (s: string) => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+export const storable = (s: string) => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
 export const text = (field: string, max: number) =>
   z
     .string()

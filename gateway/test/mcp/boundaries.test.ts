@@ -106,7 +106,7 @@ describe("routes the MCP server does not serve", () => {
 });
 
 /** Status of a POST to `port` with this Host header: 403 means the Host was refused (before auth's 401). */
-function statusWithHost(port: string, host: string): Promise<number> {
+function statusWithHost(port: string, host: string, origin?: string): Promise<number> {
   return new Promise((resolve, reject) => {
     const req = request(
       {
@@ -114,7 +114,7 @@ function statusWithHost(port: string, host: string): Promise<number> {
         port,
         path: "/mcp",
         method: "POST",
-        headers: { host, "content-type": "application/json" },
+        headers: { host, "content-type": "application/json", ...(origin ? { origin } : {}) },
       },
       (res) => {
         res.resume();
@@ -143,7 +143,7 @@ describe("Host checks", () => {
     }
   });
 
-  it("accept 127.0.0.1 where only localhost is configured, and the reverse", async () => {
+  it("accept 127.0.0.1 where only localhost is configured, and the reverse, as Host and as Origin", async () => {
     const { createServer } = await import("node:http");
     for (const [configured, other] of [
       ["localhost", "127.0.0.1"],
@@ -160,12 +160,16 @@ describe("Host checks", () => {
           mcpUrl: new URL(`http://${configured}:${port}/mcp`),
           authorizationServer: new URL("http://127.0.0.1:8787"),
           allowedHosts: [configured],
-          allowedOrigins: [],
+          allowedOrigins: [`http://${configured}:${port}`],
           logger: silentLogger,
         }),
       );
       try {
         expect(await statusWithHost(port, `${other}:${port}`), `${configured} → ${other}`).toBe(401);
+        const host = `${configured}:${port}`;
+        expect(await statusWithHost(port, host, `http://${other}:${port}`), `Origin ${other}`).toBe(401);
+        expect(await statusWithHost(port, host, `http://${other}:1`)).toBe(403);
+        expect(await statusWithHost(port, host, `https://${other}:${port}`)).toBe(403);
         expect(await statusWithHost(port, `${other}:1`)).toBe(403);
         expect(await statusWithHost(port, `example.com:${port}`)).toBe(403);
       } finally {

@@ -102,6 +102,19 @@ describe("API keys expire and show their last use", () => {
     const week = await (await create({ name: "week", expiresIn: 7 * 86_400 })).json();
     expect(Math.abs(new Date(week.expiresAt).getTime() - (Date.now() + 7 * DAY))).toBeLessThan(DAY);
     expect((await create({ name: "forever", expiresIn: 400 * 86_400 })).status).toBe(400);
+    // Nor can an update take the expiry away (better-auth reads expiresIn: null as "never").
+    const update = (body: Record<string, unknown>) =>
+      postJson(gw.baseUrl, "/api/auth/api-key/update", { keyId: week.id, ...body }, bearer(token));
+    const never = await update({ expiresIn: null });
+    expect(never.status).toBe(400);
+    expect((await never.json()).error.code).toBe("invalid_expiry");
+    const [kept] = await database.db.select().from(apikey).where(eq(apikey.id, week.id));
+    expect(kept?.expiresAt).toBeInstanceOf(Date);
+    const month = await update({ expiresIn: 30 * 86_400 });
+    expect(month.status).toBe(200);
+    expect(
+      Math.abs(new Date((await month.json()).expiresAt).getTime() - (Date.now() + 30 * DAY)),
+    ).toBeLessThan(DAY);
     // The CLI's keys get the default too.
     const cli = await createApiKey(gw.auth, database.db, { email: "keys@example.com", name: "cli" });
     const [row] = await database.db.select().from(apikey).where(eq(apikey.id, cli.id));

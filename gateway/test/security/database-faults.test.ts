@@ -3,6 +3,7 @@
 // connections to drop are a server's.
 import { createServer as createHttpServer } from "node:http";
 import type { AddressInfo } from "node:net";
+import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
@@ -88,6 +89,39 @@ describe.skipIf(testDbKind === "pglite")("when the database fails", () => {
     const stream = readSse(await gw.api("/api/changes", token));
     await stream.waitFor((events) => events.some((e) => e.event === "ready"));
     await stream.close();
+  });
+});
+
+describe.skipIf(testDbKind === "pglite")("a connection terminated inside a transaction", () => {
+  it("fails that transaction and leaves the process and the pool working", async () => {
+    // postgres.js rolled back on the dead connection from a timer, which threw past every caller and ended
+    // the process (porsager/postgres #1154, #1208): patches/postgres@3.4.9.patch. Seen 2 runs in 6 unpatched.
+    const database = await createTestDatabase();
+    const admin = postgres(database.url!, { max: 1, onnotice: () => {} });
+    const uncaught: unknown[] = [];
+    const record = (err: unknown) => void uncaught.push(err);
+    process.on("uncaughtException", record);
+    try {
+      for (let round = 0; round < 8; round++) {
+        const failed = database.db.transaction(async (tx) => {
+          const [row] = (await tx.execute(sql`select pg_backend_pid() as pid`)) as unknown as {
+            pid: number;
+          }[];
+          await admin`select pg_terminate_backend(${row!.pid})`;
+          await tx.execute(sql`select 1`);
+        });
+        await expect(failed).rejects.toThrow();
+        // The rollback's write runs on the next turn of the event loop.
+        await new Promise((resolve) => setImmediate(resolve));
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(uncaught).toEqual([]);
+      expect(await database.db.execute(sql`select 1 as one`)).toMatchObject([{ one: 1 }]);
+    } finally {
+      process.off("uncaughtException", record);
+      await admin.end();
+      await database.destroy();
+    }
   });
 });
 

@@ -123,3 +123,61 @@ describe("user fields", () => {
     }
   });
 });
+
+describe("text Postgres can't store, on the auth endpoints", () => {
+  // A NUL made Postgres refuse the query, which read as "sign-in unavailable" (503, retry) or, on sign-up,
+  // as 422 for a new email but 200 for a taken one: an account oracle.
+  const expectRefused = async (res: Response, where: string) => {
+    expect(res.status, where).toBe(400);
+    expect((await res.json()).error, where).toMatchObject({
+      code: "invalid_text",
+      message: expect.stringMatching(/NUL character or broken Unicode/),
+    });
+  };
+
+  it("answers 400 alike for new and taken emails, and stores nothing", async () => {
+    await signUp(gw.baseUrl, "taken-nul@example.com");
+    for (const email of ["taken-nul@example.com", "new-nul@example.com"]) {
+      for (const name of ["a\u0000b", "a\ud800b"]) {
+        const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", {
+          email,
+          password: "correct-horse-battery",
+          name,
+        });
+        await expectRefused(res, `${email} ${JSON.stringify(name)}`);
+      }
+    }
+    expect(await database.db.select().from(user).where(eq(user.email, "new-nul@example.com"))).toEqual([]);
+  });
+
+  it("answers 400, not 503, on the other endpoints, in bodies, forms and query strings", async () => {
+    const token = await signUp(gw.baseUrl, "nul-user@example.com");
+    const auth = { authorization: `Bearer ${token}` };
+    const posts: [string, unknown][] = [
+      ["/api/auth/update-user", { name: "a\u0000" }],
+      ["/api/auth/device/code", { client_id: "a\u0000b" }],
+      ["/api/auth/revoke-session", { id: "a\u0000b" }],
+      ["/api/auth/api-key/create", { name: "k\u0000" }],
+    ];
+    for (const [path, body] of posts) await expectRefused(await postJson(gw.baseUrl, path, body, auth), path);
+    // OAuth endpoints answer as RFC 7591/6749 say.
+    const register = await postJson(gw.baseUrl, "/api/auth/oauth2/register", {
+      redirect_uris: ["http://127.0.0.1:9/cb"],
+      client_name: "a\u0000",
+      token_endpoint_auth_method: "none",
+    });
+    expect(register.status).toBe(400);
+    expect((await register.json()).error).toBe("invalid_request");
+    const form = await fetch(`${gw.baseUrl}/api/auth/sign-in/email`, {
+      method: "POST",
+      headers: { "content-type": "application/x-www-form-urlencoded", origin: gw.baseUrl },
+      body: "email=nul-user%00@example.com&password=x",
+    });
+    await expectRefused(form, "form");
+    for (const path of ["/api/auth/api-key/get?id=%00", "/api/auth/device?user_code=%00"]) {
+      await expectRefused(await fetch(gw.baseUrl + path, { headers: auth }), path);
+    }
+    // The session and its user are untouched.
+    expect((await fetch(`${gw.baseUrl}/api/auth/get-session`, { headers: auth })).status).toBe(200);
+  });
+});

@@ -76,6 +76,34 @@ describe("one write budget for REST and /mcp", () => {
       .sort();
     expect(titles).toEqual(["rest 0", "rest 1", "via mcp 1", "via mcp 2", "via mcp 3", "via mcp 6"]);
   });
+
+  it("counts a body the MCP server would read however it is encoded, and never forwards one it can't count", async () => {
+    const token = await signUp(gw.baseUrl, "encoded@example.com");
+    const { key } = await createApiKey(gw.auth, database.db, { email: "encoded@example.com" });
+    const raw = (body: Buffer, type: string) =>
+      fetch(`${gw.baseUrl}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": type,
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${key}`,
+        },
+        body: new Uint8Array(body),
+      });
+    const batch = (from: number) => JSON.stringify([1, 2, 3, 4].map((i) => addTask(from + i)));
+    // A byte-order mark, which the MCP server drops: 4 of 6, then 4 more is over.
+    const bom = (text: string) => Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), Buffer.from(text)]);
+    expect((await raw(bom(batch(0)), "application/json")).status).toBe(200);
+    expect((await raw(bom(batch(10)), "application/json")).status).toBe(429);
+    // UTF-16, which body-parser would decode: refused before it reaches the MCP server.
+    const utf16 = await raw(Buffer.from(batch(20), "utf16le"), "application/json; charset=utf-16le");
+    expect(utf16.status).toBe(400);
+    expect((await utf16.json()).error.code).toBe(-32700);
+    const titles = ((await (await gw.api("/api/tasks?limit=50", token)).json()).tasks as { title: string }[])
+      .map((t) => t.title)
+      .sort();
+    expect(titles).toEqual(["via mcp 1", "via mcp 2", "via mcp 3", "via mcp 4"]);
+  });
 });
 
 /** Raw request, so the Host header can be anything. */

@@ -103,6 +103,39 @@ describe("per account", () => {
     }
   });
 
+  it("counts a form sign-in against the account better-auth checks, however the body is spelled", async () => {
+    const gw = await gateway(["loopback"]);
+    try {
+      await signUp(gw.baseUrl, "spelled@example.com");
+      const form = (body: string, type: string, from: string) =>
+        fetch(`${gw.baseUrl}/api/auth/sign-in/email`, {
+          method: "POST",
+          headers: { "content-type": type, origin: gw.baseUrl, "x-forwarded-for": from },
+          body,
+        });
+      const statuses: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        // better-call reads the media type in any case, and the last of repeated fields.
+        const res =
+          i % 2
+            ? form(
+                "email=decoy@example.com&email=spelled@example.com&password=wrong",
+                "application/x-www-form-urlencoded",
+                `192.0.2.${i + 1}`,
+              )
+            : form(
+                "email=spelled@example.com&password=wrong",
+                "Application/X-WWW-Form-Urlencoded; charset=UTF-8",
+                `192.0.2.${i + 1}`,
+              );
+        statuses.push((await res).status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    } finally {
+      await gw.close();
+    }
+  });
+
   it("caps the wait, and the owner gets in once it has passed", async () => {
     const gw = await gateway(["loopback"], {
       ...LIMITS,
