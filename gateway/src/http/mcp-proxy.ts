@@ -7,10 +7,11 @@ import {
   sendAuthUnavailable,
 } from "../auth/current-user.ts";
 import type { Database } from "../db/connect.ts";
-import { signMcpToken } from "../mcp-server/token.ts";
 import { isOAuthAccessToken, MCP_SCOPE, resolveOAuthUser } from "../oauth/access-token.ts";
 import { mcpResourceOf, OAUTH_SCOPES } from "../oauth/provider.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
+import { createHttpPoster, type HttpAnswer } from "../task-service/http-post.ts";
+import { createMcpTokens } from "../task-service/tokens.ts";
 import { countToolWrites, sendWriteLimited, type WriteBudget } from "./write-budget.ts";
 
 export type McpProxyOptions = {
@@ -37,6 +38,8 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
   const router = Router();
   const resource = mcpResourceOf(opts.publicUrl.href);
   const resourceMetadata = new URL("/.well-known/oauth-protected-resource/mcp", opts.publicUrl).href;
+  const upstream = createHttpPoster(opts.mcpUrl);
+  const tokens = createMcpTokens({ secret: opts.tokenSecret, audience: opts.mcpUrl, ttlSeconds: 120 });
 
   const authenticate: RequestHandler = async (req, res, next) => {
     const header = req.get("authorization") ?? "";
@@ -118,40 +121,29 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
       }
       const verdict = await opts.writes.take(user.id, countToolWrites(message));
       if (verdict) return sendWriteLimited(res, verdict.retryAfterSeconds);
-      const token = await signMcpToken(opts.tokenSecret, {
-        userId: user.id,
-        tz: user.timezone,
-        audience: opts.mcpUrl,
-        ttl: "2m",
-      });
-      const headers = new Headers({ authorization: `Bearer ${token}` });
+      const headers: Record<string, string> = { authorization: `Bearer ${await tokens.tokenFor(user)}` };
       for (const name of FORWARDED_REQUEST_HEADERS) {
         const value = req.get(name);
-        if (value) headers.set(name, value);
+        if (value) headers[name] = value;
       }
-      let upstream: Response;
+      let answer: HttpAnswer;
       try {
-        upstream = await fetch(opts.mcpUrl, {
-          method: "POST",
-          headers,
-          body: body ? new Uint8Array(body) : undefined,
-          signal: AbortSignal.timeout(30_000),
-        });
+        answer = await upstream.post(headers, body, 30_000);
       } catch (err) {
         throw TaskServiceError.from(err);
       }
-      if (upstream.status === 401) {
+      if (answer.status === 401) {
         throw new TaskServiceError(
           "The task service refused the gateway's token; check MCP_TOKEN_SECRET and MCP_URL.",
           false,
         );
       }
-      res.status(upstream.status);
+      res.status(answer.status);
       for (const name of FORWARDED_RESPONSE_HEADERS) {
-        const value = upstream.headers.get(name);
-        if (value) res.set(name, value);
+        const value = answer.headers[name];
+        if (typeof value === "string") res.set(name, value);
       }
-      res.send(Buffer.from(await upstream.arrayBuffer()));
+      res.send(answer.body);
     },
   );
 

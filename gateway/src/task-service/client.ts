@@ -5,9 +5,9 @@ import {
   CallToolResultSchema,
   type Tool as McpTool,
 } from "@modelcontextprotocol/sdk/types.js";
-import { signMcpToken } from "../mcp-server/token.ts";
 import { TaskServiceError } from "./errors.ts";
 import { StatelessHttpTransport } from "./stateless-transport.ts";
+import { createMcpTokens } from "./tokens.ts";
 
 export type TaskServiceUser = { id: string; timezone: string };
 
@@ -30,23 +30,12 @@ const TOKEN_TTL_SECONDS = 300;
  */
 export function createTaskServiceClient(opts: TaskServiceOptions) {
   const currentToken = new AsyncLocalStorage<string>();
-  const tokens = new Map<string, { token: string; renewAt: number }>();
+  const { tokenFor } = createMcpTokens({
+    secret: opts.tokenSecret,
+    audience: opts.mcpUrl,
+    ttlSeconds: TOKEN_TTL_SECONDS,
+  });
   let connection: Promise<Client> | undefined;
-
-  async function tokenFor(user: TaskServiceUser): Promise<string> {
-    const key = `${user.id}\u0000${user.timezone}`;
-    const cached = tokens.get(key);
-    if (cached && cached.renewAt > Date.now()) return cached.token;
-    const token = await signMcpToken(opts.tokenSecret, {
-      userId: user.id,
-      tz: user.timezone,
-      audience: opts.mcpUrl,
-      ttl: `${TOKEN_TTL_SECONDS}s`,
-    });
-    // Renew well before expiry; the map holds at most one entry per active user.
-    tokens.set(key, { token, renewAt: Date.now() + (TOKEN_TTL_SECONDS - 60) * 1000 });
-    return token;
-  }
 
   function connect(): Promise<Client> {
     connection ??= (async () => {
