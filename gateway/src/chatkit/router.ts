@@ -7,6 +7,7 @@ import { storableJson } from "../mcp-server/schemas.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import type { TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
+import { requestLocale } from "./locale.ts";
 import { requestMetadataSchema } from "./page-context.ts";
 import { chatTurnLimit, turnLimited } from "./rate-limit.ts";
 import { createChatKitServer } from "./server.ts";
@@ -108,6 +109,7 @@ export function createChatKitRouter(opts: ChatKitOptions) {
         const result = await server.process(
           {
             user: { id: user.id, timezone: user.timezone },
+            locale: requestLocale(metadata.data.locale, req.acceptsLanguages()),
             store: createChatStore(opts.db, user.id),
             page: metadata.data.page ?? undefined,
             signal: controller.signal,
