@@ -475,3 +475,62 @@ describe("the chat view", () => {
     }
   });
 });
+
+describe("times in the chat", () => {
+  it("read as in the panel's list, in the built-in chat's widget and in ChatKit's frame", async () => {
+    const { browser } = env.profile;
+    await api(env.stack.gatewayUrl, env.profile.token, "/api/tasks", {
+      method: "POST",
+      body: JSON.stringify({ title: "Dinner with Ada", due: "tomorrow 7:30pm" }),
+    });
+    await panel.getByTestId("view-settings").click();
+    await panel.getByRole("radio", { name: "Built-in", exact: true }).check();
+    await panel.getByTestId("view-tasks").click();
+    await panel.getByTestId("filter-all").click();
+    const due = await panel
+      .getByTestId("task")
+      .filter({ hasText: "Dinner with Ada" })
+      .getByTestId("task-due")
+      .textContent();
+    // This browser's locale (Chromium's en-US here) says "7:30 PM"; whatever it says, the chat must say it too.
+    const time = due!.match(/^Tomorrow (.+)$/)![1]!;
+
+    await panel.getByTestId("view-chat").click();
+    await send("show my tasks");
+    const row = panel.locator(".widget-row").filter({ hasText: "Dinner with Ada" }).last();
+    expect(await row.locator(".widget-badge").textContent()).toBe(`tomorrow ${time}`);
+
+    // ChatKit draws the same widget JSON: a stand-in for its script lists the tasks through the frame's fetch.
+    const standIn = `customElements.define("openai-chatkit", class extends HTMLElement {
+      async setOptions(options) {
+        if (window.standIn) return;
+        window.standIn = {};
+        this.dispatchEvent(new CustomEvent("chatkit.ready", { detail: {} }));
+        const res = await options.api.fetch(options.api.url, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ type: "threads.create", params: { input: {
+            content: [{ type: "input_text", text: "show my tasks" }], attachments: [], inference_options: {} } } }),
+        });
+        window.standIn.text = await res.text();
+      }
+    });`;
+    await browser.context.route("https://cdn.platform.openai.com/**", (route) =>
+      route.fulfill({ contentType: "text/javascript", body: standIn }),
+    );
+    try {
+      await panel.getByTestId("view-settings").click();
+      await panel.getByRole("radio", { name: /^ChatKit/ }).check();
+      await panel.getByTestId("view-chat").click();
+      await panel.getByTestId("chatkit-frame").waitFor();
+      const frame = () =>
+        panel.frames().find((f) => f.url().startsWith(`${env.stack.gatewayUrl}/chatkit/panel`));
+      const answer = () =>
+        frame()?.evaluate(() => (window as unknown as { standIn?: { text?: string } }).standIn?.text);
+      await expect.poll(answer, { timeout: 30_000 }).toContain("Dinner with Ada");
+      expect(await answer()).toContain(`"label":"tomorrow ${time}"`);
+    } finally {
+      await browser.context.unrouteAll();
+    }
+  });
+});

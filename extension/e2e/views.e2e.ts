@@ -85,7 +85,10 @@ describe("every view: accessible (axe), light and dark, 320–400 px", () => {
     });
     await add({ title: "Someday: learn the cello", priority: "low" });
     await panel.getByTestId("task").nth(4).waitFor();
-    expect(await panel.getByTestId("task-repeat").first().textContent()).toMatch(/every Friday/i);
+    // Its time as the due beside it says times (Chromium's en-US: "4:00 PM"), not the server's 16:00.
+    const weekly = panel.getByTestId("task").filter({ hasText: "Weekly review" });
+    const time = (await weekly.getByTestId("task-due").textContent())!.match(/\d{1,2}:\d{2}.*$/)![0];
+    expect(await weekly.getByTestId("task-repeat").textContent()).toBe(`↻ every Friday at ${time}`);
     if (new Date().getUTCHours() > 0) expect(await panel.locator(".task.overdue").count()).toBeGreaterThan(0);
     await checkView(panel, "tasks-all");
     // The toolbar badge counts what is due today (or overdue): the two tasks due today.

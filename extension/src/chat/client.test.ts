@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { ApiError } from "../api/errors.ts";
+import { clockLocale } from "../panel/format.ts";
 import { chatkitClient } from "./client.ts";
 import type { StreamEvent } from "./protocol.ts";
 import { withPage } from "./protocol.ts";
@@ -45,6 +46,7 @@ describe("the ChatKit client", () => {
     expect((init.headers as Record<string, string>).authorization).toBe("Bearer tok");
     expect(JSON.parse(init.body as string).metadata).toEqual({
       page: { url: "https://a.example/", title: "A" },
+      locale: clockLocale(),
     });
   });
 
@@ -81,6 +83,7 @@ describe("the ChatKit client", () => {
     expect(body).toEqual({
       type: "threads.sync_custom_action",
       params: { thread_id: "t1", item_id: "w1", action: { type: "task.toggle", payload: { task_id: "a" } } },
+      metadata: { locale: clockLocale() },
     });
   });
 
@@ -108,8 +111,21 @@ describe("the ChatKit client", () => {
     });
     const bodies = fetch.mock.calls.map((c) => JSON.parse((c as [string, RequestInit])[1].body as string));
     expect(bodies).toEqual([
-      { type: "threads.list", params: { limit: 30, order: "desc" } },
-      { type: "threads.list", params: { limit: 30, order: "desc", after: "t2" } },
+      { type: "threads.list", params: { limit: 30, order: "desc" }, metadata: { locale: clockLocale() } },
+      {
+        type: "threads.list",
+        params: { limit: 30, order: "desc", after: "t2" },
+        metadata: { locale: clockLocale() },
+      },
     ]);
+  });
+
+  it("names the panel's locale with its hour cycle, so the server formats times as the panel does", () => {
+    expect(clockLocale()).toMatch(/-u-hc-h(11|12|23|24)$/);
+    const at = new Date("2026-11-28T16:05:00Z");
+    const options = { hour: "numeric", minute: "2-digit", timeZone: "Europe/Berlin" } as const;
+    expect(new Intl.DateTimeFormat(clockLocale(), options).format(at)).toBe(
+      new Intl.DateTimeFormat(undefined, options).format(at),
+    );
   });
 });

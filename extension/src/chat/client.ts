@@ -1,6 +1,7 @@
 import { createParser } from "eventsource-parser";
 import { type Connection, gatewayFetch, joinUrl } from "../api/client.ts";
 import { ApiError } from "../api/errors.ts";
+import { clockLocale } from "../panel/format.ts";
 import {
   parseItem,
   parseStreamEvent,
@@ -16,21 +17,27 @@ export const THREAD_PAGE = 30;
 /** A page of the history: `after` is the cursor for the next page, null on the last. */
 export type ThreadPage = { threads: ThreadMeta[]; after: string | null };
 
+/** Every request says how the panel shows times (`metadata.locale`): any of them may draw a task list. */
+function withLocale(body: object) {
+  const metadata = (body as { metadata?: object }).metadata;
+  return { ...body, metadata: { ...metadata, locale: clockLocale() } };
+}
+
 /** POST /chatkit as the signed-in user: JSON requests and SSE turns. */
 export function chatkitClient(conn: Connection) {
-  const post = (body: unknown, signal?: AbortSignal) =>
+  const post = (body: object, signal?: AbortSignal) =>
     gatewayFetch(joinUrl(conn.gatewayUrl, "/chatkit"), {
       method: "POST",
       headers: { authorization: `Bearer ${conn.token}`, "content-type": "application/json" },
-      body: JSON.stringify(body),
+      body: JSON.stringify(withLocale(body)),
       // Turns can run long; the caller's signal (Stop, unmount) ends them, not a timeout.
       signal: signal ?? AbortSignal.timeout(30_000),
     });
-  const json = async (body: unknown) => (await post(body)).json() as Promise<unknown>;
+  const json = async (body: object) => (await post(body)).json() as Promise<unknown>;
 
   return {
     /** Runs one streaming request, handing each event to `onEvent` as it arrives. */
-    async stream(body: unknown, onEvent: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
+    async stream(body: object, onEvent: (event: StreamEvent) => void, signal: AbortSignal): Promise<void> {
       const res = await post(body, signal);
       if (!res.body) throw new ApiError(502, "no_body", "The server sent an empty answer.");
       const parser = createParser({

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from "react";
 import type { Priority, Task, TaskPatch } from "../api/schemas.ts";
 import { isOverdue } from "../tasks/views.ts";
-import { formatDue, shortUrl } from "./format.ts";
+import { formatDue, formatRepeat, shortUrl } from "./format.ts";
 
 type Props = {
   task: Task;
@@ -68,7 +68,7 @@ export function TaskItem({ task, now, tz, focused, onToggle, onDelete, onSave }:
               )}
               {task.due?.repeat && (
                 <span className="repeat" data-testid="task-repeat" title="Repeats">
-                  ↻ {task.due.repeat}
+                  ↻ {formatRepeat(task.due.repeat)}
                 </span>
               )}
               {PRIORITY_LABEL[task.priority] && (

@@ -28,6 +28,24 @@ export function formatDue(task: Task, now: Date, tz: string): string {
   return `${dayText} ${time}`;
 }
 
+/** A repeat rule as the server words it ("every Friday at 16:00"), its times said as the panel says times. */
+export function formatRepeat(repeat: string, locale?: string): string {
+  const time = cachedFormat(locale, { hour: "numeric", minute: "2-digit", timeZone: "UTC" });
+  return repeat.replace(
+    /\bat (\d{1,2}):(\d{2})\b/g,
+    (_, h: string, m: string) => `at ${time.format(Date.UTC(2000, 0, 1, Number(h), Number(m)))}`,
+  );
+}
+
+/**
+ * The locale the panel formats times in, its hour cycle spelled out ("en-US-u-hc-h12"). Chat requests carry it
+ * (`metadata.locale`), so the chat's widgets, drawn on the server, show times as the panel does.
+ */
+export function clockLocale(): string {
+  const { locale, hourCycle } = cachedFormat(undefined, { hour: "numeric" }).resolvedOptions();
+  return hourCycle ? new Intl.Locale(locale, { hourCycle }).toString() : locale;
+}
+
 /** A short form of a URL for the page card and source links. */
 export function shortUrl(url: string): string {
   try {

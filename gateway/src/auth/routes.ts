@@ -201,6 +201,14 @@ async function edgeResponse(
       return unavailable(headers, "Sign-out could not finish; retry shortly.", err.retryAfterSeconds);
     }
   }
+  if (status >= 400 && body.length === 0) {
+    // better-auth answers an unknown or disabled endpoint with an empty 404.
+    const message = status === 404 ? "No such endpoint." : "Request failed.";
+    const shaped = Buffer.from(JSON.stringify({ error: { code: httpCode(status), message } }));
+    headers.set("content-type", "application/json");
+    headers.set("content-length", String(shaped.length));
+    return { status, headers, body: shaped };
+  }
   if (status < 400 || !(headers.get("content-type") ?? "").includes("application/json")) {
     return { status, headers, body };
   }

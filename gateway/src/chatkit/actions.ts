@@ -4,7 +4,7 @@ import type { TaskServiceClient } from "../task-service/client.ts";
 import { ChatKitError } from "./errors.ts";
 import type { HiddenNote } from "./history.ts";
 import { generateId } from "./store.ts";
-import { createTranslator, pendingCard, resolveCard, type TurnContext, tasksIn } from "./turn.ts";
+import { clockOf, createTranslator, pendingCard, resolveCard, type TurnContext, tasksIn } from "./turn.ts";
 import type { Action, ThreadMetadata, ThreadStreamEvent, WidgetItem } from "./types.ts";
 import { ACTIONS, rowShowsDone, taskIdsIn, withRow } from "./widgets.ts";
 
@@ -62,7 +62,7 @@ async function taskAction(
   const [task] = tasksIn(result.structuredContent);
   if (!task) throw new ChatKitError(502, "task_service_error", "The task service answered without the task.");
   return {
-    item: { ...sender, widget: withRow(sender.widget, task, ctx.user.timezone) },
+    item: { ...sender, widget: withRow(sender.widget, task, clockOf(ctx)) },
     note: { kind: "note", text: spec.note(task.title) },
     taskId,
   };

@@ -3,9 +3,11 @@ import type { ChatAgent } from "../agent/contract.ts";
 import { currentUser } from "../auth/current-user.ts";
 import type { Db } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
+import { storableJson } from "../mcp-server/schemas.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import type { TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
+import { requestLocale } from "./locale.ts";
 import { requestMetadataSchema } from "./page-context.ts";
 import { chatTurnLimit, turnLimited } from "./rate-limit.ts";
 import { createChatKitServer } from "./server.ts";
@@ -54,6 +56,14 @@ export function parseChatKitRequest(body: unknown): ChatKitRequest {
       `Unknown request type "${type.slice(0, 60)}". Known: ${REQUEST_TYPES.join(", ")}.`,
     );
   }
+  // Threads and items are stored as jsonb, which refuses both: a clear 400 instead of a failed write.
+  if (!storableJson(body)) {
+    fail(
+      400,
+      "invalid_request",
+      "Remove the NUL character or broken Unicode (a lone surrogate) from the request.",
+    );
+  }
   const parsed = chatKitRequest.safeParse(body);
   if (!parsed.success) {
     const issues = parsed.error.issues
@@ -99,6 +109,7 @@ export function createChatKitRouter(opts: ChatKitOptions) {
         const result = await server.process(
           {
             user: { id: user.id, timezone: user.timezone },
+            locale: requestLocale(metadata.data.locale, req.acceptsLanguages()),
             store: createChatStore(opts.db, user.id),
             page: metadata.data.page ?? undefined,
             signal: controller.signal,

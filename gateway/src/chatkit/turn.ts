@@ -22,6 +22,7 @@ import type {
   WorkflowItem,
 } from "./types.ts";
 import {
+  type Clock,
   confirmationCard,
   resolvedConfirmationCard,
   type TaskRow,
@@ -31,6 +32,8 @@ import {
 
 export type TurnContext = StreamContext & {
   user: AgentUser;
+  /** How the user reads dates and times (chatkit/locale.ts): the widgets format with it. */
+  locale: string;
   page?: PageContext;
   /** The per-user turn limit was hit: save what the user typed, run nothing, say so. */
   turnLimited: Promise<boolean>;
@@ -247,7 +250,7 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
         }
         if (event.tool === "list_tasks" && event.ok && tasks.length > 0) {
           yield* closeWorkflow();
-          const list = taskListWidget(tasks, ctx.user.timezone);
+          const list = taskListWidget(tasks, clockOf(ctx));
           yield done(widgetItem(thread.id, list.widget, list.copyText));
         }
         return;
@@ -289,6 +292,9 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
 
   return { run, finish };
 }
+
+/** The user's zone and locale, for the widgets' dates. */
+export const clockOf = (ctx: TurnContext): Clock => ({ zone: ctx.user.timezone, locale: ctx.locale });
 
 /** The task views in a tool's structuredContent: `{task}` for one-task tools, `{tasks}` for a listing. */
 export function tasksIn(structured: Record<string, unknown> | undefined): TaskRow[] {

@@ -29,20 +29,39 @@ export const ACTIONS = {
 
 const MAX_ROWS = 50;
 
-/** "today 17:00", "tomorrow", "Fri", "3 Dec", "3 Dec 2027"; `overdue` when it has passed. */
+/** How one user reads dates: their time zone and locale (chatkit/locale.ts), e.g. `en-US-u-hc-h12`. */
+export type Clock = { zone: string; locale: string };
+
+// Building an Intl.DateTimeFormat costs far more than using one; a list formats up to 50 dues.
+const formats = new Map<string, Intl.DateTimeFormat>();
+function format(locale: string, options: Intl.DateTimeFormatOptions): Intl.DateTimeFormat {
+  const key = `${locale} ${JSON.stringify(options)}`;
+  let f = formats.get(key);
+  if (!f) {
+    if (formats.size >= 500) formats.clear();
+    f = new Intl.DateTimeFormat(locale, options);
+    formats.set(key, f);
+  }
+  return f;
+}
+
+/**
+ * "today 17:00" (or "today 5:00 PM": times as the panel shows them, from the same locale and options),
+ * "tomorrow", "Fri", "3 Dec", "3 Dec 2027"; `overdue` when it has passed.
+ */
 export function dueLabel(
   due: NonNullable<TaskRow["due"]>,
-  zone: string,
+  clock: Clock,
   now: Date = new Date(),
 ): { text: string; overdue: boolean } {
+  const { zone, locale } = clock;
   const today = Temporal.Instant.fromEpochMilliseconds(now.getTime()).toZonedDateTimeISO(zone).toPlainDate();
-  const local = due.date_only
-    ? { date: Temporal.PlainDate.from(due.date), time: null }
-    : (() => {
-        const zoned = Temporal.Instant.from(due.at).toZonedDateTimeISO(zone);
-        return { date: zoned.toPlainDate(), time: zoned.toPlainTime().toString({ smallestUnit: "minute" }) };
-      })();
-  const days = today.until(local.date, { largestUnit: "days" }).days;
+  const date = due.date_only
+    ? Temporal.PlainDate.from(due.date)
+    : Temporal.Instant.from(due.at).toZonedDateTimeISO(zone).toPlainDate();
+  // A date-only due's day, formatted in UTC at noon so no zone moves it.
+  const noon = new Date(`${date.toString()}T12:00:00Z`);
+  const days = today.until(date, { largestUnit: "days" }).days;
   const day =
     days === 0
       ? "today"
@@ -51,14 +70,19 @@ export function dueLabel(
         : days === -1
           ? "yesterday"
           : days > 1 && days < 7
-            ? local.date.toLocaleString("en-GB", { weekday: "short" })
-            : local.date.toLocaleString("en-GB", {
+            ? format(locale, { weekday: "short", timeZone: "UTC" }).format(noon)
+            : format(locale, {
                 day: "numeric",
                 month: "short",
-                ...(local.date.year === today.year ? {} : { year: "numeric" }),
-              });
+                timeZone: "UTC",
+                ...(date.year === today.year ? {} : { year: "numeric" }),
+              }).format(noon);
   const overdue = due.date_only ? days < 0 : Date.parse(due.at) < now.getTime();
-  return { text: local.time ? `${day} ${local.time}` : day, overdue };
+  if (due.date_only) return { text: day, overdue };
+  const time = format(locale, { hour: "numeric", minute: "2-digit", timeZone: zone }).format(
+    new Date(due.at),
+  );
+  return { text: `${day} ${time}`, overdue };
 }
 
 const action = (type: string, payload: Record<string, unknown>, streaming: boolean) => ({
@@ -70,10 +94,10 @@ const action = (type: string, payload: Record<string, unknown>, streaming: boole
 });
 
 /** One row: checkbox (sync toggle), title, due badge, delete (or undo once deleted). */
-export function taskRow(task: TaskRow, zone: string, now?: Date): WidgetComponent {
+export function taskRow(task: TaskRow, clock: Clock, now?: Date): WidgetComponent {
   const deleted = task.status === "deleted" || Boolean(task.deleted_at);
   const done = task.status === "completed";
-  const due = task.due ? dueLabel(task.due, zone, now) : undefined;
+  const due = task.due ? dueLabel(task.due, clock, now) : undefined;
   const children: WidgetComponent[] = [
     {
       type: "Checkbox",
@@ -116,7 +140,7 @@ export function taskRow(task: TaskRow, zone: string, now?: Date): WidgetComponen
 
 export function taskListWidget(
   tasks: TaskRow[],
-  zone: string,
+  clock: Clock,
   now?: Date,
 ): { widget: WidgetRoot; copyText: string } {
   const shown = tasks.slice(0, MAX_ROWS);
@@ -124,13 +148,13 @@ export function taskListWidget(
     type: "ListView",
     limit: "auto",
     status: { text: shown.length === 1 ? "1 task" : `${shown.length} tasks`, icon: "check-circle" },
-    children: shown.map((t) => taskRow(t, zone, now)),
+    children: shown.map((t) => taskRow(t, clock, now)),
   };
-  return { widget, copyText: shown.map((t) => copyLine(t, zone, now)).join("\n") };
+  return { widget, copyText: shown.map((t) => copyLine(t, clock, now)).join("\n") };
 }
 
-function copyLine(task: TaskRow, zone: string, now?: Date): string {
-  const due = task.due && task.status !== "completed" ? ` (due ${dueLabel(task.due, zone, now).text})` : "";
+function copyLine(task: TaskRow, clock: Clock, now?: Date): string {
+  const due = task.due && task.status !== "completed" ? ` (due ${dueLabel(task.due, clock, now).text})` : "";
   return `- [${task.status === "completed" ? "x" : " "}] ${task.title}${due}`;
 }
 
@@ -148,9 +172,9 @@ export function rowShowsDone(widget: WidgetRoot, taskId: string): boolean | unde
 }
 
 /** The list widget with one row rebuilt from the task's new state. */
-export function withRow(widget: WidgetRoot, task: TaskRow, zone: string, now?: Date): WidgetRoot {
+export function withRow(widget: WidgetRoot, task: TaskRow, clock: Clock, now?: Date): WidgetRoot {
   const rows = (widget.children as WidgetComponent[]).map((r) =>
-    r.key === task.id ? taskRow(task, zone, now) : r,
+    r.key === task.id ? taskRow(task, clock, now) : r,
   );
   return { ...widget, children: rows };
 }

@@ -55,3 +55,62 @@ describe("a message that is only a task", () => {
     expect((await chat.tasks(token)).map((t) => [t.title, t.status])).toEqual([["milk", "pending"]]);
   });
 });
+
+describe("times in the task list widget", () => {
+  const badges = (r: Awaited<ReturnType<RealChat["post"]>>) =>
+    itemsOf(r, "widget").flatMap((i) =>
+      (i.widget as { children: { children: { type: string; label?: string }[] }[] }).children.flatMap((row) =>
+        row.children.flatMap((c) => (c.type === "Badge" ? [c.label] : [])),
+      ),
+    );
+
+  it("follow the locale the client sends (hour cycle included), else Accept-Language, else 24-hour", async () => {
+    const token = await chat.user("offline-clock@example.com");
+    const res = await chat.api("/api/tasks", token, {
+      method: "POST",
+      body: JSON.stringify({ title: "Call mum", due: "tomorrow 5pm" }),
+    });
+    expect(res.status).toBe(201);
+    const list = (metadata?: Record<string, unknown>, headers?: Record<string, string>) =>
+      chat.post(token, create("show my tasks", metadata), headers ? { headers } : {}).then(badges);
+
+    expect(await list({ locale: "en-US-u-hc-h12" })).toEqual(["tomorrow 5:00 PM"]);
+    expect(await list({ locale: "en-US-u-hc-h23" }, { "accept-language": "en-US" })).toEqual([
+      "tomorrow 17:00",
+    ]);
+    expect(await list(undefined, { "accept-language": "en-US,en;q=0.9" })).toEqual(["tomorrow 5:00 PM"]);
+    expect(await list()).toEqual(["tomorrow 17:00"]);
+  });
+
+  it("stay in the client's locale when a row is redrawn after its checkbox", async () => {
+    const token = await chat.user("offline-clock-toggle@example.com");
+    await chat.api("/api/tasks", token, {
+      method: "POST",
+      body: JSON.stringify({ title: "Call mum", due: "tomorrow 5pm" }),
+    });
+    await chat.api("/api/tasks", token, {
+      method: "POST",
+      body: JSON.stringify({ title: "Pay rent", due: "tomorrow 9am" }),
+    });
+    const metadata = { locale: "en-US-u-hc-h12" };
+    const listed = await chat.post(token, create("show my tasks", metadata));
+    const [item] = itemsOf(listed, "widget");
+    const rows = (item!.widget as { children: { key: string }[] }).children;
+    // Ticked (the row loses its due), then unticked: the row is drawn again from the task, due and all.
+    const toggle = () =>
+      chat.post(token, {
+        type: "threads.sync_custom_action",
+        params: {
+          thread_id: createdThreadId(listed),
+          item_id: item!.id,
+          action: { type: "task.toggle", payload: { task_id: rows[0]!.key } },
+        },
+        metadata,
+      });
+    await toggle();
+    const synced = await toggle();
+    const widget = (synced.json as { updated_item: { widget: unknown } }).updated_item.widget;
+    expect(JSON.stringify(widget)).toContain('"label":"tomorrow 9:00 AM"');
+    expect(JSON.stringify(widget)).toContain('"label":"tomorrow 5:00 PM"');
+  });
+});

@@ -47,6 +47,7 @@ async function serverWithSlowCommit(agent: ScriptedAgent, page?: PageContext) {
   const processing = server.process(
     {
       user: { id: userId, timezone: "UTC" },
+      locale: "en-GB",
       store: slowStore,
       page,
       signal: controller.signal,

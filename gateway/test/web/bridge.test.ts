@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { chatkitDomainKey, LOCALHOST_DOMAIN_KEY } from "../../src/http/panel-page.ts";
 import { acceptPanelMessage, type BridgeState, createShellBridge, readNonce } from "../../web/src/bridge.ts";
-import { createChatKitFetch, withPageContext } from "../../web/src/chatkit-fetch.ts";
+import { clockLocale, createChatKitFetch, withLocale, withPageContext } from "../../web/src/chatkit-fetch.ts";
 
 const EXTENSION = "chrome-extension://abcdefghijklmnopabcdefghijklmnop";
 const FIREFOX = "moz-extension://3f2b1c4d-5e6f-4a1b-9c2d-7e8f9a0b1c2d";
@@ -100,6 +100,18 @@ describe("ChatKit's requests", () => {
     expect(withPageContext(listing, page)).toBe(listing);
     expect(withPageContext("not json", page)).toBe("not json");
     expect(withPageContext(turn, null)).toBe(turn);
+  });
+
+  it("all carry the browser's locale with its hour cycle, next to any metadata already there", () => {
+    const turn = JSON.stringify({ type: "threads.create", params: {}, metadata: { page } });
+    expect(JSON.parse(withLocale(turn, "en-US-u-hc-h12")).metadata).toEqual({
+      page,
+      locale: "en-US-u-hc-h12",
+    });
+    const sync = JSON.stringify({ type: "threads.sync_custom_action", params: {} });
+    expect(JSON.parse(withLocale(sync, "de-DE-u-hc-h23")).metadata).toEqual({ locale: "de-DE-u-hc-h23" });
+    expect(withLocale("not json", "en-GB")).toBe("not json");
+    expect(clockLocale()).toMatch(/-u-hc-h(11|12|23|24)$/);
   });
 
   it("carry the current token and report a 401", async () => {

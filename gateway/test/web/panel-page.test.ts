@@ -252,6 +252,14 @@ describe("GET /chatkit/panel", () => {
       later,
     ]);
     expect(chatkitCalls[0]!.body).toMatchObject({ type: "threads.create", params: NEW_THREAD.params });
+    // Every request says how the browser shows times, so the server's widgets show them the same way.
+    const locale = await page.evaluate(() => {
+      const { locale, hourCycle } = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions();
+      return new Intl.Locale(locale, { hourCycle }).toString();
+    });
+    expect(chatkitCalls.map((c) => (c.body.metadata as { locale?: unknown }).locale)).toEqual(
+      Array(3).fill(locale),
+    );
   });
 
   it("follows the panel's color scheme and opens the thread it asks for", async () => {

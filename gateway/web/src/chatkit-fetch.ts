@@ -30,8 +30,30 @@ export function withPageContext(body: string, page: PageContext | null): string 
 }
 
 /**
- * The `api.fetch` given to ChatKit: every request carries the panel's bearer token, turns carry the page
- * context, and a 401 is reported so the panel can sign in again.
+ * This browser's locale with its hour cycle spelled out ("en-US-u-hc-h12"): the locale the side panel formats
+ * times in (extension/src/panel/format.ts), so the widgets the server draws show times the same way.
+ */
+export function clockLocale(): string {
+  const { locale, hourCycle } = new Intl.DateTimeFormat(undefined, { hour: "numeric" }).resolvedOptions();
+  return hourCycle ? new Intl.Locale(locale, { hourCycle }).toString() : locale;
+}
+
+/** Adds `metadata.locale` to any ChatKit request body: any of them may draw a task list. */
+export function withLocale(body: string, locale: string): string {
+  let request: unknown;
+  try {
+    request = JSON.parse(body);
+  } catch {
+    return body;
+  }
+  if (!isRecord(request)) return body;
+  const metadata = isRecord(request.metadata) ? request.metadata : {};
+  return JSON.stringify({ ...request, metadata: { ...metadata, locale } });
+}
+
+/**
+ * The `api.fetch` given to ChatKit: every request carries the panel's bearer token and the browser's locale,
+ * turns carry the page context, and a 401 is reported so the panel can sign in again.
  */
 export function createChatKitFetch(opts: {
   session(): { token: string | null; page: PageContext | null };
@@ -43,7 +65,8 @@ export function createChatKitFetch(opts: {
     const { token, page } = opts.session();
     const headers = new Headers(init.headers);
     if (token) headers.set("authorization", `Bearer ${token}`);
-    const body = typeof init.body === "string" ? withPageContext(init.body, page) : init.body;
+    const body =
+      typeof init.body === "string" ? withLocale(withPageContext(init.body, page), clockLocale()) : init.body;
     const response = await base(input, { ...init, headers, body });
     if (response.status === 401) opts.onUnauthorized();
     return response;
