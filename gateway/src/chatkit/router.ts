@@ -3,6 +3,7 @@ import type { ChatAgent } from "../agent/contract.ts";
 import { currentUser } from "../auth/current-user.ts";
 import type { Db } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
+import { storableJson } from "../mcp-server/schemas.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 import type { TaskCaller } from "./actions.ts";
 import { ChatKitError } from "./errors.ts";
@@ -53,6 +54,14 @@ export function parseChatKitRequest(body: unknown): ChatKitRequest {
       400,
       "unknown_request_type",
       `Unknown request type "${type.slice(0, 60)}". Known: ${REQUEST_TYPES.join(", ")}.`,
+    );
+  }
+  // Threads and items are stored as jsonb, which refuses both: a clear 400 instead of a failed write.
+  if (!storableJson(body)) {
+    fail(
+      400,
+      "invalid_request",
+      "Remove the NUL character or broken Unicode (a lone surrogate) from the request.",
     );
   }
   const parsed = chatKitRequest.safeParse(body);

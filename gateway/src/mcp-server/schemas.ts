@@ -10,6 +10,13 @@ import { PRIORITIES } from "../db/task-schema.ts";
  */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 export const storable = (s: string) => !s.includes("\u0000") && !LONE_SURROGATE.test(s);
+/** Whether every string in a parsed JSON value (keys too) is storable text. */
+export const storableJson = (value: unknown): boolean =>
+  typeof value === "string"
+    ? storable(value)
+    : typeof value === "object" && value !== null
+      ? Object.entries(value).every(([key, v]) => storable(key) && storableJson(v))
+      : true;
 export const text = (field: string, max: number) =>
   z
     .string()

@@ -5,8 +5,9 @@ import { currentUser } from "../auth/current-user.ts";
 import type { Database } from "../db/connect.ts";
 import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "../db/oauth-schema.ts";
 import { sendError } from "../http/errors.ts";
+import { storable } from "../mcp-server/schemas.ts";
 
-const clientIdParam = z.string().min(1).max(200);
+const clientIdParam = z.string().min(1).max(200).refine(storable);
 
 /** An app the user has allowed, as the account page lists it. */
 export type Connection = {

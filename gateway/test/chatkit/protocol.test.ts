@@ -4,7 +4,7 @@ import { createChatStore } from "../../src/chatkit/store.ts";
 import { page, thread, threadItem, threadStreamEvent } from "../../src/chatkit/types.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { eventShape, readFixture, readSseFile } from "./fixtures.ts";
-import { type ChatHarness, type ChatResponse, say, startChatHarness } from "./support.ts";
+import { type ChatHarness, type ChatResponse, create, say, startChatHarness } from "./support.ts";
 
 // The contract with the Python reference server: its golden fixtures' requests, replayed in order against
 // this server (ids mapped to ours), must produce event sequences of the same shape and order as its streams.
@@ -319,6 +319,14 @@ describe("malformed requests", () => {
       "metadata that is not an object",
       JSON.stringify({ type: "threads.list", params: {}, metadata: 3 }),
       /metadata/,
+    ],
+    // Text Postgres can't store (jsonb refuses both): a 500 before.
+    ["a NUL in a message", JSON.stringify(create("hi \u0000 there")), /NUL character/],
+    ["a lone surrogate in a message", JSON.stringify(create("hi \ud800 there")), /lone surrogate/],
+    [
+      "a NUL in a thread id",
+      JSON.stringify({ type: "threads.get_by_id", params: { thread_id: "a\u0000" } }),
+      /NUL character/,
     ],
   ])("%s answers 400", async (_label, body, message) => {
     const res = await chat.post(token, body);

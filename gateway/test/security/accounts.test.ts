@@ -65,6 +65,12 @@ describe("one error shape", () => {
     const signedOut = await fetch(`${gw.baseUrl}/api/auth/list-sessions`);
     expect(signedOut.status).toBe(401);
     expect((await signedOut.json()).error).toMatchObject({ code: "unauthorized" });
+    // better-auth answers an unknown or disabled endpoint with an empty 404.
+    for (const path of ["/api/auth/sign-in/email/", "/api/auth/no-such-thing"]) {
+      const missing = await postJson(gw.baseUrl, path, {});
+      expect(missing.status, path).toBe(404);
+      expect((await missing.json()).error, path).toEqual({ code: "not_found", message: "No such endpoint." });
+    }
   });
 
   it("keeps the device grant's OAuth errors as RFC 8628 says", async () => {

@@ -145,3 +145,15 @@ describe("dates that cannot be stored or were misread", () => {
     expect((await gw.api(`/api/tasks?status=completed&cursor=${yearZero}`, token)).status).toBe(400);
   });
 });
+
+describe("text Postgres cannot store, elsewhere on the gateway", () => {
+  it("is a 400 on DELETE /api/oauth/connections/:clientId, not a 500", async () => {
+    for (const id of ["a%00b", "a%ED%A0%80b"]) {
+      const res = await gw.api(`/api/oauth/connections/${id}`, token, { method: "DELETE" });
+      expect(res.status, id).toBe(400);
+    }
+    expect((await gw.api("/api/oauth/connections/unknown-app", token, { method: "DELETE" })).status).toBe(
+      404,
+    );
+  });
+});
