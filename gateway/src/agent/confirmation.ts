@@ -42,6 +42,10 @@ export function asksForChange(message: string): boolean {
 const NOT_A_TASK =
   /\?|^(?:what|what'?s|when|where|who|why|how|which|is|are|am|was|were|do|does|did|can|could|would|will|should|shall|may|might|tell|show|list|find|search|look|summari[sz]e|explain|translate|describe|define|help|give|i|i'?m|we|hi|hello|hey|thanks|thank|thx|cheers|ok|okay)\b|\b(?:this|that|these|those|it|page|article|selection|you)\b/i;
 
+/** A command word alone ("delete", "done"): half a request, not a task named "delete". */
+const LONE_COMMAND =
+  /^(?:add|new|create|save|delete|remove|trash|clear|complete|finish|done|undo|reopen|restore|rename|move|edit|update|change|mark|reschedule|postpone)$/i;
+
 /**
  * Whether the message is a task and nothing else ("milk", "dentist friday 3pm", "milk, eggs"): a few words,
  * not a question, not a request to the assistant or about the page. Typed into a task chat, it means "add this".
@@ -54,6 +58,7 @@ export function isBareTask(message: string): boolean {
     words <= 8 &&
     text.length <= 100 &&
     !NOT_A_TASK.test(text) &&
+    !LONE_COMMAND.test(text) &&
     readConfirmationReply(text) === undefined
   );
 }

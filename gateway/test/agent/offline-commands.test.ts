@@ -299,6 +299,8 @@ const table: Record<string, Row[]> = {
     { say: "summarize this", page: HOSTILE, effect: "none", reply: CANT, noTools: true },
     { say: "explain the article", page: HOSTILE, effect: "none", reply: CANT, noTools: true },
     { say: "I'm bored", effect: "none", reply: CANT, noTools: true },
+    { say: "delete", given: [{ title: "walk the dog" }], effect: "none", reply: CANT, noTools: true },
+    { say: "done!", given: [{ title: "walk the dog" }], effect: "none", reply: CANT, noTools: true },
   ],
 
   list: [
