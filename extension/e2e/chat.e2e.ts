@@ -97,6 +97,9 @@ describe("the chat view", () => {
 
     await send("add call mom tomorrow 5pm");
     expect((await tasks()).map((t) => t.title)).toContainEqual(expect.stringMatching(/call mom/i));
+    // Said as a person would: no ids, ISO dates or notes meant for the model.
+    const answer = await panel.getByTestId("chat-assistant").last().textContent();
+    expect(answer).toMatch(/^Margin: Added “call mom” · due tomorrow 5:00\sPM\.$/);
     // A message that is only a task adds it as typed, with no question first.
     await send("oat milk");
     expect((await tasks()).map((t) => t.title)).toContain("oat milk");

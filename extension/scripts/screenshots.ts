@@ -1,6 +1,8 @@
 // `pnpm --filter @margin/extension screenshots` (builds first): every view of the panel, light and dark, as the
 // committed pictures in docs/screenshots/. The built extension in headless Debian Chromium against the real stack
-// (gateway + MCP server + Postgres, offline model), like the e2e tests.
+// (gateway + MCP server + Postgres, offline model), like the e2e tests. The pictures change only when the UI
+// does: the server's and the panel's clocks read FIXED_NOW, the server runs at the panel's default address
+// (http://localhost:8787, so `pnpm start` must not be running), the browser in UTC and US English.
 //   --widths 320,400   other panel widths (file names then carry the width)
 //   --out DIR          somewhere else than docs/screenshots/ (e.g. results/, which git ignores)
 import { once } from "node:events";
@@ -18,6 +20,12 @@ const { values } = parseArgs({
 const WIDTHS = values.widths.split(",").map(Number);
 const OUT = path.resolve(values.out ?? fileURLToPath(new URL("../../docs/screenshots/", import.meta.url)));
 const HEIGHT = 720;
+/** A Wednesday morning: "today", "Tue" and "Fri" in the pictures are always these days. */
+const FIXED_NOW = "2026-11-25T10:00:00Z";
+// Chromium reads its zone and locale from the environment it starts in.
+process.env.TZ = "UTC";
+process.env.LANG = "en_US.UTF-8";
+process.env.LANGUAGE = "en_US";
 
 /** Shoots what the panel shows now, at each width, in light and dark. */
 async function shoot(panel: Page, view: string) {
@@ -54,7 +62,16 @@ async function startArticle() {
 mkdirSync(OUT, { recursive: true });
 const article = await startArticle();
 const signedOut = await launchBrowser();
-const env = await startSignedIn({ email: "ada@example.com" }).catch(async (err: unknown) => {
+const env = await startSignedIn({
+  email: "ada@example.com",
+  defaultPorts: true,
+  env: {
+    NODE_OPTIONS: `--import=${fileURLToPath(new URL("./fixed-clock.ts", import.meta.url))}`,
+    MARGIN_FIXED_NOW: FIXED_NOW,
+    // Chats dated FIXED_NOW would look idle to the hourly retention sweep, which runs 30 s after start.
+    CHAT_RETENTION_DAYS: "0",
+  },
+}).catch(async (err: unknown) => {
   await signedOut.close();
   await article.close();
   throw err;
@@ -66,6 +83,7 @@ try {
 
   const { browser, token } = env.profile;
   await env.profile.panel.close();
+  await browser.context.clock.setFixedTime(new Date(FIXED_NOW));
   const tab = await browser.context.newPage();
   await tab.goto(article.url);
   const panel = await openPanel(browser, { tabId: await tabIdOf(browser, article.url) });

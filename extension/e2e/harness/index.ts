@@ -15,7 +15,9 @@ export type SignedInPanel = { browser: ExtensionBrowser; panel: Page; token: str
  * Chromium profile with the extension, signed in through the device flow, with the panel open.
  */
 export async function startSignedIn(
-  opts: { email: string; tabId?: number; env?: Record<string, string> } = { email: "e2e@example.com" },
+  opts: { email: string; tabId?: number; env?: Record<string, string>; defaultPorts?: boolean } = {
+    email: "e2e@example.com",
+  },
 ): Promise<{
   stack: Stack;
   profile: SignedInPanel;
@@ -26,6 +28,7 @@ export async function startSignedIn(
   const stack = await startStack({
     extensionOrigins: [`chrome-extension://${unpackedExtensionId()}`],
     env: opts.env,
+    defaultPorts: opts.defaultPorts,
   });
   const browsers: ExtensionBrowser[] = [];
   const signedIn = async (email: string, createAccount: boolean): Promise<SignedInPanel> => {

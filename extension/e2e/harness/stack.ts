@@ -43,10 +43,12 @@ export type Stack = {
 export async function startStack(opts: {
   extensionOrigins: string[];
   env?: Record<string, string>;
+  /** On `pnpm start`'s own ports, at the panel's default address (http://localhost:8787), not free ones. */
+  defaultPorts?: boolean;
 }): Promise<Stack> {
   const database = await createDatabase();
-  const [port, mcpPort] = [await freePort(), await freePort()];
-  const gatewayUrl = `http://127.0.0.1:${port}`;
+  const [port, mcpPort] = opts.defaultPorts ? [8787, 8788] : [await freePort(), await freePort()];
+  const gatewayUrl = opts.defaultPorts ? `http://localhost:${port}` : `http://127.0.0.1:${port}`;
   const env = {
     ...process.env,
     NODE_ENV: "test",

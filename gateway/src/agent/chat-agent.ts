@@ -179,7 +179,12 @@ export function createChatAgent(opts: ChatAgentOptions): ChatAgent {
       const agent = new Agent<TurnState>({
         name: "Margin",
         instructions: instructionsFor({ timezone: input.user.timezone, now: at, page: input.page }),
-        model: source.modelFor({ timezone: input.user.timezone, now: at, page: input.page }),
+        model: source.modelFor({
+          timezone: input.user.timezone,
+          now: at,
+          page: input.page,
+          locale: input.locale,
+        }),
         modelSettings: source.settings,
         tools: fns,
       });

@@ -24,6 +24,8 @@ export type TurnInput = {
   /** This turn's user text. */
   message: string;
   page?: PageContext;
+  /** How the user reads times ("en-US-u-hc-h12"), for what the model words itself (the offline model). */
+  locale?: string;
   /** Aborted when the client disconnects: the model call and any MCP call in flight stop. */
   signal: AbortSignal;
   /**

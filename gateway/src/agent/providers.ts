@@ -10,7 +10,7 @@ import { KeepThoughtSignatures } from "./gemini.ts";
 import type { ModelConfig } from "./model-config.ts";
 
 /** What a turn's model needs to know that only the turn has (the offline model reads the page and the zone). */
-export type TurnModelContext = { timezone: string; now: Date; page?: PageContext };
+export type TurnModelContext = { timezone: string; now: Date; page?: PageContext; locale?: string };
 
 /** The model each turn runs with, and the settings it takes. */
 export type ModelSource = {

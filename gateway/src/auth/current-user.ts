@@ -77,10 +77,15 @@ export async function resolveSessionUser(
 type StoredKey = { id: string; enabled?: boolean | null; expiresAt?: Date | null };
 
 /**
- * The owner of a personal API key, or null for an unknown, revoked, disabled or expired key. Throws
- * AuthUnavailableError when the key store can't tell (the plugin reports any failure as "invalid").
+ * The owner of a personal API key and the key (as a session: its id, and its expiry or none), or null for an
+ * unknown, revoked, disabled or expired key; `usesCounted` when the key has a number of uses left, which every
+ * use must spend. Throws AuthUnavailableError when the key store can't tell (the plugin reports any failure as
+ * "invalid").
  */
-export async function resolveApiKeyUser(auth: Auth, key: string): Promise<CurrentUser | null> {
+export async function resolveApiKey(
+  auth: Auth,
+  key: string,
+): Promise<{ user: CurrentUser; session: CurrentSession; usesCounted: boolean } | null> {
   if (!key) return null;
   const ctx = await auth.$context;
   try {
@@ -88,7 +93,13 @@ export async function resolveApiKeyUser(auth: Auth, key: string): Promise<Curren
     if (result.valid && result.key) {
       // referenceId is the owning user's id (gateway-recipes A7).
       const user = await ctx.internalAdapter.findUserById(result.key.referenceId);
-      return user ? toCurrentUser(user) : null;
+      if (!user) return null;
+      const expiresAt = result.key.expiresAt ? new Date(result.key.expiresAt) : NEVER;
+      return {
+        user: toCurrentUser(user),
+        session: { id: result.key.id, expiresAt },
+        usesCounted: result.key.remaining !== null && result.key.remaining !== undefined,
+      };
     }
     // verifyApiKey answers "invalid" for a database failure too: look the key up to tell the two apart.
     const stored = await ctx.adapter.findOne<StoredKey>({
@@ -103,6 +114,26 @@ export async function resolveApiKeyUser(auth: Auth, key: string): Promise<Curren
     if (isAPIError(err) && err.statusCode < 500) return null;
     throw err instanceof AuthUnavailableError ? err : new AuthUnavailableError(err);
   }
+}
+
+const NEVER = new Date(8.64e15);
+
+/**
+ * The owner of an API key, from `cache` when it was verified moments ago (a key's check costs several queries
+ * and a write of its last use, so that is recorded once per cache lifetime at most).
+ */
+export async function resolveApiKeyUser(
+  auth: Auth,
+  key: string,
+  cache?: SessionCache,
+): Promise<CurrentUser | null> {
+  const cached = cache?.get(key);
+  if (cached) return cached.user;
+  const epoch = cache?.epoch() ?? 0;
+  const found = await resolveApiKey(auth, key);
+  if (found && cache && !found.usesCounted)
+    cache.set(key, { user: found.user, session: found.session }, epoch);
+  return found?.user ?? null;
 }
 
 /** Answers 503 + Retry-After in the API's error shape. */

@@ -18,6 +18,8 @@ export type AuthRouterOptions = {
   logger?: Logger;
   /** Forgotten for the caller's user after any change it makes (sign-out, revocation, new password, profile). */
   sessions?: SessionCache;
+  /** /mcp's cached API keys: a key deleted or changed here is dropped before the answer goes out. */
+  apiKeys?: SessionCache;
 };
 
 /**
@@ -99,6 +101,10 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
         if (response.status === 401) await throttle.signInFailed(ip, signInEmail);
         else if (response.ok) await throttle.signInSucceeded(signInEmail);
       }
+      if (response.ok && post && (path === "/api-key/delete" || path === "/api-key/update")) {
+        const keyId = keyIdOf(body);
+        if (keyId) opts.apiKeys?.forget(keyId);
+      }
       await send(res, await edgeResponse(auth, req, response, opts.logger));
     },
   );
@@ -112,6 +118,16 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
       .send(renderDevicePage({ nonce, userCode: code }));
   });
   return router;
+}
+
+/** The `keyId` of an API key deletion or update (JSON, as better-auth takes it). */
+function keyIdOf(body: Buffer | undefined): string | undefined {
+  try {
+    const value = (JSON.parse(body?.toString("utf8") ?? "") as { keyId?: unknown }).keyId;
+    return typeof value === "string" ? value : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -23,6 +23,8 @@ export type SessionCache = {
   set(token: string, found: CachedSession, epoch: number): void;
   /** Drops every cached token of the user behind `token` (after that user's own sign-out, password change…). */
   forgetUserOf(token: string): void;
+  /** Drops the tokens of one session (or API key) id, changed here: its NOTIFY comes a moment later. */
+  forget(id: string): void;
   readonly size: number;
   close(): void;
 };
@@ -33,6 +35,7 @@ export const DEFAULT_SESSION_CACHE_TTL_MS = 5_000;
  * Verified bearer sessions, kept in-process for a few seconds so a request does not pay better-auth's
  * session lookup (a query and an HMAC) each time. Every gateway instance drops an entry as soon as
  * `auth_changes` says its session was revoked or its user changed or was deleted, on any instance.
+ * /mcp keeps its API keys in one too, each key's id standing for the session's (dropped on `api_key_changed`).
  */
 export function createSessionCache(changes: AuthChanges, opts: SessionCacheOptions = {}): SessionCache {
   const ttlMs = opts.ttlMs ?? DEFAULT_SESSION_CACHE_TTL_MS;
@@ -68,6 +71,7 @@ export function createSessionCache(changes: AuthChanges, opts: SessionCacheOptio
     onChange(change) {
       changesSeen++;
       if (change.kind === "session_revoked") dropAll(tokensBySession.get(change.session_id));
+      else if (change.kind === "api_key_changed") dropAll(tokensBySession.get(change.key_id));
       else dropAll(tokensByUser.get(change.user_id));
     },
     onResync() {
@@ -105,6 +109,9 @@ export function createSessionCache(changes: AuthChanges, opts: SessionCacheOptio
     forgetUserOf(token) {
       const entry = entries.get(token);
       if (entry) dropAll(tokensByUser.get(entry.user.id));
+    },
+    forget(id) {
+      dropAll(tokensBySession.get(id));
     },
     get size() {
       return entries.size;

@@ -9,11 +9,13 @@ export const AUTH_CHANGES_CHANNEL = "auth_changes";
 
 const AuthChangeSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("session_revoked"), session_id: z.string(), user_id: z.string() }),
+  // An API key deleted, or its access changed (enabled, expiry, owner): drizzle/0013_api_key_changes_notify.sql.
+  z.object({ kind: z.literal("api_key_changed"), key_id: z.string(), user_id: z.string() }),
   z.object({ kind: z.literal("user_changed"), user_id: z.string() }),
   z.object({ kind: z.literal("user_deleted"), user_id: z.string() }),
 ]);
 
-/** A session ended, or a user changed or was deleted, on any instance. */
+/** A session ended, an API key changed, or a user changed or was deleted, on any instance. */
 export type AuthChange = z.infer<typeof AuthChangeSchema>;
 
 export type AuthChanges = {

@@ -24,6 +24,7 @@ import type {
 import {
   type Clock,
   confirmationCard,
+  dueLabel,
   resolvedConfirmationCard,
   type TaskRow,
   taskListWidget,
@@ -220,10 +221,11 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
         return;
       }
       case "tool.finished": {
+        const tasks = tasksIn(event.structured);
         const task: Task = {
           type: "custom",
           status_indicator: "complete",
-          title: event.summary,
+          title: shownSummary(event.summary, event.structured?.task ? tasks[0] : undefined, clockOf(ctx)),
           icon: event.ok ? (TOOL_ICONS[event.tool] ?? "bolt") : "info",
         };
         const index = taskIndex.get(event.callId);
@@ -237,7 +239,6 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
         } else {
           yield* addTask(event.callId, task);
         }
-        const tasks = tasksIn(event.structured);
         yield hidden(thread.id, {
           kind: "tool",
           tool: event.tool,
@@ -291,6 +292,18 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
   }
 
   return { run, finish };
+}
+
+/**
+ * A tool's line as the user sees it: its due ("· due 2026-11-30 17:00", as the model reads it) written as the
+ * widgets write dues ("· due tomorrow 5:00 PM").
+ */
+function shownSummary(summary: string, task: TaskRow | undefined, clock: Clock): string {
+  if (!task?.due) return summary;
+  return summary.replace(
+    / · due \d{4}-\d{2}-\d{2}(?: \d{2}:\d{2})?$/,
+    ` · due ${dueLabel(task.due, clock).text}`,
+  );
 }
 
 /** The user's zone and locale, for the widgets' dates. */
@@ -381,6 +394,7 @@ export async function* respond(
         history: toAgentHistory(earlier),
         message,
         page: ctx.page,
+        locale: ctx.locale,
         signal: ctx.signal,
         stored: ctx.stored,
       }),

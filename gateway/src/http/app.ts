@@ -51,6 +51,8 @@ export type GatewayDeps = {
   throttle: AuthThrottle;
   /** Verified sessions kept briefly; without it every request asks better-auth. */
   sessions?: SessionCache;
+  /** The same for /mcp's API keys. */
+  apiKeys?: SessionCache;
   streams: StreamRegistry;
   /** The per-user stream slots every instance shares, and how many there are. */
   streamLeases: StreamLeases;
@@ -153,6 +155,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       throttle: deps.throttle,
       logger: deps.logger,
       sessions: deps.sessions,
+      apiKeys: deps.apiKeys,
     }),
   );
   app.use(
@@ -163,6 +166,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
       tokenSecret: deps.mcpTokenSecret,
       publicUrl: deps.publicUrl,
       writes: deps.writes,
+      apiKeys: deps.apiKeys,
     }),
   );
 

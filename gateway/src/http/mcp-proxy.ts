@@ -6,6 +6,7 @@ import {
   resolveApiKeyUser,
   sendAuthUnavailable,
 } from "../auth/current-user.ts";
+import type { SessionCache } from "../auth/session-cache.ts";
 import type { Database } from "../db/connect.ts";
 import { isOAuthAccessToken, MCP_SCOPE, resolveOAuthUser } from "../oauth/access-token.ts";
 import { mcpResourceOf, OAUTH_SCOPES } from "../oauth/provider.ts";
@@ -22,6 +23,8 @@ export type McpProxyOptions = {
   publicUrl: URL;
   /** The same per-user write budget REST spends; each write-tool call counts. */
   writes: WriteBudget;
+  /** API keys verified moments ago; without it every call asks better-auth. */
+  apiKeys?: SessionCache;
   maxBodyBytes?: number;
 };
 
@@ -63,7 +66,7 @@ export function createMcpProxyRouter(opts: McpProxyOptions): Router {
           return;
         }
         user = caller?.user ?? null;
-      } else if (key) user = await resolveApiKeyUser(opts.auth, key);
+      } else if (key) user = await resolveApiKeyUser(opts.auth, key, opts.apiKeys);
     } catch (err) {
       return sendAuthUnavailable(
         res,

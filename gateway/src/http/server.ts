@@ -77,6 +77,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
   // oldest) only acts if leases were lost, e.g. swept while this instance could not reach the database.
   const streams = createStreamRegistry(authChanges, { maxPerUser: maxStreamsPerUser, logger: opts.logger });
   const sessions = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
+  const apiKeys = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
   metrics.countStreamsWith(() => feed.subscriberCount());
   const tasks = createTaskServiceClient({
     mcpUrl: opts.mcpUrl,
@@ -118,6 +119,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     writes,
     throttle: createAuthThrottle(opts.throttle, database.db),
     sessions,
+    apiKeys,
     streams,
     streamLeases,
     maxStreamsPerUser,
@@ -135,6 +137,7 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     async close() {
       streams.close();
       sessions.close();
+      apiKeys.close();
       await writes.close();
       retention.stop();
       chatkit?.close();

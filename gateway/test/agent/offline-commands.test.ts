@@ -178,7 +178,12 @@ const CANT = /can't|cannot|can only/i;
 const table: Record<string, Row[]> = {
   add: [
     { say: "add buy milk", effect: { added: [{ title: "buy milk" }] } },
-    { say: "Add call mum tomorrow 5pm", effect: { added: [{ title: "call mum", due: day(1, "17:00") }] } },
+    {
+      say: "Add call mum tomorrow 5pm",
+      effect: { added: [{ title: "call mum", due: day(1, "17:00") }] },
+      // What the tool told the model (ids, today's date and zone, what it parsed) is not the answer.
+      reply: /^Added “call mum” · due tomorrow 17:00\.$/,
+    },
     {
       say: "please add pay rent next friday.",
       effect: { added: [{ title: "pay rent", due: weekday("friday") }] },
@@ -318,7 +323,12 @@ const table: Record<string, Row[]> = {
   ],
 
   complete: [
-    { say: "finish walk the dog", given: CHORES, effect: done("walk the dog") },
+    {
+      say: "finish walk the dog",
+      given: CHORES,
+      effect: done("walk the dog"),
+      reply: /^Completed “walk the dog”\.$/,
+    },
     { say: "Complete buy eggs.", given: CHORES, effect: done("buy eggs") },
     { say: "I'm done with walk the dog", given: CHORES, effect: done("walk the dog") },
     { say: "check off buy eggs", given: CHORES, effect: done("buy eggs") },

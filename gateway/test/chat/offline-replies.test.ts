@@ -82,6 +82,20 @@ describe("times in the task list widget", () => {
     expect(await list()).toEqual(["tomorrow 17:00"]);
   });
 
+  it("and in the offline model's own answers, with days in words and nothing meant for the model", async () => {
+    const token = await chat.user("offline-clock-answer@example.com");
+    const r = await chat.post(
+      token,
+      create("add water the plants tomorrow 9am", { locale: "en-US-u-hc-h12" }),
+    );
+    expect(answers(r)).toEqual(["Added “water the plants” · due tomorrow 9:00 AM."]);
+    // The workflow line above it too (the model's note keeps the ISO date it reads).
+    const [workflow] = itemsOf(r, "workflow");
+    expect((workflow!.workflow as { tasks: { title: string }[] }).tasks.map((t) => t.title)).toEqual([
+      "Added 'water the plants' · due tomorrow 9:00 AM",
+    ]);
+  });
+
   it("stay in the client's locale when a row is redrawn after its checkbox", async () => {
     const token = await chat.user("offline-clock-toggle@example.com");
     await chat.api("/api/tasks", token, {

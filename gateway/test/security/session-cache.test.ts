@@ -1,6 +1,9 @@
-// Issue 11: verified sessions are cached per instance, and every instance drops them at once when a session
-// is revoked, a password changes or a user changes, wherever that happened.
+// Issue 11: verified sessions (and /mcp's API keys) are cached per instance, and every instance drops them at
+// once when a session is revoked, a key deleted or disabled, a password changes or a user changes, wherever that
+// happened.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { createApiKey } from "../../src/auth/accounts.ts";
+import { AUTH_CHANGES_CHANNEL } from "../../src/auth/session-events.ts";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
@@ -108,5 +111,78 @@ describe("session cache across gateway instances", () => {
     }
     expect(JSON.stringify(after)).toContain("Asia/Tokyo");
     expect(performance.now() - started).toBeLessThan(1000);
+  });
+});
+
+/** tools/list at /mcp with an API key: 200 while the key works, 401 once it doesn't. */
+const mcpStatus = async (gw: GatewayHarness, key: string) => {
+  const res = await fetch(`${gw.baseUrl}/mcp`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      authorization: `Bearer ${key}`,
+    },
+    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
+  });
+  await res.arrayBuffer();
+  return res.status;
+};
+
+async function keyRefusedWithin(gw: GatewayHarness, key: string): Promise<number> {
+  const started = performance.now();
+  while (performance.now() - started < 3000) {
+    const status = await mcpStatus(gw, key);
+    if (status === 401) return performance.now() - started;
+    expect(status).toBe(200);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error("the key still works after 3 s");
+}
+
+describe("API key cache across gateway instances", () => {
+  it("a key deleted on one instance is refused at once there, and within a second on the other", async () => {
+    const email = "cache-key-delete@example.com";
+    const token = await signUp(a.baseUrl, email);
+    const key = await createApiKey(a.auth, database.db, { email, name: "laptop" });
+    const kept = await createApiKey(a.auth, database.db, { email, name: "desktop" });
+    for (const gw of [a, b]) for (const k of [key, kept]) expect(await mcpStatus(gw, k.key)).toBe(200);
+
+    const deleted = await postJson(a.baseUrl, "/api/auth/api-key/delete", { keyId: key.id }, bearer(token));
+    expect(deleted.status).toBe(200);
+    expect(await mcpStatus(a, key.key)).toBe(401);
+    expect(await keyRefusedWithin(b, key.key)).toBeLessThan(1000);
+    for (const gw of [a, b]) expect(await mcpStatus(gw, kept.key)).toBe(200);
+  });
+
+  it("a key disabled on one instance is refused on the other within a second", async () => {
+    const email = "cache-key-disable@example.com";
+    const token = await signUp(a.baseUrl, email);
+    const key = await createApiKey(a.auth, database.db, { email });
+    expect(await mcpStatus(b, key.key)).toBe(200);
+    const updated = await postJson(
+      a.baseUrl,
+      "/api/auth/api-key/update",
+      { keyId: key.id, enabled: false },
+      bearer(token),
+    );
+    expect(updated.status).toBe(200);
+    expect(await keyRefusedWithin(b, key.key)).toBeLessThan(1000);
+  });
+
+  it("using a key tells no other instance anything: only changes to who may use it do", async () => {
+    const email = "cache-key-quiet@example.com";
+    await signUp(a.baseUrl, email);
+    const key = await createApiKey(a.auth, database.db, { email });
+    const heard: string[] = [];
+    const unlisten = await database.listen(AUTH_CHANGES_CHANNEL, (payload) => heard.push(payload));
+    try {
+      // Each instance's first use is a miss, which records the key's last use in its row.
+      for (const gw of [a, b, a, b]) expect(await mcpStatus(gw, key.key)).toBe(200);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(heard.filter((p) => p.includes(key.id))).toEqual([]);
+    } finally {
+      await unlisten();
+    }
   });
 });

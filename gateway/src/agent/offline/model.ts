@@ -19,7 +19,8 @@ import {
   selectionLines,
 } from "./commands.ts";
 
-export type OfflineContext = { timezone: string; now: Date; page?: PageContext };
+/** `locale`: how the user reads times ("en-US-u-hc-h12"), as the chat's widgets write them. */
+export type OfflineContext = { timezone: string; now: Date; page?: PageContext; locale?: string };
 
 type Call = { name: string; args: Record<string, unknown> };
 /** The answer before this message, and the tasks it showed (in its text, or as the list under it). */
@@ -142,7 +143,7 @@ export class OfflineModel implements Model {
           .slice(1)
           .filter((l) => l.startsWith("- "))
           .map((l) => l.slice(2));
-        if (results.length) return { say: added(results) };
+        if (results.length) return { say: this.#added(results) };
         return { calls: titles.map((title) => ({ name: "add_task", args: { title, extract_due: true } })) };
       }
       case "no":
@@ -150,10 +151,10 @@ export class OfflineModel implements Model {
       case "add": {
         if (results.length && cmd.split) {
           return {
-            say: `I added these as ${results.length} separate tasks (put the words in quotes to keep them as one task):\n${added(results)}`,
+            say: `I added these as ${results.length} separate tasks (put the words in quotes to keep them as one task):\n${this.#added(results)}`,
           };
         }
-        if (results.length) return { say: added(results) };
+        if (results.length) return { say: this.#added(results) };
         return {
           calls: cmd.titles.map((title) => ({
             name: "add_task",
@@ -164,7 +165,7 @@ export class OfflineModel implements Model {
       case "save_page": {
         if (!page)
           return { say: "I can't see a page right now. Open the panel on the page you want to save." };
-        if (results.length) return { say: added(results) };
+        if (results.length) return { say: this.#added(results) };
         const title = page.title.trim() || page.url;
         return {
           calls: [
@@ -187,7 +188,7 @@ export class OfflineModel implements Model {
         const all = page?.selection ? selectionLines(page.selection) : [];
         const lines = all.slice(0, MAX_SELECTION_TASKS);
         if (!lines.length) return { say: "Select some lines on the page first, then ask again." };
-        if (results.length) return { say: added(results) };
+        if (results.length) return { say: this.#added(results) };
         if (lines.length > CONFIRM_SELECTION_OVER) {
           const cut = all.length > lines.length ? ` (the first ${lines.length} of ${all.length} lines)` : "";
           return {
@@ -246,7 +247,7 @@ export class OfflineModel implements Model {
     if ("say" in picked) return picked;
     const { edit, task } = picked;
     if (results.length === 1) return { calls: [callFor(edit, task, this.#today())] };
-    const said = firstLine(results.at(-1)!);
+    const said = this.#said(results.at(-1)!);
     // Held by the app until the end of the turn (a delete, or a change in a turn that sounds like a bulk one).
     if (said.startsWith("Queued")) return { say: willDo(edit, task) };
     if (edit.kind === "shift" && !task.due)
@@ -283,11 +284,53 @@ export class OfflineModel implements Model {
     }
     const done = results.slice(1);
     const held = done.filter((r) => r.startsWith("Queued")).length;
-    if (held === 0) return { say: added(done) };
+    if (held === 0) return { say: this.#added(done) };
     // The app runs a single change at the end of the turn, and asks first for more (or for any delete).
     if (held > 1 || change.kind === "delete")
       return { say: `${held === 1 ? "That task waits" : `These ${held} tasks wait`} for your confirmation.` };
-    return { say: tasks[0] ? willDo(change, tasks[0]) : added(done) };
+    return { say: tasks[0] ? willDo(change, tasks[0]) : this.#added(done) };
+  }
+
+  /** The answer after writes: what each tool said, as the user reads it. */
+  #added(results: string[]): string {
+    return results.map((r) => this.#said(r)).join("\n");
+  }
+
+  /**
+   * A tool's answer as the user reads it: its first line without ids or what is meant for the model (today's
+   * date and zone, tool names, "Tell the user…"), dates in words and times as the chat's widgets write them.
+   */
+  #said(text: string): string {
+    const today = this.#today();
+    const time = new Intl.DateTimeFormat(this.#ctx.locale ?? "en-GB", {
+      hour: "numeric",
+      minute: "2-digit",
+      timeZone: "UTC",
+    });
+    const plain = text
+      .split("\n")[0]!
+      .replace(/\s*\b[0-9a-f]{8}\b\s*/g, " ")
+      // "Completed “x” · done": the verb says it already.
+      .replace(/ · (?:done|in trash)\b/g, "")
+      .replace(
+        / ?(?:Today is [^;]*; times are [^.]*|Took "[^"]*" from the title as the due|Tell the user [^.]*|[^.]*\b[a-z]+_task\b[^.]*)\./g,
+        "",
+      );
+    // Titles (in quotes) stay as typed; the words around them get human dates and times.
+    return plain
+      .split(/("[^"]*")/)
+      .map((part, i) =>
+        i % 2
+          ? `“${part.slice(1, -1)}”`
+          : part
+              .replace(/\b\d{4}-\d{2}-\d{2}\b/g, (date) => dayOf(date, today))
+              .replace(/\b(\d{1,2}):(\d{2})\b/g, (_, h: string, m: string) =>
+                time.format(Date.UTC(2000, 0, 1, Number(h), Number(m))),
+              ),
+      )
+      .join("")
+      .replace(/\s+/g, " ")
+      .trim();
   }
 
   #today(): Temporal.PlainDate {
@@ -381,7 +424,7 @@ function pick(
     return {
       say: `Which one? ${matches
         .slice(0, 5)
-        .map((t) => `“${t.title}”${t.due ? ` (due ${dayOf(t, today)})` : ""}`)
+        .map((t) => `“${t.title}”${t.due ? ` (due ${dayOf(t.due.date, today)})` : ""}`)
         .join(", ")}. Say it with the full title.`,
     };
   }
@@ -467,28 +510,15 @@ function notesBefore(items: AgentInputItem[], answerAt: number): string[] {
   return notes;
 }
 
-/** "today", "tomorrow", "Friday" within a week, else "3 Dec": a due's day as people say it. */
-function dayOf(t: TaskView, today: Temporal.PlainDate): string {
-  const date = Temporal.PlainDate.from(t.due!.date);
+/** "today", "tomorrow", "Friday" within a week, else "3 Dec": a day ("YYYY-MM-DD") as people say it. */
+function dayOf(day: string, today: Temporal.PlainDate): string {
+  const date = Temporal.PlainDate.from(day);
   const days = today.until(date, { largestUnit: "days" }).days;
   if (days === 0) return "today";
   if (days === 1) return "tomorrow";
   if (days === -1) return "yesterday";
   if (days > 1 && days < 7) return WEEKDAYS[date.dayOfWeek - 1]!;
   return `${date.day} ${MONTHS[date.month - 1]}${date.year === today.year ? "" : ` ${date.year}`}`;
-}
-
-function firstLine(text: string): string {
-  return text
-    .split("\n")[0]!
-    .replace(/\s*\b[0-9a-f]{8}\b\s*/g, " ")
-    .replace(/\s+/g, " ")
-    .trim();
-}
-
-/** The answer after adds: what each add_task said, ids left out. */
-function added(results: string[]): string {
-  return results.map(firstLine).join("\n");
 }
 
 function textOf(item: AgentInputItem): string {
