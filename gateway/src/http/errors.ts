@@ -2,6 +2,7 @@ import type { ErrorRequestHandler, Response } from "express";
 import type { Logger } from "pino";
 import type { z } from "zod";
 import { AuthUnavailableError, sendAuthUnavailable } from "../auth/current-user.ts";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import { TaskServiceError } from "../task-service/errors.ts";
 
 /** An error answered as `{ error: { code, message } }` with its HTTP status. */
@@ -32,28 +33,6 @@ export function parseInput<T extends z.ZodType>(schema: T, input: unknown): z.in
   throw new HttpError(400, "invalid_request", message);
 }
 
-const CONNECTION_CODES = new Set([
-  "ECONNREFUSED",
-  "ECONNRESET",
-  "EPIPE",
-  "ETIMEDOUT",
-  "CONNECTION_CLOSED",
-  "CONNECTION_ENDED",
-  "CONNECTION_DESTROYED",
-  "CONNECT_TIMEOUT",
-  "53300", // too many connections
-  "55000", // database not accepting connections
-]);
-
-/** A database that dropped or refused the connection (SQLSTATE class 08, 57P0x shutdowns, or the socket). */
-export function isDatabaseUnavailable(err: unknown): boolean {
-  for (let e = err, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    const code = (e as { code?: unknown }).code;
-    if (typeof code === "string" && (CONNECTION_CODES.has(code) || /^(08|57P0)/.test(code))) return true;
-  }
-  return false;
-}
-
 /** Last handler: every failure answers JSON with a fitting status, and only real faults are logged as errors. */
 export function errorHandler(logger: Logger): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -61,7 +40,11 @@ export function errorHandler(logger: Logger): ErrorRequestHandler {
       res.end();
       return;
     }
-    if (err instanceof HttpError) return sendError(res, err.status, err.code, err.message);
+    if (err instanceof HttpError) {
+      // A 503 is always worth a retry (e.g. the task database dropped the call): say when.
+      if (err.status === 503) res.set("Retry-After", "2");
+      return sendError(res, err.status, err.code, err.message);
+    }
     if (err instanceof AuthUnavailableError) {
       (req.log ?? logger).warn({ err }, "session store unavailable");
       return sendAuthUnavailable(res, err);

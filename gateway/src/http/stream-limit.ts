@@ -1,7 +1,8 @@
 import type { RequestHandler } from "express";
 import type { CurrentUser } from "../auth/current-user.ts";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import type { StreamLeases } from "../db/stream-leases.ts";
-import { isDatabaseUnavailable, sendError } from "./errors.ts";
+import { sendError } from "./errors.ts";
 
 /**
  * `GET /api/changes`, before the stream opens: takes one of the user's stream slots (shared by every gateway

@@ -60,6 +60,8 @@ const TOOL_ERROR_STATUS: Record<string, number> = {
   idempotency_conflict: 422,
   // The account was deleted after this request's session was checked (another instance, a moment ago).
   account_deleted: 401,
+  // The task database dropped the call: 503 with Retry-After (http/errors.ts), not a failure to give up on.
+  unavailable: 503,
 };
 
 /** The side panel's REST API: each route is one MCP tool call made as the signed-in user. */

@@ -3,6 +3,7 @@ import { type AnySchema, objectFromShape } from "@modelcontextprotocol/sdk/serve
 import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
 import type { CallToolResult, ServerNotification, ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { z } from "zod";
+import { isDatabaseUnavailable } from "../db/errors.ts";
 import { dayBounds, localParts } from "../tasks/due.ts";
 import { TaskError } from "../tasks/errors.ts";
 import { SHORT_ID_LENGTH, type UserTasks } from "../tasks/repository.ts";
@@ -91,6 +92,10 @@ export async function runTool(
     if (err instanceof TaskError) return toolError(err.code, err.message);
     if (isAccountGone(err)) return toolError("account_deleted", ACCOUNT_GONE_MESSAGE);
     onFault(err, tool.name);
+    // The database dropped the call (a restart, a failover): the caller should retry, not give up.
+    if (isDatabaseUnavailable(err)) {
+      return toolError("unavailable", "The task database is unavailable for a moment. Try again shortly.");
+    }
     return toolError("internal", "The task service failed on this call. Try again in a moment.");
   }
 }

@@ -92,6 +92,84 @@ describe.skipIf(testDbKind === "pglite")("when the database fails", () => {
   });
 });
 
+describe("a task call the database drops", () => {
+  it("answers 503 with Retry-After over REST and an 'unavailable' isError over /mcp, not a failure", async () => {
+    const database = await createTestDatabase();
+    // The MCP server on a store whose every statement fails as a dropped connection does.
+    const dropped = () =>
+      Object.assign(new Error("write CONNECTION_CLOSED 127.0.0.1:5432"), { code: "CONNECTION_CLOSED" });
+    const repo = {
+      forUser: () =>
+        new Proxy(
+          {},
+          {
+            get: () => async () => {
+              throw dropped();
+            },
+          },
+        ),
+    } as unknown as ReturnType<typeof createTaskRepository>;
+    const http = createHttpServer();
+    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+    const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+    http.on(
+      "request",
+      createMcpHttpApp({
+        repo,
+        tokenSecret: TEST_SECRET,
+        mcpUrl,
+        authorizationServer: new URL("http://127.0.0.1:8787"),
+        allowedHosts: ["127.0.0.1", "localhost"],
+        allowedOrigins: [],
+        logger: createLogger("silent"),
+      }),
+    );
+    const gw = await startGatewayHarness(database, {
+      mcp: {
+        url: mcpUrl,
+        token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
+        connect: async () => {
+          throw new Error("unused");
+        },
+        close: async () => {},
+      },
+    });
+    try {
+      const token = await signUp(gw.baseUrl, "dropped@example.com");
+      for (const res of [
+        await gw.api("/api/tasks", token),
+        await gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title: "t" }) }),
+      ]) {
+        expect(res.status).toBe(503);
+        expect(Number(res.headers.get("retry-after"))).toBeGreaterThan(0);
+        expect((await res.json()).error.code).toBe("unavailable");
+      }
+      const { key } = await createApiKey(gw.auth, database.db, { email: "dropped@example.com" });
+      const rpc = await fetch(`${gw.baseUrl}/mcp`, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          accept: "application/json, text/event-stream",
+          authorization: `Bearer ${key}`,
+        },
+        body: JSON.stringify({
+          jsonrpc: "2.0",
+          id: 1,
+          method: "tools/call",
+          params: { name: "list_tasks", arguments: {} },
+        }),
+      });
+      const { result } = await rpc.json();
+      expect(result.isError).toBe(true);
+      expect(result.structuredContent.error.code).toBe("unavailable");
+    } finally {
+      await gw.close();
+      await new Promise((resolve) => http.close(resolve));
+      await database.destroy();
+    }
+  });
+});
+
 describe.skipIf(testDbKind === "pglite")("a connection terminated inside a transaction", () => {
   it("fails that transaction and leaves the process and the pool working", async () => {
     // postgres.js rolled back on the dead connection from a timer, which threw past every caller and ended
