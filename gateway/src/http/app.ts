@@ -7,7 +7,7 @@ import { IMPORT_PATHS, importTooLarge, MAX_IMPORT_BYTES } from "../account/impor
 import { createAccountRouter } from "../account/routes.ts";
 import type { Auth } from "../auth/auth.ts";
 import { requireSession } from "../auth/current-user.ts";
-import { createAuthRouter } from "../auth/routes.ts";
+import { AUTH_BODY_LIMIT_BYTES, createAuthRouter } from "../auth/routes.ts";
 import type { SessionCache } from "../auth/session-cache.ts";
 import type { AuthThrottle } from "../auth/throttle.ts";
 import type { TrustProxy } from "../config.ts";
@@ -98,13 +98,19 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use((req, res, next) => {
     const length = Number(req.headers["content-length"] ?? 0);
     const isImport = req.method === "POST" && IMPORT_PATHS.includes(req.path);
-    if (length <= (isImport ? MAX_IMPORT_BYTES : MAX_BODY_BYTES)) return next();
+    // A declared length past the route's own limit is refused before the body is read, with that limit.
+    const limit = isImport
+      ? MAX_IMPORT_BYTES
+      : req.path.startsWith("/api/auth/")
+        ? AUTH_BODY_LIMIT_BYTES
+        : MAX_BODY_BYTES;
+    if (length <= limit) return next();
     res.set("Connection", "close");
     if (isImport) {
       const { status, code, message } = importTooLarge();
       return sendError(res, status, code, message);
     }
-    sendError(res, 413, "payload_too_large", `The request body is larger than ${MAX_BODY_BYTES} bytes.`);
+    sendError(res, 413, "payload_too_large", `The request body is larger than ${limit} bytes.`);
   });
 
   app.get("/healthz", (_req, res) => {

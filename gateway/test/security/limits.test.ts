@@ -2,6 +2,7 @@
 import { request } from "node:http";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { AUTH_BODY_LIMIT_BYTES } from "../../src/auth/routes.ts";
 import { user } from "../../src/db/schema.ts";
 import { postJson, signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase } from "../support/database.ts";
@@ -34,6 +35,20 @@ describe("body limits", () => {
     });
     await expectTooLarge(res);
     expect(await database.db.select().from(user).where(eq(user.email, email))).toEqual([]);
+  });
+
+  it("names the auth limit, whatever the size: 20 KB and 2 MB bodies alike", async () => {
+    for (const size of [20_000, 2_000_000]) {
+      const res = await postJson(gw.baseUrl, "/api/auth/sign-up/email", {
+        email: "too-big@example.com",
+        password: "correct-horse-battery",
+        name: "n".repeat(size),
+      });
+      expect(res.status).toBe(413);
+      expect((await res.json()).error.message).toBe(
+        `The request body is larger than ${AUTH_BODY_LIMIT_BYTES} bytes.`,
+      );
+    }
   });
 
   it("refuses an oversized update-user body from a signed-in user", async () => {
