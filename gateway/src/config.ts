@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { isIP } from "node:net";
 import path from "node:path";
 import { z } from "zod";
@@ -250,28 +250,43 @@ function requiredSecrets<S extends SecretName>(e: SecretValues, names: readonly 
   return pick(e, names);
 }
 
-/** secrets.json in the data directory: what the embedded setup generated, under the variables' names. */
+/**
+ * secrets.json in the data directory: what the embedded setup generated, under the variables' names. Secrets
+ * set in the environment win and are not written. Two first starts on one folder race here, before the data
+ * folder's lock: the file appears whole and only once (written aside, then linked), so the loser reads the
+ * winner's secrets instead of signing with its own.
+ */
 function embeddedSecrets<S extends SecretName>(dataDir: string, e: SecretValues, names: readonly S[]) {
   const file = path.join(dataDir, "secrets.json");
-  let stored: Partial<Record<(typeof SECRETS)[SecretName], string>> = {};
-  try {
-    stored = JSON.parse(readFileSync(file, "utf8"));
-  } catch {
-    // first run: nothing kept yet
-  }
-  const values: SecretValues = {};
-  let changed = false;
-  for (const name of names) {
-    const field = SECRETS[name];
-    values[name] = e[name] ?? stored[field] ?? randomBytes(32).toString("base64url");
-    if (values[name] !== stored[field]) {
-      stored[field] = values[name];
-      changed = true;
+  for (;;) {
+    const stored = readStoredSecrets(file);
+    const values: SecretValues = {};
+    for (const name of names) values[name] = e[name] ?? stored?.[SECRETS[name]];
+    const missing = names.filter((name) => !values[name]);
+    if (!missing.length) return pick(values, names);
+    const next = { ...stored };
+    for (const name of missing) next[SECRETS[name]] = randomBytes(32).toString("base64url");
+    mkdirSync(dataDir, { recursive: true });
+    const aside = `${file}.${process.pid}.tmp`;
+    writeFileSync(aside, JSON.stringify(next, null, 2), { mode: 0o600 });
+    try {
+      if (stored) renameSync(aside, file);
+      else linkSync(aside, file);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      rmSync(aside, { force: true });
     }
   }
-  if (changed) {
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, JSON.stringify(stored, null, 2), { mode: 0o600 });
+}
+
+type StoredSecrets = Partial<Record<(typeof SECRETS)[SecretName], string>>;
+
+function readStoredSecrets(file: string): StoredSecrets | undefined {
+  try {
+    return JSON.parse(readFileSync(file, "utf8")) as StoredSecrets;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined; // first run: nothing kept yet
+    throw new ConfigError(`${file} is not readable JSON (${(err as Error).message}); fix or remove it`);
   }
-  return pick(values, names);
 }
