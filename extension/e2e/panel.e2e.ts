@@ -191,6 +191,39 @@ describe("the side panel against the real stack", () => {
     await panel.close();
   });
 
+  it("when newer panels of the account take its live updates, says so, and resumes on request", async () => {
+    const panel = await openPanel(a.browser);
+    await panel.getByTestId("filter-all").click();
+    const add = (title: string) =>
+      api(env.stack.gatewayUrl, a.token, "/api/tasks", { method: "POST", body: JSON.stringify({ title }) });
+    // Its stream is open (the list alone could have come over REST).
+    await panel.locator('[data-stream="live"]').waitFor({ timeout: 15_000 });
+    await add("Before the crowd");
+    await panel.getByText("Before the crowd").waitFor({ timeout: 15_000 });
+    // Twenty newer live streams of the account (the most it may hold), as twenty other panels would open.
+    const others = new AbortController();
+    for (let i = 0; i < 20; i++) {
+      const res = await fetch(`${env.stack.gatewayUrl}/api/changes`, {
+        headers: { authorization: `Bearer ${a.token}` },
+        signal: others.signal,
+      });
+      expect(res.status).toBe(200);
+    }
+    await panel.getByTestId("paused-banner").waitFor({ timeout: 15_000 });
+    await add("While paused");
+    others.abort();
+    await panel.getByTestId("paused-banner").getByRole("button", { name: "Resume" }).click();
+    await panel.getByText("While paused").waitFor({ timeout: 15_000 });
+    await panel.locator('[data-stream="live"]').waitFor({ timeout: 15_000 });
+    expect(await panel.getByTestId("paused-banner").count()).toBe(0);
+    // The account's other panels were paused too: they resume when their user comes back to them.
+    for (const other of a.browser.context.pages()) {
+      const resume = other.getByTestId("paused-banner").getByRole("button", { name: "Resume" });
+      if (other !== panel && (await resume.count())) await resume.click();
+    }
+    await panel.close();
+  });
+
   it("never loses a capture: gateway down, two captures (shown pending), restart → exactly two tasks", async () => {
     const before = (await listTasks()).length;
     const { panel } = await pageWithSelection(a, 2);

@@ -137,7 +137,7 @@ describe("followChanges", () => {
   it("waits as long as a 429 or 503 asks (Retry-After), and says why", async () => {
     const server = fakeServer();
     server.plan.push(
-      { status: 429, retryAfter: "30", code: "too_many_streams" },
+      { status: 429, retryAfter: "30", code: "rate_limited" },
       { status: 503, retryAfter: "2", code: "auth_unavailable" },
       { status: 503, retryAfter: "86400", code: "auth_unavailable" },
     );
@@ -154,8 +154,42 @@ describe("followChanges", () => {
     await until(() => server.requests.length === 4);
     // The longer of backoff and Retry-After, never more than five minutes.
     expect(delays).toEqual([30_000, 5000, 300_000]);
-    expect(details[0]).toMatch(/too many Margin panels open.*Retrying in 30 s/);
+    expect(details[0]).toMatch(/server is busy.*Retrying in 30 s/);
     expect(details[1]).toMatch(/server is busy.*Retrying in 2 s/);
+    await stream.close();
+  });
+
+  it("pauses when newer panels of the account take its place, until reconnect() (the user is back)", async () => {
+    const server = fakeServer();
+    const statuses: StreamStatus[] = [];
+    const stream = followChanges({
+      connection,
+      fetch: server.fetch,
+      backoffMs: [1],
+      onChanges: () => {},
+      onStatus: (s) => statuses.push(s),
+    });
+    await until(() => server.requests.length === 1);
+    server.send(`id: 4\nevent: ready\ndata: {"seq":4}\n\n`);
+    server.send(`event: closed\ndata: {"reason":"too_many_streams"}\n\n`);
+    server.drop();
+    await until(() => statuses.at(-1) === "paused");
+    // Reconnecting on its own would close the account's next-oldest panel: it waits.
+    await new Promise((r) => setTimeout(r, 50));
+    expect(server.requests).toHaveLength(1);
+    stream.reconnect();
+    await until(() => server.requests.length === 2);
+    expect(server.requests[1]!.lastEventId).toBe("4");
+    await stream.close();
+  });
+
+  it("reconnects at once after a stream closed for another reason (the next try finds out why)", async () => {
+    const server = fakeServer();
+    const stream = followChanges({ connection, fetch: server.fetch, backoffMs: [1], onChanges: () => {} });
+    await until(() => server.requests.length === 1);
+    server.send(`event: closed\ndata: {"reason":"signed_out"}\n\n`);
+    server.drop();
+    await until(() => server.requests.length === 2);
     await stream.close();
   });
 

@@ -3,7 +3,8 @@ import { type Connection, joinUrl } from "./client.ts";
 import { ApiError } from "./errors.ts";
 import { type Change, changeSchema } from "./schemas.ts";
 
-export type StreamStatus = "connecting" | "live" | "reconnecting" | "expired";
+/** "paused": newer panels of the account took this one's place; it waits for `reconnect()` (the user is back). */
+export type StreamStatus = "connecting" | "live" | "reconnecting" | "paused" | "expired";
 
 export type ChangeStreamOptions = {
   connection: Connection;
@@ -32,6 +33,15 @@ const defaultSleep = (ms: number, signal: AbortSignal) =>
     });
   });
 
+/** The reason of the server's `event: closed` (`{"reason": "signed_out" | "session_expired" | "too_many_streams"}`). */
+function closeReason(data: string): unknown {
+  try {
+    return (JSON.parse(data) as { reason?: unknown })?.reason;
+  } catch {
+    return undefined;
+  }
+}
+
 /** A refused stream waits at least the server's Retry-After (seconds), at most this long. */
 const MAX_REFUSAL_WAIT_MS = 5 * 60_000;
 
@@ -39,15 +49,9 @@ const MAX_REFUSAL_WAIT_MS = 5 * 60_000;
 async function refusal(res: Response): Promise<{ waitMs: number; detail: string }> {
   const seconds = Number(res.headers.get("retry-after"));
   const waitMs = Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds * 1000, MAX_REFUSAL_WAIT_MS) : 0;
-  const code = await res
-    .json()
-    .then((body: { error?: { code?: unknown } }) => body?.error?.code)
-    .catch(() => undefined);
+  await res.body?.cancel();
   const when = waitMs ? ` Retrying in ${Math.ceil(waitMs / 1000)} s.` : "";
-  const detail =
-    code === "too_many_streams"
-      ? `Live updates paused: this account has too many Margin panels open. Close one, or wait.${when}`
-      : `Live updates paused: the server is busy.${when}`;
+  const detail = `Live updates paused: the server is busy.${when}`;
   return { waitMs, detail };
 }
 
@@ -55,7 +59,8 @@ async function refusal(res: Response): Promise<{ waitMs: number; detail: string 
  * Follows `/api/changes` over fetch (EventSource cannot send a bearer token). After a drop, a sleep or a
  * silent network loss (no heartbeat), it reconnects with `Last-Event-ID` = the last change it delivered,
  * so nothing is missed or repeated. A refused token ends it with status "expired"; a 429 or 503 waits at least
- * the server's Retry-After.
+ * the server's Retry-After. A stream the server closed because the account opened newer ones is "paused" until
+ * `reconnect()`.
  */
 export function followChanges(opts: ChangeStreamOptions) {
   const doFetch = opts.fetch ?? fetch.bind(globalThis);
@@ -71,7 +76,7 @@ export function followChanges(opts: ChangeStreamOptions) {
   /** What the server said about a refused stream: wait this long (Retry-After), and why. */
   type Refusal = { waitMs: number; detail: string };
 
-  async function connectOnce(): Promise<"retry" | "expired" | Refusal> {
+  async function connectOnce(): Promise<"retry" | "expired" | "paused" | Refusal> {
     const attempt = new AbortController();
     current = attempt;
     const onStop = () => attempt.abort();
@@ -98,6 +103,7 @@ export function followChanges(opts: ChangeStreamOptions) {
       if (!res.ok || !res.body) throw new ApiError(res.status, "stream_failed", `HTTP ${res.status}`);
       let batch: Change[] = [];
       let batchId = "";
+      let evicted = false;
       const parser = createParser({
         onEvent(event) {
           if (event.event === "ready") {
@@ -112,6 +118,9 @@ export function followChanges(opts: ChangeStreamOptions) {
             if (event.id !== undefined) batchId = event.id;
           } else if (event.event === "shutdown") {
             attempt.abort();
+          } else if (event.event === "closed") {
+            // Reconnecting at once would close the account's next-oldest panel in turn.
+            evicted = closeReason(event.data) === "too_many_streams";
           }
         },
       });
@@ -129,7 +138,7 @@ export function followChanges(opts: ChangeStreamOptions) {
           opts.onChanges(delivered, batchId);
         }
       }
-      return "retry";
+      return evicted ? "paused" : "retry";
     } catch {
       return "retry";
     } finally {
@@ -147,6 +156,15 @@ export function followChanges(opts: ChangeStreamOptions) {
         opts.onStatus?.("expired", "Your session has expired. Sign in again.");
         return;
       }
+      wake = new AbortController();
+      const both = AbortSignal.any([stopped.signal, wake.signal]);
+      if (outcome === "paused") {
+        failures = 0;
+        opts.onStatus?.("paused", "Live updates paused: newer Margin panels are open on this account.");
+        if (!both.aborted)
+          await new Promise((resolve) => both.addEventListener("abort", resolve, { once: true }));
+        continue;
+      }
       let delay = backoff[Math.min(failures, backoff.length - 1)]!;
       failures++;
       if (typeof outcome === "object") {
@@ -155,8 +173,6 @@ export function followChanges(opts: ChangeStreamOptions) {
       } else {
         opts.onStatus?.("reconnecting", "Live updates paused; reconnecting…");
       }
-      wake = new AbortController();
-      const both = AbortSignal.any([stopped.signal, wake.signal]);
       await sleep(delay, both);
     }
   })();

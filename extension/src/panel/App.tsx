@@ -88,7 +88,7 @@ function Panel({ start }: { start?: PanelStart }) {
   }
   const tz = live.user.timezone || detectTimeZone();
   return (
-    <div className={view === "chat" ? "app app-chat" : "app"}>
+    <div className={view === "chat" ? "app app-chat" : "app"} data-stream={tasks.stream}>
       <header className="top">
         <nav className="views" aria-label="Views">
           {VIEWS.map((v) => (
@@ -108,6 +108,14 @@ function Panel({ start }: { start?: PanelStart }) {
       {tasks.stream === "reconnecting" && (
         <p className="banner banner-warn" role="status" data-testid="offline-banner">
           Can't reach Margin at {live.gatewayUrl}. Reconnecting… Captures are kept and sent when it's back.
+        </p>
+      )}
+      {tasks.stream === "paused" && (
+        <p className="banner banner-warn" role="status" data-testid="paused-banner">
+          Live updates paused: newer Margin panels are open on this account.{" "}
+          <button type="button" className="link-button" onClick={tasks.actions.catchUp}>
+            Resume
+          </button>
         </p>
       )}
       {tasks.error && (

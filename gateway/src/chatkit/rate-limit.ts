@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { sql } from "drizzle-orm";
 import type { RequestHandler, Response } from "express";
 import { chatTurnCounts } from "../db/chat-schema.ts";
-import type { Db } from "../db/connect.ts";
+import { type Db, rowsOf } from "../db/connect.ts";
 import type { Logger } from "../logger.ts";
 
 /** The request types that run the model: each is one chat turn. */
@@ -32,11 +32,8 @@ async function countTurn(db: Db, userId: string): Promise<{ hits: number; resetT
       window_start = case when ${chatTurnCounts.windowStart} <= now() - ${window} then now()
                           else ${chatTurnCounts.windowStart} end
     returning hits, window_start`);
-  const row = (Array.isArray(result) ? result[0] : (result as { rows: unknown[] }).rows[0]) as {
-    hits: number;
-    window_start: string | Date;
-  };
-  return { hits: Number(row.hits), resetTime: new Date(new Date(row.window_start).getTime() + WINDOW_MS) };
+  const [row] = rowsOf<{ hits: number; window_start: string | Date }>(result);
+  return { hits: Number(row!.hits), resetTime: new Date(new Date(row!.window_start).getTime() + WINDOW_MS) };
 }
 
 /** The IETF draft-8 headers (as express-rate-limit wrote them), and Retry-After once over the limit. */

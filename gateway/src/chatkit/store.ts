@@ -1,7 +1,7 @@
 import { randomFillSync } from "node:crypto";
 import { and, asc, desc, eq, gt, inArray, lt, notInArray, sql } from "drizzle-orm";
 import { chatItems, chatThreads } from "../db/chat-schema.ts";
-import type { Db } from "../db/connect.ts";
+import { type Db, rowsOf } from "../db/connect.ts";
 import { ChatKitError } from "./errors.ts";
 import {
   HIDDEN_ITEM_TYPES,
@@ -120,7 +120,7 @@ export function createChatStore(db: Db, userId: string) {
           allowed_image_domains = excluded.allowed_image_domains, metadata = excluded.metadata, updated_at = now()
           where ${chatThreads.userId} = ${userId}
         returning id`);
-      if (rowCount(saved) === 0) throw ChatKitError.notFound("thread");
+      if (rowsOf(saved).length === 0) throw ChatKitError.notFound("thread");
     },
 
     /** A new thread with its first message, in one durable statement: what the user typed is kept. */
@@ -217,7 +217,7 @@ export function createChatStore(db: Db, userId: string) {
         from thread, commit_mode
         on conflict (id) do nothing
         returning id`);
-      if (rowCount(inserted) === 0) {
+      if (rowsOf(inserted).length === 0) {
         // Either the thread is not ours, or the item exists already (a replay): only the first is an error.
         await this.loadThread(threadId);
       }
@@ -250,7 +250,7 @@ export function createChatStore(db: Db, userId: string) {
         )
         select thread.*, (select coalesce(jsonb_agg(data order by seq), '[]') from earlier) as earlier
         from thread`);
-      const [row] = (Array.isArray(result) ? result : (result as { rows: unknown[] }).rows) as {
+      const [row] = rowsOf<{
         id: string;
         title: string | null;
         status: ThreadStatus;
@@ -259,7 +259,7 @@ export function createChatStore(db: Db, userId: string) {
         // A string from postgres.js (drizzle leaves timestamps unparsed), a Date from PGlite.
         created_at: string | Date;
         earlier: ThreadItem[];
-      }[];
+      }>(result);
       if (!row) throw ChatKitError.notFound("thread");
       const thread = {
         id: row.id,
@@ -298,7 +298,7 @@ export function createChatStore(db: Db, userId: string) {
           on conflict (id) do nothing
         )
         select id from thread`);
-      if (rowCount(saved) === 0) throw ChatKitError.notFound("thread");
+      if (rowsOf(saved).length === 0) throw ChatKitError.notFound("thread");
     },
 
     /** Insert or replace an item by id (widgets that changed, answered inputs). */
@@ -315,7 +315,7 @@ export function createChatStore(db: Db, userId: string) {
         on conflict (id) do update set type = excluded.type, data = excluded.data
           where ${chatItems.threadId} = excluded.thread_id and ${chatItems.userId} = excluded.user_id
         returning id`);
-      if (rowCount(saved) === 0) throw ChatKitError.notFound("item");
+      if (rowsOf(saved).length === 0) throw ChatKitError.notFound("item");
     },
 
     async loadItem(threadId: string, itemId: string): Promise<ThreadItem> {
@@ -371,12 +371,6 @@ function toPage<T extends { id: string }>(rows: T[], limit: number): Page<T> {
   const hasMore = rows.length > limit;
   const data = hasMore ? rows.slice(0, limit) : rows;
   return hasMore ? { data, has_more: true, after: data.at(-1)!.id } : { data, has_more: false };
-}
-
-/** postgres.js returns the rows; PGlite a result with `rows`. */
-function rowCount(result: unknown): number {
-  if (Array.isArray(result)) return result.length;
-  return (result as { rows?: unknown[] }).rows?.length ?? 0;
 }
 
 /** Deletes threads (and their items) idle for longer than `days`; returns how many. */

@@ -33,6 +33,11 @@ export type Database = {
   close(): Promise<void>;
 };
 
+/** `db.execute`'s rows: postgres.js returns them as an array, PGlite as a result with `rows`. */
+export function rowsOf<T>(result: unknown): T[] {
+  return (Array.isArray(result) ? result : ((result as { rows?: T[] }).rows ?? [])) as T[];
+}
+
 export type ConnectOptions =
   | { kind: "postgres"; url: string; max?: number }
   | {

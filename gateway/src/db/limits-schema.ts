@@ -26,6 +26,8 @@ export const streamLeases = pgTable(
       .references(() => user.id, { onDelete: "cascade" }),
     instanceId: text("instance_id").notNull(),
     expiresAt: timestamp("expires_at", { withTimezone: true }).notNull(),
+    // Past the limit, the user's oldest stream is closed first.
+    openedAt: timestamp("opened_at", { withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [index("stream_leases_user_idx").on(t.userId), index("stream_leases_instance_idx").on(t.instanceId)],
 );

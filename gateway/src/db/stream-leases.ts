@@ -1,11 +1,13 @@
 import { randomUUID } from "node:crypto";
-import { and, count, eq, lt, lte, notInArray, or, sql } from "drizzle-orm";
+import { and, eq, lt, lte, notInArray, or, sql } from "drizzle-orm";
 import type { Logger } from "../logger.ts";
-import type { Db } from "./connect.ts";
+import { type Database, type Db, rowsOf } from "./connect.ts";
 import { streamLeases } from "./limits-schema.ts";
 
 /**
- * The per-user limit on open live streams, shared by every gateway instance through `stream_leases`.
+ * The per-user limit on open live streams, shared by every gateway instance through `stream_leases`. Past the
+ * limit the user's oldest stream is closed (its instance hears of it on `stream_evicted`), so a panel the user
+ * opens now always gets live updates, and streams a forgotten window or a leak holds give way.
  *
  * A stream limit counts what is open now, not what happened in a window, so rate-limiter-flexible's counters
  * don't fit: a key's points all expire together, so streams that stay open would stop counting at the end of
@@ -13,25 +15,34 @@ import { streamLeases } from "./limits-schema.ts";
  * died without closing its streams) stops counting when it expires, and is deleted then.
  */
 export type StreamLeases = {
-  /** Takes one of the user's stream slots: a lease to release when the stream ends, or how long to wait. */
-  acquire(userId: string): Promise<StreamLease | { retryAfterSeconds: number }>;
+  /** Takes one of the user's stream slots, closing their oldest stream if all are taken. */
+  acquire(userId: string): Promise<StreamLease>;
   /** Stops renewing and gives back this instance's leases (its streams are closing). */
   close(): Promise<void>;
 };
 
-export type StreamLease = { release(): void };
+export type StreamLease = {
+  /** Gives the slot back: the stream ended. */
+  release(): void;
+  /** Runs `close` when a newer stream of the user takes this slot (at once, if one already has). */
+  onEvicted(close: () => void): void;
+};
 
 export type StreamLeaseOptions = {
   maxPerUser: number;
   /** How long a lease counts without renewal: the longest a dead instance's streams keep their slots. */
   leaseMs: number;
   logger: Logger;
+  /** LISTEN, for evictions decided on other instances (Database.listen). */
+  listen: Database["listen"];
   /**
    * The database can only be open in this process (the embedded one: its folder is locked to one process), so
    * a lease of an instance not running here is a previous run's that ended without closing its streams.
    */
   soleProcess?: boolean;
 };
+
+const EVICTED_CHANNEL = "stream_evicted";
 
 // The instances running in this process: with `soleProcess`, only their leases count.
 const instancesHere = new Set<string>();
@@ -43,8 +54,8 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
   const log = opts.logger.child({ component: "stream-leases" });
   const instanceId = randomUUID();
   instancesHere.add(instanceId);
-  // This instance's live leases (id → user): what it renews.
-  const open = new Map<string, string>();
+  // This instance's live leases: what it renews, and whom to tell when a newer stream takes the slot.
+  const open = new Map<string, { userId: string; evicted: boolean; close?: () => void }>();
   const leaseEnd = sql`now() + ${opts.leaseMs} * interval '1 millisecond'`;
 
   const release = (id: string) => {
@@ -63,16 +74,35 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
       .returning({ id: streamLeases.id });
     // Rows of streams that are still open but were swept while the database was out of reach count again.
     const have = new Set(renewed.map((r) => r.id));
+    // (A lease evicted a moment ago whose notice is still on its way comes back too; the notice then closes
+    // its stream, and a later eviction takes the row.)
     const lost = [...open].filter(([id]) => !have.has(id));
     if (lost.length > 0) {
       await db
         .insert(streamLeases)
-        .values(lost.map(([id, userId]) => ({ id, userId, instanceId, expiresAt: leaseEnd })))
+        .values(lost.map(([id, lease]) => ({ id, userId: lease.userId, instanceId, expiresAt: leaseEnd })))
         .onConflictDoNothing();
     }
     // Dead instances' leases: they stopped counting already, this only keeps the table small.
     await db.delete(streamLeases).where(lt(streamLeases.expiresAt, sql`now()`));
   };
+
+  /** A newer stream took this lease's slot: its row is gone, so only the stream is left to close. */
+  const evict = (id: string) => {
+    const lease = open.get(id);
+    if (!lease) return;
+    open.delete(id);
+    lease.evicted = true;
+    lease.close?.();
+  };
+  // Notices lost while LISTEN was down leave their streams open; the next eviction for that user takes them.
+  const listening = opts.listen(EVICTED_CHANNEL, evict).then(
+    (unlisten) => unlisten,
+    (err) => {
+      log.warn({ err }, "could not listen for stream evictions; only this instance's are enforced");
+      return undefined;
+    },
+  );
 
   let renewing: Promise<void> | undefined;
   const timer = setInterval(
@@ -89,9 +119,10 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
 
   return {
     async acquire(userId) {
+      await listening;
       const id = randomUUID();
-      const refused = await db.transaction(async (tx) => {
-        // One user's opens take turns on every instance, so two can't both see the last free slot.
+      const evicted = await db.transaction(async (tx) => {
+        // One user's opens take turns on every instance, so two can't both take the last free slot.
         await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_NAMESPACE}, hashtext(${userId}))`);
         const gone = lte(streamLeases.expiresAt, sql`now()`);
         await tx
@@ -102,26 +133,34 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
               opts.soleProcess ? or(gone, notInArray(streamLeases.instanceId, [...instancesHere])) : gone,
             ),
           );
-        const [held] = await tx
-          .select({
-            n: count(),
-            // Seconds until the user's first lease runs out (if its instance is gone, the slot frees then).
-            wait: sql<number>`ceil(extract(epoch from min(${streamLeases.expiresAt}) - now()))`.mapWith(
-              Number,
-            ),
-          })
-          .from(streamLeases)
-          .where(eq(streamLeases.userId, userId));
-        if (held && held.n >= opts.maxPerUser) return { retryAfterSeconds: Math.max(1, held.wait) };
+        // All but the newest (limit − 1) go, oldest first, and their instances hear of it when this commits.
+        const rows = await tx.execute(sql`
+          with evicted as (
+            delete from ${streamLeases} where ${streamLeases.id} in (
+              select ${streamLeases.id} from ${streamLeases} where ${streamLeases.userId} = ${userId}
+              order by ${streamLeases.openedAt} desc, ${streamLeases.id} desc
+              offset ${opts.maxPerUser - 1})
+            returning ${streamLeases.id}
+          )
+          select id, pg_notify(${EVICTED_CHANNEL}, id::text) from evicted`);
         await tx.insert(streamLeases).values({ id, userId, instanceId, expiresAt: leaseEnd });
-        return undefined;
+        return rowsOf<{ id: string }>(rows).map((r) => r.id);
       });
-      if (refused) return refused;
-      open.set(id, userId);
-      return { release: () => release(id) };
+      // This instance's own evictions don't wait for the notice.
+      for (const gone of evicted) evict(gone);
+      const lease: { userId: string; evicted: boolean; close?: () => void } = { userId, evicted: false };
+      open.set(id, lease);
+      return {
+        release: () => release(id),
+        onEvicted(close) {
+          if (lease.evicted) close();
+          else lease.close = close;
+        },
+      };
     },
     async close() {
       clearInterval(timer);
+      await (await listening)?.().catch(() => {});
       instancesHere.delete(instanceId);
       await renewing;
       open.clear();

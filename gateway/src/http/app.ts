@@ -56,7 +56,6 @@ export type GatewayDeps = {
   streams: StreamRegistry;
   /** The per-user stream slots every instance shares, and how many there are. */
   streamLeases: StreamLeases;
-  maxStreamsPerUser: number;
   trustProxy: TrustProxy;
   allowedHosts: string[];
   sseHeartbeatMs?: number;
@@ -193,7 +192,7 @@ export function createGatewayApp(deps: GatewayDeps): express.Express {
   app.use(["/api/tasks", "/api/changes", "/api/dates", "/api/oauth"], signedIn);
   app.get(
     "/api/changes",
-    streamLimit(deps.streamLeases, deps.maxStreamsPerUser),
+    streamLimit(deps.streamLeases),
     changesHandler(deps.feed, {
       streams: deps.streams,
       heartbeatMs: deps.sseHeartbeatMs,

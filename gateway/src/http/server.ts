@@ -71,10 +71,11 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     maxPerUser: maxStreamsPerUser,
     leaseMs: opts.streamLeaseMs ?? 60_000,
     logger: opts.logger,
+    listen: database.listen,
     soleProcess: database.kind === "pglite",
   });
-  // The shared leases refuse a stream past the limit before it opens; this instance's own cap (closing the
-  // oldest) only acts if leases were lost, e.g. swept while this instance could not reach the database.
+  // The shared leases close the user's oldest stream past the limit, on whichever instance it is; this
+  // instance's own cap only acts if leases were lost, e.g. swept while it could not reach the database.
   const streams = createStreamRegistry(authChanges, { maxPerUser: maxStreamsPerUser, logger: opts.logger });
   const sessions = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
   const apiKeys = createSessionCache(authChanges, { ttlMs: opts.sessionCacheTtlMs });
@@ -122,7 +123,6 @@ export async function createGateway(database: Database, opts: GatewayOptions): P
     apiKeys,
     streams,
     streamLeases,
-    maxStreamsPerUser,
     trustProxy: opts.trustProxy,
     allowedHosts: opts.allowedHosts,
     sseHeartbeatMs: opts.sseHeartbeatMs,

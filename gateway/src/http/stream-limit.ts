@@ -1,25 +1,25 @@
 import type { RequestHandler } from "express";
 import type { CurrentUser } from "../auth/current-user.ts";
 import { isDatabaseUnavailable } from "../db/errors.ts";
-import type { StreamLeases } from "../db/stream-leases.ts";
+import type { StreamLease, StreamLeases } from "../db/stream-leases.ts";
 import { sendError } from "./errors.ts";
 
 /**
  * `GET /api/changes`, before the stream opens: takes one of the user's stream slots (shared by every gateway
- * instance) for as long as the response lasts, or answers 429 with Retry-After when all are taken.
+ * instance) for as long as the response lasts, closing the user's oldest stream if all are taken. The lease
+ * goes to the stream handler as `res.locals.streamLease`, which ends the stream when a newer one evicts it.
  */
-export function streamLimit(leases: StreamLeases, maxPerUser: number): RequestHandler {
+export function streamLimit(leases: StreamLeases): RequestHandler {
   return async (_req, res, next) => {
     let ended = false;
-    let release: (() => void) | undefined;
+    let lease: StreamLease | undefined;
     // "close" comes when the response ends or the client goes, whichever is first.
     res.once("close", () => {
       ended = true;
-      release?.();
+      lease?.release();
     });
-    let verdict: Awaited<ReturnType<StreamLeases["acquire"]>>;
     try {
-      verdict = await leases.acquire((res.locals.user as CurrentUser).id);
+      lease = await leases.acquire((res.locals.user as CurrentUser).id);
     } catch (err) {
       if (!isDatabaseUnavailable(err)) throw err;
       res.set("Retry-After", "5");
@@ -31,18 +31,8 @@ export function streamLimit(leases: StreamLeases, maxPerUser: number): RequestHa
       );
       return;
     }
-    if ("retryAfterSeconds" in verdict) {
-      res.set("Retry-After", String(verdict.retryAfterSeconds));
-      sendError(
-        res,
-        429,
-        "too_many_streams",
-        `You have ${maxPerUser} live streams open, the most allowed. Close one, or retry in ${verdict.retryAfterSeconds} seconds.`,
-      );
-      return;
-    }
-    if (ended) return verdict.release();
-    release = verdict.release;
+    if (ended) return lease.release();
+    res.locals.streamLease = lease;
     next();
   };
 }

@@ -1,5 +1,6 @@
 import type { Request, RequestHandler, Response } from "express";
 import type { CurrentSession } from "../auth/current-user.ts";
+import type { StreamLease } from "../db/stream-leases.ts";
 import type { ChangeEvent, ChangeFeed } from "./change-feed.ts";
 import type { CloseReason, StreamRegistry } from "./streams.ts";
 
@@ -26,7 +27,9 @@ export type ChangesOptions = {
 
 /**
  * Streams end with `event: closed` (`data: {"reason"}`) when their session ends (signed_out), expires, or
- * the user opened too many newer ones; EventSource then reconnects with its token, or gets a 401.
+ * the user opened too many newer ones (too_many_streams, with `res.locals.streamLease`: http/stream-limit.ts).
+ * A client then reconnects with its token, or gets a 401; after too_many_streams it waits for its user, since
+ * reconnecting would close the next-oldest stream.
  */
 export function changesHandler(feed: ChangeFeed, opts: ChangesOptions): RequestHandler {
   const heartbeatMs = opts.heartbeatMs ?? 15_000;
@@ -80,6 +83,7 @@ export function changesHandler(feed: ChangeFeed, opts: ChangesOptions): RequestH
       () => end("event: shutdown\ndata: {}\n\n"),
     );
     const unregister = opts.streams.add({ userId: user.id, sessionId: session.id, close });
+    (res.locals.streamLease as StreamLease | undefined)?.onEvicted(() => close("too_many_streams"));
     cleanup = () => {
       clearInterval(heartbeat);
       clearTimeout(expiry);

@@ -1,6 +1,6 @@
-// Issue 12 item 7: live streams end with their session on every instance, are capped per user (the cap is
-// shared by all instances: shared-limits.test.ts), and a
-// client that stops reading is cut off.
+// Issue 12 item 7: live streams end with their session on every instance, are capped per user with the oldest
+// closed first (the cap is shared by all instances: shared-limits.test.ts), and a client that stops reading is
+// cut off.
 import { connect } from "node:net";
 import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -97,19 +97,21 @@ describe("streams end with their session, on every instance", () => {
 });
 
 describe("limits", () => {
-  it("refuses a stream past the per-user cap with 429, leaving the open ones alone", async () => {
+  it("past the per-user cap, the new stream opens and the user's oldest one is closed", async () => {
     const token = await signUp(a.baseUrl, "many-streams@example.com");
     const streams = [];
     for (let i = 0; i < 3; i++) streams.push(await openStream(b, token));
-    const refused = await b.api("/api/changes", token);
-    expect(refused.status).toBe(429);
-    expect(Number(refused.headers.get("retry-after"))).toBeGreaterThan(0);
-    expect((await refused.json()).error.code).toBe("too_many_streams");
-    for (const s of streams) expect(s.events.some((e) => e.event === "closed")).toBe(false);
-    // Another user is not affected by this user's streams.
+    const newest = await openStream(b, token);
+    await closedWith(streams[0]!, "too_many_streams");
+    const open = [...streams.slice(1), newest];
+    await a.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title: "seen by three" }) });
+    for (const s of open) await s.waitFor(() => s.changes().some((c) => c.task.title === "seen by three"));
+    expect(open.some((s) => s.events.some((e) => e.event === "closed"))).toBe(false);
+    // Another user's streams neither count nor close this user's.
     const other = await signUp(a.baseUrl, "few-streams@example.com");
     const theirs = await openStream(b, other);
-    for (const s of [...streams, theirs]) await s.close();
+    expect(open.some((s) => s.events.some((e) => e.event === "closed"))).toBe(false);
+    for (const s of [...open, theirs]) await s.close();
   });
 
   it("cuts off a client that stops reading", async () => {

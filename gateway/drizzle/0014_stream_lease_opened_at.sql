@@ -1,0 +1,1 @@
+ALTER TABLE "stream_leases" ADD COLUMN "opened_at" timestamp with time zone DEFAULT now() NOT NULL;
