@@ -8,6 +8,8 @@ export default defineConfig({
     testTimeout: 120_000,
     hookTimeout: 180_000,
     fileParallelism: false,
+    // expect.poll's own default (1 s) is shorter than a busy 2-core machine takes to load a chat.
+    expect: { poll: { timeout: 15_000 } },
     env: { TZ: "UTC" },
     projects: [
       {

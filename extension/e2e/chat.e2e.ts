@@ -164,7 +164,7 @@ describe("the chat view", () => {
     await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(messages);
 
     await panel.getByTestId("chat-new").click();
-    expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
+    await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(0);
     await panel.getByTestId("chat-threads").click();
     const list = panel.getByTestId("chat-thread-list");
     await list.getByRole("button", { name: `Rename ${title}` }).click();
@@ -172,7 +172,7 @@ describe("the chat view", () => {
     await list.getByLabel("New name").press("Enter");
     await list.getByRole("button", { name: "Groceries", exact: true }).click();
     await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(messages);
-    expect(await panel.locator("#chat-title").textContent()).toBe("Groceries");
+    await expect.poll(() => panel.locator("#chat-title").textContent()).toBe("Groceries");
 
     // Renaming the open chat renames its header too.
     await panel.getByTestId("chat-threads").click();
@@ -184,7 +184,7 @@ describe("the chat view", () => {
 
     await list.getByRole("button", { name: "Delete Weekend groceries" }).click();
     await list.getByRole("button", { name: "Weekend groceries", exact: true }).waitFor({ state: "detached" });
-    expect(await panel.getByTestId("chat-assistant").count()).toBe(0);
+    await expect.poll(() => panel.getByTestId("chat-assistant").count()).toBe(0);
   });
 
   it("Retry after a server error (HTTP 500) sends the message that failed, which stayed on screen", async () => {

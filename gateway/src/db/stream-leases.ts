@@ -44,6 +44,9 @@ export type StreamLeaseOptions = {
 
 const EVICTED_CHANNEL = "stream_evicted";
 
+/** A lease of this instance: whose it is, and how to end its stream once a newer one takes the slot. */
+type OpenLease = { userId: string; evicted: boolean; close?: () => void };
+
 // The instances running in this process: with `soleProcess`, only their leases count.
 const instancesHere = new Set<string>();
 
@@ -55,7 +58,7 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
   const instanceId = randomUUID();
   instancesHere.add(instanceId);
   // This instance's live leases: what it renews, and whom to tell when a newer stream takes the slot.
-  const open = new Map<string, { userId: string; evicted: boolean; close?: () => void }>();
+  const open = new Map<string, OpenLease>();
   const leaseEnd = sql`now() + ${opts.leaseMs} * interval '1 millisecond'`;
 
   const release = (id: string) => {
@@ -148,7 +151,7 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
       });
       // This instance's own evictions don't wait for the notice.
       for (const gone of evicted) evict(gone);
-      const lease: { userId: string; evicted: boolean; close?: () => void } = { userId, evicted: false };
+      const lease: OpenLease = { userId, evicted: false };
       open.set(id, lease);
       return {
         release: () => release(id),
