@@ -99,7 +99,7 @@ export function createAuthRouter(auth: Auth, opts: AuthRouterOptions): Router {
 
       if (signInEmail !== undefined) {
         if (response.status === 401) await throttle.signInFailed(ip, signInEmail);
-        else if (response.ok) await throttle.signInSucceeded(signInEmail);
+        else if (response.ok) await throttle.signInSucceeded(ip, signInEmail);
       }
       if (response.ok && post && (path === "/api-key/delete" || path === "/api-key/update")) {
         const keyId = keyIdOf(body);

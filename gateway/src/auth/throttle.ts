@@ -1,5 +1,6 @@
 // Sign-in, sign-up and device-code throttles, the same in every mode (NODE_ENV plays no part).
 // With a database their counters are shared by every gateway instance (db/rate-limiter.ts).
+import ipaddr from "ipaddr.js";
 import { type RateLimiterAbstract, RateLimiterRes } from "rate-limiter-flexible";
 import type { Db } from "../db/connect.ts";
 import { createRateLimiter } from "../db/rate-limiter.ts";
@@ -14,6 +15,14 @@ export type ThrottleLimits = {
   accountBaseDelaySeconds: number;
   /** The longest an account waits after a failure (the doubling delay stops here). */
   accountMaxDelaySeconds: number;
+  /**
+   * An address the account signed in from within this long is its owner's: the account's wait does not apply
+   * there, so someone failing on purpose elsewhere can't keep the owner out.
+   */
+  knownAddressSeconds: number;
+  /** Failures from a known address, per account and window, before the account's wait applies there too. */
+  knownAddressFailures: number;
+  knownAddressWindowSeconds: number;
   /** Sign-ups, device codes and OAuth client registrations one client address may start per window. */
   signUpsPerIp: number;
   deviceCodesPerIp: number;
@@ -27,6 +36,9 @@ export const DEFAULT_THROTTLE_LIMITS: ThrottleLimits = {
   accountFreeFailures: 5,
   accountBaseDelaySeconds: 1,
   accountMaxDelaySeconds: 5 * 60,
+  knownAddressSeconds: 30 * 86_400,
+  knownAddressFailures: 5,
+  knownAddressWindowSeconds: 60 * 60,
   signUpsPerIp: 20,
   deviceCodesPerIp: 30,
   clientRegistrationsPerIp: 30,
@@ -40,7 +52,7 @@ export type AuthThrottle = {
   /** Checked before a sign-in runs; consumes nothing. */
   beforeSignIn(ip: string, email: string): Promise<Verdict>;
   signInFailed(ip: string, email: string): Promise<void>;
-  signInSucceeded(email: string): Promise<void>;
+  signInSucceeded(ip: string, email: string): Promise<void>;
   /** Each consumes one sign-up / device code / OAuth client registration from the address's budget. */
   takeSignUp(ip: string): Promise<Verdict>;
   takeDeviceCode(ip: string): Promise<Verdict>;
@@ -49,6 +61,20 @@ export type AuthThrottle = {
 
 const seconds = (ms: number) => Math.max(1, Math.ceil(ms / 1000));
 const accountKey = (email: string) => email.trim().toLowerCase();
+
+/**
+ * The client an address stands for: an IPv6 address by its /64 (one host or home network gets a whole /64,
+ * so per-address budgets would otherwise be endless), an IPv4-mapped IPv6 address as the IPv4 one.
+ */
+export function addressKey(ip: string): string {
+  if (!ipaddr.isValid(ip)) return ip;
+  const address = ipaddr.process(ip);
+  if (address.kind() === "ipv4") return address.toString();
+  return `${(address as ipaddr.IPv6).parts
+    .slice(0, 4)
+    .map((part) => part.toString(16))
+    .join(":")}::/64`;
+}
 
 async function take(limiter: RateLimiterAbstract, key: string): Promise<Verdict> {
   try {
@@ -61,10 +87,12 @@ async function take(limiter: RateLimiterAbstract, key: string): Promise<Verdict>
 }
 
 /**
- * Per address: a budget of failed sign-ins, so one client can't sweep many accounts, while a victim on
- * another address is untouched. Per account, whatever the address: after a few failures each failure makes
- * the account wait twice as long as the last, up to a cap, so guessing one password is slow everywhere but
- * its owner is never locked out for longer than the cap. Failures on other accounts never count.
+ * Per address (an IPv6 /64 counts as one): a budget of failed sign-ins, so one client can't sweep many
+ * accounts, while a victim on another address is untouched. Per account, whatever the address: after a few
+ * failures each failure makes the account wait twice as long as the last, up to a cap, so guessing one
+ * password is slow everywhere. Failures on other accounts never count, and the wait does not apply at an
+ * address the account signed in from lately (until a few failures there), so one failure every few minutes
+ * from elsewhere can't keep the owner out.
  */
 export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db): AuthThrottle {
   const l = { ...DEFAULT_THROTTLE_LIMITS, ...limits };
@@ -77,6 +105,18 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db
   const accountFailures = createRateLimiter(db, { keyPrefix: "signin_acct", points: 1e9, duration: 86_400 });
   // The account's current wait, as a block.
   const accountWait = createRateLimiter(db, { keyPrefix: "signin_wait", points: 1, duration: 1 });
+  // Account and address pairs that signed in lately, and their failures since.
+  const knownAddresses = createRateLimiter(db, {
+    keyPrefix: "signin_known",
+    points: 1,
+    duration: l.knownAddressSeconds,
+  });
+  const knownFailures = createRateLimiter(db, {
+    keyPrefix: "signin_known_fail",
+    points: l.knownAddressFailures,
+    duration: l.knownAddressWindowSeconds,
+  });
+  const pairKey = (ip: string, email: string) => `${accountKey(email)} ${addressKey(ip)}`;
   const signUps = createRateLimiter(db, {
     keyPrefix: "signup_ip",
     points: l.signUpsPerIp,
@@ -97,16 +137,26 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db
 
   return {
     async beforeSignIn(ip, email) {
-      const [byIp, wait] = await Promise.all([ipFailures.get(ip), accountWait.get(accountKey(email))]);
+      const pair = pairKey(ip, email);
+      const [byIp, wait, known, knownFailed] = await Promise.all([
+        ipFailures.get(addressKey(ip)),
+        accountWait.get(accountKey(email)),
+        knownAddresses.get(pair),
+        knownFailures.get(pair),
+      ]);
+      const owners =
+        (known?.consumedPoints ?? 0) > 0 && (knownFailed?.consumedPoints ?? 0) < l.knownAddressFailures;
       const waits: number[] = [];
       if (byIp && byIp.consumedPoints >= l.signInFailuresPerIp) waits.push(byIp.msBeforeNext);
-      if (wait && wait.consumedPoints > 1) waits.push(wait.msBeforeNext);
+      if (wait && wait.consumedPoints > 1 && !owners) waits.push(wait.msBeforeNext);
       return waits.length ? { retryAfterSeconds: seconds(Math.max(...waits)) } : null;
     },
 
     async signInFailed(ip, email) {
       const key = accountKey(email);
-      await ipFailures.penalty(ip);
+      const pair = pairKey(ip, email);
+      await ipFailures.penalty(addressKey(ip));
+      if (((await knownAddresses.get(pair))?.consumedPoints ?? 0) > 0) await knownFailures.penalty(pair);
       const failures = (await accountFailures.penalty(key)).consumedPoints;
       const over = failures - l.accountFreeFailures;
       if (over > 0)
@@ -116,13 +166,19 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db
         );
     },
 
-    async signInSucceeded(email) {
+    async signInSucceeded(ip, email) {
       const key = accountKey(email);
-      await Promise.all([accountFailures.delete(key), accountWait.delete(key)]);
+      const pair = pairKey(ip, email);
+      await Promise.all([
+        accountFailures.delete(key),
+        accountWait.delete(key),
+        knownFailures.delete(pair),
+        knownAddresses.set(pair, 1, l.knownAddressSeconds),
+      ]);
     },
 
-    takeSignUp: (ip) => take(signUps, ip),
-    takeDeviceCode: (ip) => take(deviceCodes, ip),
-    takeClientRegistration: (ip) => take(clientRegistrations, ip),
+    takeSignUp: (ip) => take(signUps, addressKey(ip)),
+    takeDeviceCode: (ip) => take(deviceCodes, addressKey(ip)),
+    takeClientRegistration: (ip) => take(clientRegistrations, addressKey(ip)),
   };
 }

@@ -245,7 +245,7 @@ export function createConsentRouter(opts: ConsentRoutesOptions): Router {
                 : "Wrong email or password.";
           return showPage(req, res, query, { status: answer.status === 401 ? 401 : 400, email, error });
         }
-        await opts.throttle.signInSucceeded(account);
+        await opts.throttle.signInSucceeded(ip, account);
         return forward(res, answer, pagePath(query));
       }
 

@@ -28,7 +28,8 @@ beforeAll(async () => {
   const opts = {
     mcp,
     writeRateLimitPerMinute: WRITES_PER_MINUTE,
-    throttle: { accountFreeFailures: 2, accountBaseDelaySeconds: 30 },
+    // The test signs in where it then fails (loopback): one failure there, and the account's wait applies to it.
+    throttle: { accountFreeFailures: 2, accountBaseDelaySeconds: 30, knownAddressFailures: 1 },
     streamLeaseMs: STREAM_LEASE_MS,
   };
   a = await startGatewayHarness(database, opts);

@@ -1,6 +1,8 @@
-// Issue 12 item 2: sign-in throttled per address and per account in every mode, forwarded headers
-// believed only from configured proxies, device codes and sign-ups throttled too.
+// Issue 12 item 2: sign-in throttled per address (an IPv6 /64 as one) and per account in every mode, the
+// account's wait not applying where its owner signs in, forwarded headers believed only from configured
+// proxies, device codes and sign-ups throttled too.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { ThrottleLimits } from "../../src/auth/throttle.ts";
 import { loadConfig } from "../../src/config.ts";
 import { rateLimits } from "../../src/db/schema.ts";
 import { postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
@@ -32,7 +34,7 @@ const LIMITS = {
   creationWindowSeconds: 3600,
 };
 
-async function gateway(trustProxy: false | string[], limits = LIMITS) {
+async function gateway(trustProxy: false | string[], limits: Partial<ThrottleLimits> = LIMITS) {
   return startGatewayHarness(database, { trustProxy, throttle: limits });
 }
 
@@ -55,6 +57,26 @@ describe("per address", () => {
       expect(limited.status).toBe(429);
       expect(Number(limited.headers.get("retry-after"))).toBeGreaterThan(0);
       expect((await limited.json()).error.code).toBe("rate_limited");
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("counts an IPv6 client's /64 as one address: rotating within it buys no guesses", async () => {
+    const gw = await gateway(["loopback"]);
+    try {
+      const statuses: number[] = [];
+      for (let i = 0; i < 7; i++) {
+        const res = await signIn(gw.baseUrl, `v6-${i}@example.com`, "guess", `2001:db8:5:6::${i + 1}`);
+        statuses.push(res.status);
+      }
+      expect(statuses).toEqual([401, 401, 401, 401, 401, 429, 429]);
+      // The same budget, written as an address of its /64 in any form.
+      expect(
+        (await signIn(gw.baseUrl, "v6-x@example.com", "guess", "2001:0db8:0005:0006:ffff::9")).status,
+      ).toBe(429);
+      // The next /64 is another client.
+      expect((await signIn(gw.baseUrl, "v6-y@example.com", "guess", "2001:db8:5:7::1")).status).toBe(401);
     } finally {
       await gw.close();
     }
@@ -131,6 +153,47 @@ describe("per account", () => {
         statuses.push((await res).status);
       }
       expect(statuses).toEqual([401, 401, 401, 401, 429]);
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("can't be used to keep the owner out: the wait does not apply where the account signed in lately", async () => {
+    const gw = await gateway(["loopback"]);
+    try {
+      await signUp(gw.baseUrl, "kept-out@example.com");
+      const home = "198.51.100.20";
+      expect((await signIn(gw.baseUrl, "kept-out@example.com", TEST_PASSWORD, home)).status).toBe(200);
+      // Someone else fails on purpose until the account waits.
+      for (let i = 0; i < 4; i++) await signIn(gw.baseUrl, "kept-out@example.com", "wrong", "203.0.113.66");
+      expect((await signIn(gw.baseUrl, "kept-out@example.com", "wrong", "203.0.113.66")).status).toBe(429);
+      // From an address it never signed in from, the wait holds, even with the right password.
+      expect((await signIn(gw.baseUrl, "kept-out@example.com", TEST_PASSWORD, "192.0.2.77")).status).toBe(
+        429,
+      );
+      // At home the owner gets in.
+      const owner = await signIn(gw.baseUrl, "kept-out@example.com", TEST_PASSWORD, home);
+      expect(owner.status).toBe(200);
+      expect(owner.headers.get("set-auth-token")).toBeTruthy();
+    } finally {
+      await gw.close();
+    }
+  });
+
+  it("gives a known address only a few failures of its own before the account's wait applies there too", async () => {
+    const gw = await gateway(["loopback"], { ...LIMITS, knownAddressFailures: 2 });
+    try {
+      await signUp(gw.baseUrl, "shared-home@example.com");
+      const home = "198.51.100.21";
+      expect((await signIn(gw.baseUrl, "shared-home@example.com", TEST_PASSWORD, home)).status).toBe(200);
+      for (let i = 0; i < 5; i++)
+        await signIn(gw.baseUrl, "shared-home@example.com", "wrong", "203.0.113.67");
+      // Guessing from the owner's address (a shared network): two failures, then the wait applies there too.
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++)
+        statuses.push((await signIn(gw.baseUrl, "shared-home@example.com", "wrong", home)).status);
+      expect(statuses).toEqual([401, 401, 429]);
+      expect((await signIn(gw.baseUrl, "shared-home@example.com", TEST_PASSWORD, home)).status).toBe(429);
     } finally {
       await gw.close();
     }
