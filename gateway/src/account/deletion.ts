@@ -45,8 +45,8 @@ export async function confirmPassword(
  * references "user" ON DELETE CASCADE (migration 0009), so deleting the user row deletes tasks, change log,
  * chat threads and items, sessions, sign-in accounts, API keys, device codes, OAuth grants and stream leases with it; the
  * session and user triggers NOTIFY auth_changes, so every gateway instance drops the sessions at once.
- * Rate-limit counters have no user column but name the user in their key (`writes:<id>`,
- * `signin_acct:<email>`, the chat-turn counter), so they go explicitly.
+ * Rate-limit counters have no user column but name the user at the end of their key (`writes:<id>`,
+ * `signin_acct:<email>`, `signin_known:<address>:<email>`, the chat-turn counter), so they go explicitly.
  */
 export async function deleteAccount(db: Db, userId: string): Promise<{ deleted: boolean }> {
   return db.transaction(async (tx) => {

@@ -116,7 +116,8 @@ export function createAuthThrottle(limits: Partial<ThrottleLimits> = {}, db?: Db
     points: l.knownAddressFailures,
     duration: l.knownAddressWindowSeconds,
   });
-  const pairKey = (ip: string, email: string) => `${accountKey(email)} ${addressKey(ip)}`;
+  // The email last, as in the other account keys: deleting an account deletes the keys that end with it.
+  const pairKey = (ip: string, email: string) => `${addressKey(ip)}:${accountKey(email)}`;
   const signUps = createRateLimiter(db, {
     keyPrefix: "signup_ip",
     points: l.signUpsPerIp,
