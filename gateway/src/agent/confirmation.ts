@@ -6,7 +6,8 @@ export function isBulkRequest(message: string): boolean {
   return BULK.test(message.replace(/["“][^"”]*["”]/g, " "));
 }
 
-const DELETE = /\b(delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+// "undo" right after an add takes the new task back out: the user's own word for it.
+const DELETE = /\b(delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel|undo)\b/i;
 
 /** Whether the user's own words ask for a delete: a delete the model makes for any other reason (a page's text,
  * a misreading) waits for the user's yes. */

@@ -298,6 +298,8 @@ describe("extractDueFromTitle", () => {
     ["call mom on friday", "call mom", "on friday", "date:2026-04-03"],
     ["lunch at noon", "lunch", "noon", "2026-03-29T10:00:00.000Z"],
     ["call mom, tomorrow", "call mom", "tomorrow", "date:2026-03-29"],
+    ["water plants every morning at 8", "water plants", "every morning at 8", "2026-03-29T06:00:00.000Z"],
+    ["pay rent on the 1st of every month", "pay rent", "the 1st of every month", "date:2026-04-01"],
   ])("%j -> %j", (input, title, phrase, expected) => {
     const got = extractDueFromTitle(input, berlin);
     expect(got?.title).toBe(title);

@@ -24,6 +24,14 @@ describe("parseRecurrence", () => {
     ["every 3 days at noon", "RRULE:FREQ=DAILY;INTERVAL=3;BYHOUR=12;BYMINUTE=0;BYSECOND=0"],
     ["at 9:30 every day", "RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=30;BYSECOND=0"],
     ["every 15th", "RRULE:FREQ=MONTHLY;BYMONTHDAY=15"],
+    ["every morning", "RRULE:FREQ=DAILY;BYHOUR=9;BYMINUTE=0;BYSECOND=0"],
+    ["every morning at 8", "RRULE:FREQ=DAILY;BYHOUR=8;BYMINUTE=0;BYSECOND=0"],
+    ["every evening", "RRULE:FREQ=DAILY;BYHOUR=19;BYMINUTE=0;BYSECOND=0"],
+    ["every evening at 8", "RRULE:FREQ=DAILY;BYHOUR=20;BYMINUTE=0;BYSECOND=0"],
+    ["every night at 10:30", "RRULE:FREQ=DAILY;BYHOUR=22;BYMINUTE=30;BYSECOND=0"],
+    ["every afternoon at 2am", "RRULE:FREQ=DAILY;BYHOUR=2;BYMINUTE=0;BYSECOND=0"],
+    ["the 1st of every month", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1"],
+    ["on the 15th of each month at 9", "RRULE:FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=9;BYMINUTE=0;BYSECOND=0"],
   ])("%j -> %s", (text, rrule) => {
     expect(rruleOf(text)).toBe(rrule);
   });

@@ -20,11 +20,23 @@ const END = String.raw`(?![\w.])`;
 /** The largest "every N <unit>" kept as a repeat; any N up to it is an exact RRULE INTERVAL. */
 const MAX_INTERVAL = 1000;
 
-// "every <n|other> <unit>", "every 15th", "every mon, wed and fri"
+// "every <n|other> <unit>", "every 15th", "every mon, wed and fri", "every morning"
 const EVERY = new RegExp(
-  String.raw`\bevery\s+(?:(?:(other|second|\d+)(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST}))|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?)${END}`,
+  String.raw`\bevery\s+(?:(?:(other|second|\d+)(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST}))|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?|(morning|afternoon|evening|night))${END}`,
   "gi",
 );
+// "the 1st of every month", "15th of each month"
+const MONTH_DAY_OF_EVERY = new RegExp(
+  String.raw`\b(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)\s+(?:day\s+)?of\s+(?:every|each)\s+month${END}`,
+  "gi",
+);
+/** "every morning" is every day at a time people mean by it, unless a time is said ("every evening at 8"). */
+const PART_OF_DAY: Record<string, Time> = {
+  morning: { hour: 9, minute: 0 },
+  afternoon: { hour: 15, minute: 0 },
+  evening: { hour: 19, minute: 0 },
+  night: { hour: 21, minute: 0 },
+};
 // adverbs also work as adjectives ("daily standup"), so they only count at the end or before a time
 const ADVERB =
   /\b(daily|weekly|monthly|yearly|annually|fortnightly|biweekly|everyday)(?=\s*(?:$|[,.;!?)]|on\s|(?:at|@)\s*\d|(?:at\s+)?(?:noon|midnight)|\d{1,2}(?::\d{2}|\s*[ap]\.?m)))/gi;
@@ -62,8 +74,9 @@ function parseTime(raw: string): Time | null {
 }
 
 function specFromEvery(m: RegExpExecArray): Spec | null {
-  const [, every, unit, days, monthDay] = m;
+  const [, every, unit, days, monthDay, partOfDay] = m;
   const base: Spec = { freq: "WEEKLY", interval: 1, byDay: [], byMonthDay: null, time: null };
+  if (partOfDay) return { ...base, freq: "DAILY" };
   if (monthDay) {
     const d = Number(monthDay);
     return d >= 1 && d <= 31 ? { ...base, freq: "MONTHLY", byMonthDay: d } : null;
@@ -86,6 +99,19 @@ function specFromEvery(m: RegExpExecArray): Spec | null {
   if (u === "weekday") return { ...base, interval, byDay: ["MO", "TU", "WE", "TH", "FR"] };
   if (u === "weekend") return { ...base, interval, byDay: ["SA", "SU"] };
   return { ...base, interval, byDay: parseDayList(days ?? "") };
+}
+
+function specFromMonthDay(m: RegExpExecArray): Spec | null {
+  const d = Number(m[1]);
+  return d >= 1 && d <= 31 ? { freq: "MONTHLY", interval: 1, byDay: [], byMonthDay: d, time: null } : null;
+}
+
+/** "every evening at 8" is 20:00: a time said without am/pm is read in its part of the day. */
+function timeOfDay(partOfDay: string, said: Time | null, phrase: string): Time {
+  const fallback = PART_OF_DAY[partOfDay] ?? { hour: 9, minute: 0 };
+  if (!said) return fallback;
+  const afterNoon = partOfDay !== "morning" && said.hour >= 1 && said.hour < 12 && !/[ap]\.?m/i.test(phrase);
+  return afterNoon ? { ...said, hour: said.hour + 12 } : said;
 }
 
 function specFromAdverb(word: string): Spec {
@@ -134,12 +160,17 @@ function readSuffixes(text: string, start: number, spec: Spec): number {
 function findSpec(text: string): { spec: Spec; start: number; end: number } | null {
   EVERY.lastIndex = 0;
   ADVERB.lastIndex = 0;
-  const every = EVERY.exec(text);
-  const adverb = ADVERB.exec(text);
-  const useEvery = every && (!adverb || every.index <= adverb.index);
-  const m = useEvery ? every : adverb;
-  if (!m) return null;
-  const spec = useEvery ? specFromEvery(m) : specFromAdverb(m[1] ?? "");
+  MONTH_DAY_OF_EVERY.lastIndex = 0;
+  const candidates = [
+    { m: EVERY.exec(text), spec: specFromEvery },
+    { m: MONTH_DAY_OF_EVERY.exec(text), spec: specFromMonthDay },
+    { m: ADVERB.exec(text), spec: (m: RegExpExecArray) => specFromAdverb(m[1] ?? "") },
+  ].filter((c): c is { m: RegExpExecArray; spec: (m: RegExpExecArray) => Spec | null } => c.m !== null);
+  // The earliest phrase wins; on a tie the order above.
+  const first = candidates.sort((a, b) => a.m.index - b.m.index)[0];
+  if (!first) return null;
+  const { m } = first;
+  const spec = first.spec(m);
   if (!spec) return null;
   let start = m.index;
   const end = readSuffixes(text, m.index + m[0].length, spec);
@@ -152,6 +183,8 @@ function findSpec(text: string): { spec: Spec; start: number; end: number } | nu
       start = before.index;
     }
   }
+  const partOfDay = first.spec === specFromEvery ? m[5]?.toLowerCase() : undefined;
+  if (partOfDay) spec.time = timeOfDay(partOfDay, spec.time, text.slice(start, end));
   return { spec, start, end };
 }
 

@@ -95,6 +95,13 @@ const inHours = (hours: number) =>
     return minutes > -10 && minutes <= 1;
   }, `about ${hours} hours from now`);
 const repeating = expect.stringMatching(/monday/i);
+/** The next time the clock shows `time` in the user's zone: today if it is still ahead, else tomorrow. */
+const nextAt = (time: string) =>
+  Temporal.PlainTime.compare(now().toPlainTime(), Temporal.PlainTime.from(time)) < 0
+    ? day(0, time)
+    : day(1, time);
+/** The next 1st of a month, today included. */
+const nextFirst = () => (today.day === 1 ? today : today.with({ day: 1 }).add({ months: 1 })).toString();
 
 const page = (title: string, extra: Partial<PageContext> = {}): PageContext => ({
   url: `https://example.com/${title.toLowerCase().replace(/\W+/g, "-")}`,
@@ -157,6 +164,12 @@ const WEEK = ["buy groceries", "dentist appointment", "team report"];
 const DONE = ["clean the attic"];
 const OPEN = all("clean the attic", "old flyer");
 
+const PRIORITIES: Seed[] = [
+  { title: "file taxes", priority: "high" },
+  { title: "walk the dog" },
+  { title: "water the plants", priority: "low" },
+];
+
 const CHORES: Seed[] = [
   { title: "walk the dog" },
   { title: "buy eggs" },
@@ -178,6 +191,24 @@ const CANT = /can't|cannot|can only/i;
 const table: Record<string, Row[]> = {
   add: [
     { say: "add buy milk", effect: { added: [{ title: "buy milk" }] } },
+    {
+      say: "water the plants every morning at 8",
+      effect: {
+        added: [{ title: "water the plants", due: nextAt("08:00"), repeats: "every day at 8:00" }],
+      },
+    },
+    {
+      say: "add take vitamins every evening",
+      effect: { added: [{ title: "take vitamins", due: nextAt("19:00"), repeats: "every day at 19:00" }] },
+    },
+    {
+      say: "remind me to lock the shed every night at 10",
+      effect: { added: [{ title: "lock the shed", due: nextAt("22:00"), repeats: "every day at 22:00" }] },
+    },
+    {
+      say: "add pay rent on the 1st of every month",
+      effect: { added: [{ title: "pay rent", due: nextFirst(), repeats: "every month on the 1st" }] },
+    },
     {
       say: "Add call mum tomorrow 5pm",
       effect: { added: [{ title: "call mum", due: day(1, "17:00") }] },
@@ -322,6 +353,34 @@ const table: Record<string, Row[]> = {
     listing("what's on my plate?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
     listing("todays tasks", TODAY, /^1 task due today\.$/),
     listing("can you show me my to-do list", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    listing("what did I get done?", DONE, /^1 completed task\.$/),
+    listing("how many tasks do I have?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    listing("what should I work on first?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    listing("search for dentist", ["dentist appointment"], /^1 task matching “dentist”\.$/),
+    listing("find tasks about the insurance", ["renew insurance"], /^1 task matching “insurance”\.$/),
+    listing("anything about groceries?", ["buy groceries"], /^1 task matching “groceries”, 1 due today\.$/),
+    listing("look for attic", DONE, /^1 task matching “attic”\.$/),
+    { say: "search for a boat", given: LIST, effect: "none", reply: /^Nothing matching “boat” right now\.$/ },
+    {
+      say: "show my high priority tasks",
+      given: PRIORITIES,
+      effect: "none",
+      mentions: ["file taxes"],
+      omits: ["walk the dog", "water the plants"],
+      reply: /^1 high priority task: “file taxes”\.$/,
+    },
+    {
+      say: "what's urgent?",
+      given: PRIORITIES,
+      effect: "none",
+      reply: /^1 high priority task: “file taxes”\.$/,
+    },
+    {
+      say: "list low priority tasks",
+      given: PRIORITIES,
+      effect: "none",
+      reply: /^1 low priority task: “water the plants”\.$/,
+    },
   ],
 
   complete: [
@@ -341,6 +400,9 @@ const table: Record<string, Row[]> = {
     { say: "done: walk the dog", given: CHORES, effect: done("walk the dog") },
     { say: "I did the eggs!", given: CHORES, effect: done("buy eggs") },
     { say: "cross off call mum", given: CHORES, effect: done("call mum") },
+    // The words of a title in another order or form.
+    { say: "done with the dog walk", given: CHORES, effect: done("walk the dog") },
+    { say: "finished calling the bank", given: CHORES, effect: done("call the bank") },
     { say: "complete call", given: CHORES, effect: "none", reply: WHICH },
     { say: "finish call the dentist", given: CHORES, effect: "none", reply: NOT_FOUND },
     // "all" is in "call mum": not a title search, but all open tasks, after the user's yes.
@@ -561,6 +623,41 @@ const table: Record<string, Row[]> = {
       effect: "none",
       confirms: true,
     },
+  ],
+
+  undo: [
+    {
+      say: "undo",
+      after: { say: "delete old newsletter" },
+      given: JUNK,
+      effect: { changed: { "old newsletter": { status: "pending" } } },
+    },
+    {
+      say: "oops, undo that",
+      after: { say: "complete buy eggs" },
+      given: CHORES,
+      effect: { changed: { "buy eggs": { status: "pending" } } },
+    },
+    {
+      say: "undo",
+      after: { say: "add buy a boat" },
+      effect: { changed: { "buy a boat": { status: "deleted" } } },
+    },
+    {
+      say: "undo",
+      after: { say: "rename call mum to call mom" },
+      given: CHORES,
+      effect: "none",
+      reply: /can't undo an edit/,
+    },
+    {
+      say: "undo",
+      after: { say: "what's due today?" },
+      given: CHORES,
+      effect: "none",
+      reply: /nothing to undo/,
+    },
+    { say: "undo", given: CHORES, effect: "none", reply: /nothing to undo/, noTools: true },
   ],
 
   page: [

@@ -9,6 +9,10 @@ export type ListFilter = {
   due?: "overdue" | "today" | "upcoming";
   /** Narrower than the tool's filters; applied to the listed tasks' local dates. */
   window?: "tomorrow" | "week";
+  /** Also applied to the listed tasks: the tool has no priority filter. */
+  priority?: Priority;
+  /** Words in a title or notes, as list_tasks' `query` finds them. */
+  query?: string;
   label: string;
 };
 
@@ -49,6 +53,8 @@ export type Command =
   | { kind: "selection" }
   | { kind: "yes" }
   | { kind: "no" }
+  /** Take back what the previous answer changed. */
+  | { kind: "undo" }
   | { kind: "unknown" };
 
 // Politeness around a command changes nothing about it: "can you …", "… please?", "… for me, thanks!".
@@ -157,6 +163,9 @@ function titlesOf(text: string): { titles: string[]; split?: boolean } {
 }
 
 function listFilter(t: string): ListFilter | undefined {
+  if (/\b(?:(?:high|top)[- ]priority|urgent|important)\b/.test(t))
+    return { status: "pending", priority: "high", label: "high priority" };
+  if (/\blow[- ]priority\b/.test(t)) return { status: "pending", priority: "low", label: "low priority" };
   if (/\b(overdue|late|past due|missed|behind)\b/.test(t)) return { due: "overdue", label: "overdue" };
   if (/\btomorrow\b/.test(t)) return { due: "upcoming", window: "tomorrow", label: "due tomorrow" };
   if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
@@ -164,7 +173,10 @@ function listFilter(t: string): ListFilter | undefined {
   if (/\btoday'?s?\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
   if (/\b(upcoming|coming up|later|future|next|ahead|soon)\b/.test(t))
     return { due: "upcoming", label: "upcoming" };
-  if (/\b(completed|finished|done|ticked off|checked off)\b/.test(t))
+  if (
+    /\b(completed|finished|done|ticked off|checked off)\b/.test(t) ||
+    /\b(?:did|have) i (?:finish|complete|do|get done|tick off|check off)\b/.test(t)
+  )
     return { status: "completed", label: "completed" };
   if (/\b(all|everything|every task)\b/.test(t)) return { status: "all", label: "all" };
   return undefined;
@@ -190,6 +202,16 @@ const REMIND_PAGE =
   /^(?:remind me to|i want to|i need to)\s+(read|watch|check|look at|finish|review)\s+(?:this|it|that)(?:\s+(?:page|article|post|video))?(.*)$/;
 /** Dues that mean "no particular time". */
 const NO_DUE = /^(?:later|sometime|some time|someday|soon|eventually)$/;
+
+const UNDO =
+  /^(?:oops[,\s]*)?(?:undo|revert|reverse|take back|roll back)(?:\s+(?:that|it|this|the last(?: one| change| thing)?|what you (?:just )?did))?$/;
+// "search for dentist", "find tasks about the trip", "anything about taxes?": words to look for.
+const SEARCH =
+  /^(?:search(?:\s+for)?|find|look\s+(?:for|up)|(?:do i have\s+)?(?:any(?:thing)?|tasks?|todos?)\s+(?:about|mentioning|containing|related to|with the words?))\s+(.+)$/i;
+const SEARCH_NOISE =
+  /^(?:(?:my|the|all|any)\s+)?(?:tasks?|todos?|to-dos?)\s*(?:(?:about|mentioning|containing|with|for|called|named)\s+)?/i;
+// "what should I do first?", "what do I work on now": the open list, first things first.
+const WHAT_NEXT = /^what (?:should|shall|do|can) i (?:do|work on|focus on|start with|tackle|pick up)\b/;
 
 const DELETE_ALL =
   /^(?:delete|remove|clear|trash|wipe|erase|empty|get rid of)\s+(?:out\s+)?(?:everything|all(?: of)?(?: my| the)?(?: tasks| to-?dos)?|my (?:whole |entire )?(?:list|tasks)|the (?:whole |entire )?list)$/;
@@ -412,6 +434,7 @@ export function parseCommand(message: string): Command {
 
   if (YES.test(t)) return { kind: "yes" };
   if (NO.test(t)) return { kind: "no" };
+  if (UNDO.test(t)) return { kind: "undo" };
   if (GREETING.test(t)) return { kind: "greeting" };
   if (THANKS.test(t)) return { kind: "thanks" };
 
@@ -448,8 +471,19 @@ export function parseCommand(message: string): Command {
     return found;
   }
 
+  const search = text.match(SEARCH);
+  if (search) {
+    const words = clean(search[1]!.replace(SEARCH_NOISE, "")).replace(/^(?:the|my|a|an)\s+/i, "");
+    // "find my tasks", "find overdue tasks": a listing, not words to look for.
+    if (!words) return { kind: "list", filter: { status: "pending", label: "open" } };
+    const named = listFilter(words.toLowerCase());
+    if (named) return { kind: "list", filter: named };
+    return { kind: "list", filter: { status: "all", query: words, label: `matching “${words}”` } };
+  }
+  if (WHAT_NEXT.test(t))
+    return { kind: "list", filter: listFilter(t) ?? { status: "pending", label: "open" } };
   if (
-    /^(list|show|display|what|which|anything|do i have|what's|whats|any|tell me)\b/.test(t) ||
+    /^(list|show|display|what|which|anything|do i have|what's|whats|any|tell me|how many)\b/.test(t) ||
     /\b(my )?(tasks|todos|to-dos|list)$/.test(t)
   ) {
     const filter = listFilter(t);

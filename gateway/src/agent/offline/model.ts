@@ -23,9 +23,12 @@ import {
 export type OfflineContext = { timezone: string; now: Date; page?: PageContext; locale?: string };
 
 type Call = { name: string; args: Record<string, unknown> };
-/** The answer before this message, and the tasks it showed (in its text, or as the list under it). */
-type Previous = { text: string; listed: string[] };
-const NOTHING_BEFORE: Previous = { text: "", listed: [] };
+/**
+ * The answer before this message, the tasks it showed (in its text, or as the list under it), and the app's
+ * notes of that turn's tool calls.
+ */
+type Previous = { text: string; listed: string[]; notes: string[] };
+const NOTHING_BEFORE: Previous = { text: "", listed: [], notes: [] };
 /** What the model does next: call tools (then it is asked again with their results), or answer. */
 type Step = { calls: Call[] } | { say: string };
 
@@ -33,6 +36,7 @@ type TaskView = {
   id: string;
   title: string;
   status: string;
+  priority: "low" | "medium" | "high";
   due: { date: string; time: string | null } | null;
 };
 
@@ -115,7 +119,11 @@ export class OfflineModel implements Model {
     const earlier = items.slice(0, Math.max(lastUser, 0));
     const answerAt = earlier.findLastIndex((i) => "role" in i && i.role === "assistant");
     const text = answerAt >= 0 ? textOf(earlier[answerAt]!) : "";
-    const previous = { text, listed: listTitles(text, notesBefore(earlier, answerAt)) };
+    const previous = {
+      text,
+      listed: listTitles(text, notesBefore(earlier, answerAt)),
+      notes: lastTurnNotes(earlier),
+    };
     let cmd = parseCommand(message);
     if (cmd.kind === "pick") {
       // "the second one" answers "Which one?": the request asked before it, on that task.
@@ -148,6 +156,8 @@ export class OfflineModel implements Model {
       }
       case "no":
         return { say: "OK, I left everything as it was." };
+      case "undo":
+        return undo(previous.notes, results, (r) => this.#added(r));
       case "add": {
         if (results.length && cmd.split) {
           return {
@@ -243,10 +253,17 @@ export class OfflineModel implements Model {
     const status = cmd.kind === "reopen" ? "completed" : "pending";
     if (!results.length)
       return { calls: [{ name: "list_tasks", args: { status, query: search, limit: 50 } }] };
-    const picked = pick(cmd, options, tasksOf(results[0]!), this.#today());
+    let picked = pick(cmd, options, tasksOf(results[0]!), this.#today());
+    // The words in another order or form ("the plumber call", "emailing Sarah"): look through the whole list.
+    let searches = 1;
+    if ("none" in picked) {
+      if (results.length === 1) return { calls: [{ name: "list_tasks", args: { status, limit: 200 } }] };
+      picked = pick(cmd, options, tasksOf(results[1]!), this.#today());
+      searches = 2;
+    }
     if ("say" in picked) return picked;
     const { edit, task } = picked;
-    if (results.length === 1) return { calls: [callFor(edit, task, this.#today())] };
+    if (results.length === searches) return { calls: [callFor(edit, task, this.#today())] };
     const said = this.#said(results.at(-1)!);
     // Held by the app until the end of the turn (a delete, or a change in a turn that sounds like a bulk one).
     if (said.startsWith("Queued")) return { say: willDo(edit, task) };
@@ -340,6 +357,7 @@ export class OfflineModel implements Model {
   }
 
   #inWindow(t: TaskView, filter: ListFilter): boolean {
+    if (filter.priority && t.priority !== filter.priority) return false;
     if (!filter.window) return true;
     if (!t.due) return false;
     const today = this.#today();
@@ -361,10 +379,11 @@ export class OfflineModel implements Model {
     const label = filter.label;
     if (!shown.length) return `Nothing ${label === "open" ? "open" : label} right now.`;
     const tasksWord = shown.length === 1 ? "task" : "tasks";
-    if (filter.window) return `${shown.length} ${tasksWord} ${label}: ${namesOf(shown)}.`;
-    const head = label.startsWith("due")
+    const head = /^(?:due|matching)\b/.test(label)
       ? `${shown.length} ${tasksWord} ${label}`
       : `${shown.length} ${label === "all" ? "" : `${label} `}${tasksWord}`;
+    // The list under the answer shows every task the tool found: name the ones a narrower filter keeps.
+    if (filter.window || filter.priority) return `${head}: ${namesOf(shown)}.`;
     const local = Temporal.Instant.fromEpochMilliseconds(this.#ctx.now.getTime())
       .toZonedDateTimeISO(this.#ctx.timezone)
       .toPlainDateTime();
@@ -395,6 +414,7 @@ function listArgs(filter: ListFilter): Record<string, unknown> {
   return {
     ...(filter.status ? { status: filter.status } : {}),
     ...(filter.due ? { due: filter.due } : {}),
+    ...(filter.query ? { query: filter.query } : {}),
     limit: 100,
   };
 }
@@ -408,17 +428,24 @@ function pick(
   options: Edit[],
   found: TaskView[],
   today: Temporal.PlainDate,
-): { edit: Edit; task: TaskView } | { say: string } {
+): { edit: Edit; task: TaskView } | { say: string; none?: true } {
   const exactly = (e: Edit) => found.filter((t) => t.title.toLowerCase() === e.target.toLowerCase());
   const named = [...options].sort((x, y) => y.target.length - x.target.length).find((e) => exactly(e).length);
   const edit = named ?? cmd;
   const exact = exactly(edit);
+  const within = found.filter((t) => t.title.toLowerCase().includes(edit.target.toLowerCase()));
+  const wanted = stems(edit.target);
   const matches = exact.length
     ? exact
-    : found.filter((t) => t.title.toLowerCase().includes(edit.target.toLowerCase()));
+    : within.length
+      ? within
+      : found.filter((t) => {
+          const has = new Set(stems(t.title));
+          return wanted.length > 0 && wanted.every((w) => has.has(w));
+        });
   if (!matches.length) {
     const where = cmd.kind === "reopen" ? "completed tasks" : "open tasks";
-    return { say: `I couldn't find “${edit.target}” among your ${where}.` };
+    return { say: `I couldn't find “${edit.target}” among your ${where}.`, none: true };
   }
   if (matches.length > 1) {
     return {
@@ -429,6 +456,65 @@ function pick(
     };
   }
   return { edit, task: matches[0]! };
+}
+
+const IGNORED_WORDS = new Set([
+  "the",
+  "a",
+  "an",
+  "my",
+  "to",
+  "for",
+  "of",
+  "with",
+  "about",
+  "on",
+  "at",
+  "and",
+]);
+
+/**
+ * The words of a title as a loose match compares them: "Emailing Sarah's report" and "email sarah report" alike.
+ * Not a real stemmer: a few English endings, enough for the ways people say a task they wrote.
+ */
+function stems(text: string): string[] {
+  return (text.toLowerCase().match(/[\p{L}\p{N}]+/gu) ?? [])
+    .filter((w) => !IGNORED_WORDS.has(w))
+    .map((w) => (w.length > 4 ? w.replace(/(?:ing|ed|es|s)$/, "") : w));
+}
+
+const UNDOABLE: Record<string, string> = {
+  add_task: "delete_task",
+  complete_task: "reopen_task",
+  reopen_task: "complete_task",
+  delete_task: "restore_task",
+  restore_task: "delete_task",
+};
+
+/**
+ * Takes back the previous answer's writes, from the app's notes of them (`- complete_task done: … ["x" (id …)]`):
+ * an add is deleted, a completion reopened, a delete restored. An edit's old title, due or priority is not in the
+ * notes, so it is not guessed.
+ */
+function undo(notes: string[], results: string[], said: (results: string[]) => string): Step {
+  if (results.length) return { say: said(results) };
+  const writes = notes
+    .flatMap((n) => n.split("\n"))
+    .flatMap((line) => {
+      const m = line.match(/^- ([a-z_]+) done: .*\[(.*)\]$/);
+      return m ? [{ tool: m[1]!, ids: [...m[2]!.matchAll(/" \(id ([^)]+)\)/g)].map((id) => id[1]!) }] : [];
+    })
+    .filter((w) => w.tool !== "list_tasks");
+  if (!writes.length) return { say: "My last answer changed nothing, so there's nothing to undo." };
+  if (writes.some((w) => !UNDOABLE[w.tool]))
+    return {
+      say: "I can't undo an edit: I don't keep the old title, due or priority. Say the change you want, e.g. “move buy milk to friday”.",
+    };
+  return {
+    calls: writes
+      .toReversed()
+      .flatMap((w) => w.ids.map((id) => ({ name: UNDOABLE[w.tool]!, args: { task_id: id } }))),
+  };
 }
 
 /** What a held change will do, said before the app runs it at the end of the turn. */
@@ -497,6 +583,19 @@ function listTitles(answer: string, notes: string[]): string[] {
   return listing ? [...listing.matchAll(/"(.*?)" \(id [^)]*\)/g)].map((m) => m[1]!) : [];
 }
 
+/** The app's notes since the user's previous message: that turn's tool calls, held ones run at its end included. */
+function lastTurnNotes(items: AgentInputItem[]): string[] {
+  const notes: string[] = [];
+  for (let i = items.length - 1; i >= 0; i--) {
+    const item = items[i]!;
+    if (!("role" in item) || item.role !== "user") continue;
+    const text = textOf(item);
+    if (!HIDDEN_NOTES.test(text)) break;
+    notes.unshift(text);
+  }
+  return notes;
+}
+
 /** The hidden notes between the user's previous message and the answer at `answerAt` (the app's, in user role). */
 function notesBefore(items: AgentInputItem[], answerAt: number): string[] {
   const notes: string[] = [];
@@ -547,11 +646,13 @@ function tasksOf(text: string): TaskView[] {
     if (!m) return [];
     const rest = m[3] ?? "";
     const due = rest.match(/due (\d{4}-\d{2}-\d{2})(?: (\d{2}:\d{2}))?/);
+    const priority = rest.match(/ · (high|low)\b/)?.[1] as TaskView["priority"] | undefined;
     return [
       {
         id: m[1]!,
         title: m[2]!.replace(/…$/, ""),
         status: / · done\b/.test(rest) ? "completed" : "pending",
+        priority: priority ?? "medium",
         due: due ? { date: due[1]!, time: due[2] ?? null } : null,
       },
     ];
