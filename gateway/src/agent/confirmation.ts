@@ -1,5 +1,6 @@
 /** "delete everything", "clear all my tasks", "remove all of them": bulk, so even one delete waits for a yes. */
-const BULK = /\b(all|every|everything|each|entire|whole|both|them|these|those)\b/i;
+const BULK =
+  /\b(all|every|everything|each|entire|whole|both|them|these|those|ones)\b|\b(?:overdue|completed|done|finished|open|pending|late|urgent|priority) (?:tasks|todos|to-dos)\b/i;
 
 export function isBulkRequest(message: string): boolean {
   // Words inside quotes are a title's ("rename "x" to "buy whole milk""), not the request's.
@@ -27,7 +28,7 @@ export function readConfirmationReply(message: string): "yes" | "no" | undefined
 }
 
 const CHANGE =
-  /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+  /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|snooze|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
 /** "the second one", "the last": the user picking from the list their own request led to. */
 const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th)?)(\s+one)?\s*[.!]*\s*$/i;
 

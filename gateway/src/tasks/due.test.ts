@@ -300,6 +300,7 @@ describe("extractDueFromTitle", () => {
     ["call mom, tomorrow", "call mom", "tomorrow", "date:2026-03-29"],
     ["water plants every morning at 8", "water plants", "every morning at 8", "2026-03-29T06:00:00.000Z"],
     ["pay rent on the 1st of every month", "pay rent", "the 1st of every month", "date:2026-04-01"],
+    ["book flights for the trip on april 3", "book flights for the trip", "april 3", "date:2026-04-03"],
   ])("%j -> %j", (input, title, phrase, expected) => {
     const got = extractDueFromTitle(input, berlin);
     expect(got?.title).toBe(title);
@@ -346,6 +347,9 @@ describe("extractDueFromTitle", () => {
     "in march plan trip",
     "daily standup notes", // "daily" as an adjective is not a recurrence
     "write weekly report",
+    "book flights for march 3 trip", // a date naming a thing, not the due
+    "slides for the april 9 offsite",
+    "notes for friday's meeting",
   ])("no false positive for %j", (title) => {
     expect(extractDueFromTitle(title, berlin)).toBeNull();
   });

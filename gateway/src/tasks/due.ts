@@ -267,6 +267,21 @@ function isConfident(r: chrono.ParsedResult, title: string): boolean {
   return connected && FULL_WEEKDAY.test(text); // "on friday" yes; "sat with alex", "mon" no
 }
 
+/**
+ * A date that names a thing rather than when the task is due: "book flights for the march 3 trip", "slides for
+ * friday's meeting". It sits after "for"/"the"/"my"… and runs straight into the noun it describes.
+ */
+function isAttributive(r: chrono.ParsedResult, title: string): boolean {
+  const before = /(?:^|\s)(?:for|the|my|our|your|his|her|their|this|that)\s+$/i.test(title.slice(0, r.index));
+  const after = title.slice(r.index + r.text.length);
+  return (
+    before &&
+    /^(?:'s\b|’s\b|\s+(?!(?:at|about|with|to|and|or|in|on|by|from|for|before|after|until)\b)\p{L})/iu.test(
+      after,
+    )
+  );
+}
+
 /** Removes [start, end) from a title, plus a dangling connective ("due", "on", "by", "at") right before it. */
 function stripSpan(title: string, start: number, end: number): string {
   const before = title.slice(0, start).replace(CONNECTIVE_BEFORE, " ");
@@ -291,7 +306,9 @@ export function extractDueFromTitle(
     const start = title.indexOf(rec.text);
     found = { start, end: start + rec.text.length, due: dueFromRecurrence(rec, opts.tz) };
   } else {
-    const parsed = chronoParse(title, opts).find((x) => isConfident(x.result, title));
+    const parsed = chronoParse(title, opts).find(
+      (x) => isConfident(x.result, title) && !isAttributive(x.result, title),
+    );
     if (!parsed) return null;
     const r = parsed.result;
     const due: Due = {

@@ -30,6 +30,7 @@ type Snap = {
   due: unknown;
   repeats: unknown;
   url: unknown;
+  labels: string[];
 };
 
 type Seed = {
@@ -74,6 +75,8 @@ const now = () => Temporal.Now.zonedDateTimeISO(ZONE);
 const today = now().toPlainDate();
 const day = (n: number, time?: string) => `${today.add({ days: n }).toString()}${time ? ` ${time}` : ""}`;
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
+const IN_THREE_DAYS = WEEKDAYS[today.add({ days: 3 }).dayOfWeek - 1]!;
+const NEXT_MONDAY = today.add({ days: 8 - today.dayOfWeek }).toString();
 /** A date-only due on that weekday, within the next two weeks ("friday", "next friday"). */
 const weekday = (name: string, time?: string) =>
   expect.toSatisfy(
@@ -204,6 +207,17 @@ const table: Record<string, Row[]> = {
     {
       say: "remind me to lock the shed every night at 10",
       effect: { added: [{ title: "lock the shed", due: nextAt("22:00"), repeats: "every day at 22:00" }] },
+    },
+    {
+      say: "add milk to my shopping list",
+      effect: { added: [{ title: "milk", labels: ["shopping"] }] },
+    },
+    { say: "buy milk #groceries", effect: { added: [{ title: "buy milk", labels: ["groceries"] }] } },
+    { say: "add call the vet !high", effect: { added: [{ title: "call the vet", priority: "high" }] } },
+    // A date that names a thing is part of the title, not its due.
+    {
+      say: "add book flights for march 3 trip",
+      effect: { added: [{ title: "book flights for march 3 trip" }] },
     },
     {
       say: "add pay rent on the 1st of every month",
@@ -354,6 +368,24 @@ const table: Record<string, Row[]> = {
     listing("todays tasks", TODAY, /^1 task due today\.$/),
     listing("can you show me my to-do list", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
     listing("what did I get done?", DONE, /^1 completed task\.$/),
+    listing("what's left?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    windowed(
+      `which tasks are due on ${IN_THREE_DAYS}?`,
+      ["team report"],
+      new RegExp(`^1 task due ${IN_THREE_DAYS}: “team report”\\.$`),
+    ),
+    {
+      say: "anything due next week?",
+      given: [
+        { title: "plan the sprint", due: NEXT_MONDAY },
+        { title: "renew insurance", due: day(20) },
+        { title: "buy groceries", due: "today" },
+      ],
+      effect: "none",
+      mentions: ["plan the sprint"],
+      omits: ["renew insurance", "buy groceries"],
+      reply: /^1 task due next week: “plan the sprint”\.$/,
+    },
     listing("how many tasks do I have?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
     listing("what should I work on first?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
     listing("search for dentist", ["dentist appointment"], /^1 task matching “dentist”\.$/),
@@ -403,6 +435,20 @@ const table: Record<string, Row[]> = {
     // The words of a title in another order or form.
     { say: "done with the dog walk", given: CHORES, effect: done("walk the dog") },
     { say: "finished calling the bank", given: CHORES, effect: done("call the bank") },
+    // Several tasks by name: each part names one.
+    {
+      say: "complete buy eggs and walk the dog",
+      given: CHORES,
+      effect: { changed: { "buy eggs": { status: "completed" }, "walk the dog": { status: "completed" } } },
+    },
+    {
+      say: "complete buy eggs and buy a boat",
+      given: CHORES,
+      effect: "none",
+      reply: /couldn't find “buy a boat”/,
+    },
+    // A group named by a filter: a bulk change, after the user's yes.
+    { say: "complete the overdue ones", given: OVERDUE_TWO, effect: "none", confirms: true },
     { say: "complete call", given: CHORES, effect: "none", reply: WHICH },
     { say: "finish call the dentist", given: CHORES, effect: "none", reply: NOT_FOUND },
     // "all" is in "call mum": not a title search, but all open tasks, after the user's yes.
@@ -476,6 +522,11 @@ const table: Record<string, Row[]> = {
       reply: /counted from today/,
     },
     { say: "delay the cat by a day", given: DENTIST, effect: "none", reply: NOT_FOUND },
+  ],
+
+  snooze: [
+    { say: "snooze dentist until tomorrow 3pm", given: DENTIST, effect: moved(day(1, "15:00")) },
+    { say: "snooze the dentist for 2 days", given: DENTIST, effect: moved(day(3, "09:00")) },
   ],
 
   rename: [
@@ -610,6 +661,13 @@ const table: Record<string, Row[]> = {
     { say: "delete call", given: JUNK, effect: "none", reply: WHICH },
     { say: "delete buy a boat", given: JUNK, effect: "none", reply: NOT_FOUND },
     { say: "delete everything", given: JUNK, effect: "none", confirms: true },
+    { say: "delete old newsletter and call the bank", given: JUNK, effect: "none", confirms: true },
+    {
+      say: "clear completed tasks",
+      given: [...JUNK, { title: "done thing", status: "completed" }],
+      effect: "none",
+      confirms: true,
+    },
     { say: "Clear all my tasks!", given: JUNK, effect: "none", confirms: true },
     // Not "everything": no bulk delete of the open tasks is proposed for it.
     { say: "remove all completed tasks", given: JUNK, effect: "none", reply: /no completed tasks/ },
@@ -839,6 +897,7 @@ async function snapshot(user: User): Promise<Snap[]> {
       due: t.due ? `${t.due.date}${t.due.time ? ` ${t.due.time}` : ""}` : null,
       repeats: t.due?.repeat ?? null,
       url: t.source?.url ?? null,
+      labels: t.labels,
     })),
   );
 }
@@ -855,6 +914,7 @@ function expected(before: Snap[], effect: Effect): Snap[] {
     due: null,
     repeats: null,
     url: null,
+    labels: [],
     ...a,
   }));
   return sorted([...changed, ...added]);

@@ -8,7 +8,7 @@ export type ListFilter = {
   status?: "pending" | "completed" | "all";
   due?: "overdue" | "today" | "upcoming";
   /** Narrower than the tool's filters; applied to the listed tasks' local dates. */
-  window?: "tomorrow" | "week";
+  window?: "tomorrow" | "week" | "next week" | { day: string };
   /** Also applied to the listed tasks: the tool has no priority filter. */
   priority?: Priority;
   /** Words in a title or notes, as list_tasks' `query` finds them. */
@@ -40,7 +40,7 @@ export type Command =
   | { kind: "greeting" }
   | { kind: "thanks" }
   /** `split`: the titles came from a comma list ("add milk, eggs, bread"), which the answer says. */
-  | { kind: "add"; titles: string[]; priority?: Priority; split?: boolean }
+  | { kind: "add"; titles: string[]; priority?: Priority; labels?: string[]; split?: boolean }
   | { kind: "list"; filter: ListFilter }
   | Edit
   | Bulk
@@ -84,7 +84,7 @@ const clean = (s: string) =>
     .trim();
 
 /** A reference to a task: "the walk the dog task", "my "call mum"" → the words to look for. */
-const target = (s: string) =>
+export const target = (s: string) =>
   clean(
     clean(s)
       .replace(/^(?:the|my)\s+/i, "")
@@ -111,11 +111,33 @@ function priorityOf(text: string): { rest: string; priority?: Priority } {
   const m =
     outside.match(
       /[,\s]*(?:with\s+|as\s+|at\s+)?\b(?:(high|top|low|medium|normal)\s+priority|priority\s+(high|low|medium))\b/i,
-    ) ?? outside.match(/^(urgent|asap)[:,]|[,\s]+(?:it'?s\s+)?(urgent|asap)$/i);
+    ) ??
+    outside.match(/^(urgent|asap)[:,]|[,\s]+(?:it'?s\s+)?(urgent|asap)$/i) ??
+    outside.match(/(?:^|\s)!(high|low|medium|urgent)\b/i);
   if (!m) return { rest: text };
-  const word = (m[1] ?? m[2] ?? "high").toLowerCase();
+  const word = (m[1] ?? m[2] ?? m[3] ?? "high").toLowerCase();
   const rest = `${text.slice(0, m.index)} ${text.slice(m.index! + m[0].length)}`.replace(/\s+/g, " ").trim();
   return { rest, priority: word === "asap" ? "high" : priorityWord(word) };
+}
+
+/**
+ * Labels said around an add's titles: "#groceries" tags, and the list a task goes on ("add milk to my shopping
+ * list"), outside quotes.
+ */
+function labelsOf(text: string): { rest: string; labels: string[] } {
+  const labels: string[] = [];
+  const outside = text.replace(/["“][^"”]*["”]/g, (q) => "_".repeat(q.length));
+  let rest = text;
+  for (const m of [...outside.matchAll(/(?:^|\s)#([\p{L}\p{N}][\p{L}\p{N}_-]{0,49})/gu)].reverse()) {
+    labels.unshift(m[1]!.toLowerCase());
+    rest = rest.slice(0, m.index) + rest.slice(m.index! + m[0].length);
+  }
+  const list = rest.match(LIST_NAME);
+  if (list && !/^(?:to-?do|task|reminder)s?$/i.test(list[1]!)) {
+    labels.push(list[1]!.toLowerCase());
+    rest = rest.slice(0, list.index);
+  }
+  return { rest: rest.replace(/\s+/g, " ").trim(), labels: [...new Set(labels)] };
 }
 
 /** Date words are read the same in any zone; only whether they are dates matters here. */
@@ -171,6 +193,10 @@ function listFilter(t: string): ListFilter | undefined {
   if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
     return { window: "week", label: "due this week" };
   if (/\btoday'?s?\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
+  const day = t.match(/\b(?:for|on|due(?: on)?)\s+(.+?)\??$/)?.[1];
+  if (/\bnext week\b/.test(t)) return { status: "pending", window: "next week", label: "due next week" };
+  if (day && isDue(day) && !/\b(?:every|each|week|month|year|weekend)\b/.test(day))
+    return { status: "pending", window: { day }, label: `due ${day}` };
   if (/\b(upcoming|coming up|later|future|next|ahead|soon)\b/.test(t))
     return { due: "upcoming", label: "upcoming" };
   if (
@@ -211,6 +237,7 @@ const SEARCH =
 const SEARCH_NOISE =
   /^(?:(?:my|the|all|any)\s+)?(?:tasks?|todos?|to-dos?)\s*(?:(?:about|mentioning|containing|with|for|called|named)\s+)?/i;
 // "what should I do first?", "what do I work on now": the open list, first things first.
+const LEFT = /^(?:what(?:'?s| is)|anything) (?:left|remaining|still open|outstanding|still to do)\b/;
 const WHAT_NEXT = /^what (?:should|shall|do|can) i (?:do|work on|focus on|start with|tackle|pick up)\b/;
 
 const DELETE_ALL =
@@ -254,6 +281,10 @@ function bulkOf(edit: Edit): Bulk | undefined {
       ? { status: "completed", label: "completed" }
       : { status: "pending", label: "open" };
   if (THEM.test(edit.target)) return { kind: "bulk", change: edit, listed: "required", filter };
+  // "delete completed tasks", "complete the overdue ones": a group named by what the list filters by.
+  const group = edit.target.match(/^(?:the\s+)?(.+?)\s+(?:tasks|todos|to-dos|ones)$/i)?.[1];
+  const named = group && listFilter(group.toLowerCase());
+  if (named) return { kind: "bulk", change: edit, listed: "no", filter: named };
   const m = edit.target.match(EVERY);
   if (!m) return undefined;
   if (m[1]) return { kind: "bulk", change: edit, listed: "required", filter };
@@ -306,7 +337,7 @@ const COUNTS: Record<string, number> = {
 };
 // "delay X by a day", "push X back 2 days", "postpone X for a week", "bring X forward a day", "move X 3 days later".
 const SHIFT =
-  /^(move|reschedule|push|postpone|shift|delay|bump|defer|put off|bring|pull)\s+(?:(back|out|forward|ahead)\s+)?(.+?)\s+(?:(back|out|forward|ahead|earlier|later)\s+)?(?:by\s+|for\s+)?(a couple of|a|an|one|two|three|four|five|six|seven|\d{1,3})\s+(days?|weeks?)(?:\s+(later|earlier|back|forward|ahead|out))?$/i;
+  /^(move|reschedule|push|postpone|shift|delay|bump|defer|put off|snooze|bring|pull)\s+(?:(back|out|forward|ahead)\s+)?(.+?)\s+(?:(back|out|forward|ahead|earlier|later)\s+)?(?:by\s+|for\s+)?(a couple of|a|an|one|two|three|four|five|six|seven|\d{1,3})\s+(days?|weeks?)(?:\s+(later|earlier|back|forward|ahead|out))?$/i;
 
 function shiftOf(m: RegExpMatchArray): Edit {
   const count = /^\d+$/.test(m[5]!) ? Number(m[5]) : (COUNTS[m[5]!.toLowerCase()] ?? 1);
@@ -324,6 +355,8 @@ const ADD =
 const ADD_NOISE_START =
   /^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|to-?do|reminder|item)s?\b(?:\s+(?:to|called|named|for)\b)?[:\s]*|^to\s+/i;
 const ADD_NOISE_END = /\s+(?:to|on|in)\s+(?:my|the)\s+(?:list|tasks|to-?do list|todo list)$/i;
+/** "… to my shopping list", "… on the work list": the one-word name of a list, taken as a label. */
+const LIST_NAME = /\s+(?:to|on|in)\s+(?:my|the)\s+([\p{L}\p{N}-]+)\s+list$/iu;
 
 type Pattern = [RegExp, (m: RegExpMatchArray) => Command | undefined];
 
@@ -336,7 +369,7 @@ const PATTERNS: Pattern[] = [
   ],
   [SHIFT, shiftOf],
   [
-    /^(?:move|reschedule|push|postpone|shift|delay|bump|defer|put off)\s+(.+)$/i,
+    /^(?:move|reschedule|push|postpone|shift|delay|bump|defer|put off|snooze)\s+(.+)$/i,
     (m) =>
       cutEdit(
         m[1]!,
@@ -405,7 +438,7 @@ const PATTERNS: Pattern[] = [
     (m) => ({ kind: "complete", target: target(m[1]!) }),
   ],
   [
-    /^(?:delete|remove|trash|get rid of|drop|scrap|erase|bin|cancel)\s+(.+)$/i,
+    /^(?:delete|remove|trash|get rid of|drop|scrap|erase|bin|cancel|clear)\s+(.+)$/i,
     (m) => ({ kind: "delete", target: target(m[1]!) }),
   ],
   [
@@ -417,9 +450,11 @@ const PATTERNS: Pattern[] = [
 
 /** The tasks an add's words make ("milk, eggs", `"a" and "b"`), with a priority said around them. */
 function addOf(words: string): Command | undefined {
-  const { rest, priority } = priorityOf(words);
+  const { rest: unprioritised, priority } = priorityOf(words);
+  const { rest, labels } = labelsOf(unprioritised);
   const { titles, split } = titlesOf(rest.replace(ADD_NOISE_START, "").replace(ADD_NOISE_END, ""));
-  return titles.length ? { kind: "add", titles, priority, ...(split ? { split } : {}) } : undefined;
+  if (!titles.length) return undefined;
+  return { kind: "add", titles, priority, ...(labels.length ? { labels } : {}), ...(split ? { split } : {}) };
 }
 
 function priorityCommand(task: string, word: string): Command | undefined {
@@ -480,6 +515,7 @@ export function parseCommand(message: string): Command {
     if (named) return { kind: "list", filter: named };
     return { kind: "list", filter: { status: "all", query: words, label: `matching “${words}”` } };
   }
+  if (LEFT.test(t)) return { kind: "list", filter: { status: "pending", label: "open" } };
   if (WHAT_NEXT.test(t))
     return { kind: "list", filter: listFilter(t) ?? { status: "pending", label: "open" } };
   if (

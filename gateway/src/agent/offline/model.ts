@@ -8,6 +8,7 @@ import {
   Usage,
 } from "@openai/agents";
 import { Temporal } from "temporal-polyfill";
+import { localParts, parseDue } from "../../tasks/due.ts";
 import type { PageContext } from "../contract.ts";
 import {
   type Bulk,
@@ -17,6 +18,7 @@ import {
   ordinalOf,
   parseCommand,
   selectionLines,
+  target,
 } from "./commands.ts";
 
 /** `locale`: how the user reads times ("en-US-u-hc-h12"), as the chat's widgets write them. */
@@ -168,7 +170,12 @@ export class OfflineModel implements Model {
         return {
           calls: cmd.titles.map((title) => ({
             name: "add_task",
-            args: { title, extract_due: true, ...(cmd.priority ? { priority: cmd.priority } : {}) },
+            args: {
+              title,
+              extract_due: true,
+              ...(cmd.priority ? { priority: cmd.priority } : {}),
+              ...(cmd.labels ? { labels: cmd.labels } : {}),
+            },
           })),
         };
       }
@@ -260,6 +267,7 @@ export class OfflineModel implements Model {
       if (results.length === 1) return { calls: [{ name: "list_tasks", args: { status, limit: 200 } }] };
       picked = pick(cmd, options, tasksOf(results[1]!), this.#today());
       searches = 2;
+      if ("none" in picked) return this.#several(cmd, tasksOf(results[1]!), results.slice(2)) ?? picked;
     }
     if ("say" in picked) return picked;
     const { edit, task } = picked;
@@ -299,13 +307,40 @@ export class OfflineModel implements Model {
       }
       return { calls: tasks.map((t) => callFor(change, t, this.#today())) };
     }
-    const done = results.slice(1);
+    // The app runs a single change at the end of the turn, and asks first for more (or for any bulk delete).
+    return this.#afterSeveral(results.slice(1), change, tasks, change.kind === "delete");
+  }
+
+  /**
+   * "complete milk and stretch", "delete x, y": when no title holds the words, each part names a task. The
+   * same change to each, once every part names exactly one; else what is wrong with the first that doesn't.
+   */
+  #several(cmd: Edit, found: TaskView[], done: string[]): Step | undefined {
+    if (cmd.kind === "rename") return undefined;
+    const parts = cmd.target
+      .split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)
+      .map(target)
+      .filter(Boolean);
+    if (parts.length < 2) return undefined;
+    const tasks: TaskView[] = [];
+    for (const part of parts) {
+      const edit = { ...cmd, target: part, alternatives: undefined } as Edit;
+      const picked = pick(edit, [edit], found, this.#today());
+      if ("say" in picked) return picked;
+      if (!tasks.includes(picked.task)) tasks.push(picked.task);
+    }
+    if (!done.length) return { calls: tasks.map((t) => callFor(cmd, t, this.#today())) };
+    return this.#afterSeveral(done, cmd, tasks, false);
+  }
+
+  /** The answer once the same change went to several tasks: what each did, or that the app holds them. */
+  #afterSeveral(done: string[], change: Bulk["change"] | Edit, tasks: TaskView[], confirmOne: boolean): Step {
     const held = done.filter((r) => r.startsWith("Queued")).length;
     if (held === 0) return { say: this.#added(done) };
-    // The app runs a single change at the end of the turn, and asks first for more (or for any delete).
-    if (held > 1 || change.kind === "delete")
+    if (held > 1 || confirmOne)
       return { say: `${held === 1 ? "That task waits" : `These ${held} tasks wait`} for your confirmation.` };
-    return { say: tasks[0] ? willDo(change, tasks[0]) : this.#added(done) };
+    const heldTask = tasks[done.findIndex((r) => r.startsWith("Queued"))];
+    return { say: heldTask ? willDo(change as Edit, heldTask) : this.#added(done) };
   }
 
   /** The answer after writes: what each tool said, as the user reads it. */
@@ -356,6 +391,15 @@ export class OfflineModel implements Model {
       .toPlainDate();
   }
 
+  /** The local date a day phrase ("friday", "dec 12") names for this user; "" when it names none. */
+  #dayOf(phrase: string): string {
+    try {
+      return localParts(parseDue(phrase, { now: this.#ctx.now, tz: this.#ctx.timezone })).date;
+    } catch {
+      return "";
+    }
+  }
+
   #inWindow(t: TaskView, filter: ListFilter): boolean {
     if (filter.priority && t.priority !== filter.priority) return false;
     if (!filter.window) return true;
@@ -363,9 +407,12 @@ export class OfflineModel implements Model {
     const today = this.#today();
     const date = Temporal.PlainDate.from(t.due.date);
     if (filter.window === "tomorrow") return date.equals(today.add({ days: 1 }));
+    if (typeof filter.window === "object") return t.due.date === this.#dayOf(filter.window.day);
+    // "this week": the next seven days; "next week": Monday to Sunday after this one.
+    const from = filter.window === "next week" ? today.add({ days: 8 - today.dayOfWeek }) : today;
     return (
-      Temporal.PlainDate.compare(date, today) >= 0 &&
-      Temporal.PlainDate.compare(date, today.add({ days: 6 })) <= 0
+      Temporal.PlainDate.compare(date, from) >= 0 &&
+      Temporal.PlainDate.compare(date, from.add({ days: 6 })) <= 0
     );
   }
 
