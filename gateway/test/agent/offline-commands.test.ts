@@ -77,6 +77,8 @@ const day = (n: number, time?: string) => `${today.add({ days: n }).toString()}$
 const WEEKDAYS = ["monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday"];
 const IN_THREE_DAYS = WEEKDAYS[today.add({ days: 3 }).dayOfWeek - 1]!;
 const NEXT_MONDAY = today.add({ days: 8 - today.dayOfWeek }).toString();
+/** This weekend's Saturday, or today on a Sunday (the weekend's last day). */
+const SATURDAY = (today.dayOfWeek === 7 ? today : today.add({ days: 6 - today.dayOfWeek })).toString();
 /** A date-only due on that weekday, within the next two weeks ("friday", "next friday"). */
 const weekday = (name: string, time?: string) =>
   expect.toSatisfy(
@@ -218,6 +220,10 @@ const table: Record<string, Row[]> = {
     {
       say: "add book flights for march 3 trip",
       effect: { added: [{ title: "book flights for march 3 trip" }] },
+    },
+    {
+      say: "remind me about the gift on friday",
+      effect: { added: [{ title: "the gift", due: weekday("friday") }] },
     },
     {
       say: "add pay rent on the 1st of every month",
@@ -369,6 +375,19 @@ const table: Record<string, Row[]> = {
     listing("can you show me my to-do list", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
     listing("what did I get done?", DONE, /^1 completed task\.$/),
     listing("what's left?", OPEN, /^6 open tasks, 1 overdue, 1 due today\.$/),
+    listing("what's in the trash?", ["old flyer"], /^1 deleted task\.$/),
+    { say: "show the bin", given: CHORES, effect: "none", reply: /^The trash is empty\.$/ },
+    {
+      say: "what's due this weekend?",
+      given: [
+        { title: "mow the lawn", due: SATURDAY },
+        { title: "renew insurance", due: day(20) },
+      ],
+      effect: "none",
+      mentions: ["mow the lawn"],
+      omits: ["renew insurance"],
+      reply: /^1 task due this weekend: “mow the lawn”\.$/,
+    },
     windowed(
       `which tasks are due on ${IN_THREE_DAYS}?`,
       ["team report"],
@@ -524,7 +543,39 @@ const table: Record<string, Row[]> = {
     { say: "delay the cat by a day", given: DENTIST, effect: "none", reply: NOT_FOUND },
   ],
 
+  restore: [
+    {
+      say: "restore old newsletter",
+      given: [...JUNK.slice(1), { title: "old newsletter", status: "deleted" }],
+      effect: { changed: { "old newsletter": { status: "pending" } } },
+    },
+    {
+      say: "bring back the newsletter from the trash",
+      given: [...JUNK.slice(1), { title: "old newsletter", status: "deleted" }],
+      effect: { changed: { "old newsletter": { status: "pending" } } },
+    },
+    { say: "restore call mum", given: JUNK, effect: "none", reply: /couldn't find “call mum” in the trash/ },
+  ],
+
+  it: [
+    // "it" after an answer about one task is that task; after a list of several it must be named.
+    {
+      say: "rename it to phone mum",
+      after: { say: "add call mum tomorrow 6pm" },
+      effect: { changed: { "call mum": { title: "phone mum" } } },
+    },
+    {
+      say: "move it to friday",
+      after: { say: "show my tasks" },
+      given: CHORES,
+      effect: "none",
+      reply: WHICH_TASK,
+    },
+  ],
+
   snooze: [
+    { say: "move dentist to 4pm", given: DENTIST, effect: moved(day(1, "16:00")) },
+    { say: "push the dentist to noon", given: DENTIST, effect: moved(day(1, "12:00")) },
     { say: "snooze dentist until tomorrow 3pm", given: DENTIST, effect: moved(day(1, "15:00")) },
     { say: "snooze the dentist for 2 days", given: DENTIST, effect: moved(day(3, "09:00")) },
   ],

@@ -5,10 +5,10 @@ import { isBareTask } from "../confirmation.ts";
 export type Priority = "low" | "medium" | "high";
 
 export type ListFilter = {
-  status?: "pending" | "completed" | "all";
+  status?: "pending" | "completed" | "all" | "deleted";
   due?: "overdue" | "today" | "upcoming";
   /** Narrower than the tool's filters; applied to the listed tasks' local dates. */
-  window?: "tomorrow" | "week" | "next week" | { day: string };
+  window?: "tomorrow" | "week" | "next week" | "weekend" | { day: string };
   /** Also applied to the listed tasks: the tool has no priority filter. */
   priority?: Priority;
   /** Words in a title or notes, as list_tasks' `query` finds them. */
@@ -20,6 +20,8 @@ export type ListFilter = {
 export type Edit =
   | { kind: "complete"; target: string }
   | { kind: "reopen"; target: string }
+  /** Out of the trash. */
+  | { kind: "restore"; target: string }
   | { kind: "reschedule"; target: string; due: string; alternatives?: Edit[] }
   | { kind: "rename"; target: string; title: string; alternatives?: Edit[] }
   /** Moves the due by whole days from where it is ("delay X by a day": 1, "bring X forward a week": -7). */
@@ -46,8 +48,8 @@ export type Command =
   | Bulk
   /** "the second one" alone: the previous request, on that task of the previous answer. */
   | { kind: "pick"; target: string }
-  /** A change to "it" or "that": the offline model acts on one task named by its title. */
-  | { kind: "vague" }
+  /** A change to "it" or "that": fine after an answer about one task, else the task must be named. */
+  | { kind: "vague"; edit?: Edit }
   /** `action` names what the user means to do with the page ("Read"), and prefixes its title. */
   | { kind: "save_page"; due?: string; action?: string }
   | { kind: "selection" }
@@ -194,6 +196,8 @@ function listFilter(t: string): ListFilter | undefined {
     return { window: "week", label: "due this week" };
   if (/\btoday'?s?\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
   const day = t.match(/\b(?:for|on|due(?: on)?)\s+(.+?)\??$/)?.[1];
+  if (/\b(?:trash|bin|deleted)\b/.test(t)) return { status: "deleted", label: "deleted" };
+  if (/\bweekend\b/.test(t)) return { status: "pending", window: "weekend", label: "due this weekend" };
   if (/\bnext week\b/.test(t)) return { status: "pending", window: "next week", label: "due next week" };
   if (day && isDue(day) && !/\b(?:every|each|week|month|year|weekend)\b/.test(day))
     return { status: "pending", window: { day }, label: `due ${day}` };
@@ -279,7 +283,9 @@ function bulkOf(edit: Edit): Bulk | undefined {
   const filter: ListFilter =
     edit.kind === "reopen"
       ? { status: "completed", label: "completed" }
-      : { status: "pending", label: "open" };
+      : edit.kind === "restore"
+        ? { status: "deleted", label: "deleted" }
+        : { status: "pending", label: "open" };
   if (THEM.test(edit.target)) return { kind: "bulk", change: edit, listed: "required", filter };
   // "delete completed tasks", "complete the overdue ones": a group named by what the list filters by.
   const group = edit.target.match(/^(?:the\s+)?(.+?)\s+(?:tasks|todos|to-dos|ones)$/i)?.[1];
@@ -350,7 +356,7 @@ function shiftOf(m: RegExpMatchArray): Edit {
 }
 
 const ADD =
-  /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
+  /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to| about| of)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
 /** "a new task to", "task:" and "to my list" around an add's title are about the list, not the task. */
 const ADD_NOISE_START =
   /^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|to-?do|reminder|item)s?\b(?:\s+(?:to|called|named|for)\b)?[:\s]*|^to\s+/i;
@@ -416,6 +422,10 @@ const PATTERNS: Pattern[] = [
   [
     /^(?:reopen|re-open|uncomplete|undo|uncheck|untick|unmark|restart)\s+(.+)$/i,
     (m) => ({ kind: "reopen", target: target(m[1]!) }),
+  ],
+  [
+    /^(?:restore|undelete|recover|bring back|get back|put back)\s+(.+?)(?:\s+from the (?:trash|bin))?$/i,
+    (m) => ({ kind: "restore", target: target(m[1]!) }),
   ],
   [
     /^(?:mark|set)\s+(.+?)\s+(?:as\s+)?(?:not done|not finished|undone|incomplete|pending|open|to ?do)$/i,
@@ -501,7 +511,7 @@ export function parseCommand(message: string): Command {
     if ("target" in found) {
       const bulk = bulkOf(found as Edit);
       if (bulk) return bulk;
-      if (VAGUE.test(found.target)) return { kind: "vague" };
+      if (VAGUE.test(found.target)) return { kind: "vague", edit: found as Edit };
     }
     return found;
   }

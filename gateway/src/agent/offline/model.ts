@@ -220,6 +220,7 @@ export class OfflineModel implements Model {
       }
       case "complete":
       case "reopen":
+      case "restore":
       case "delete":
       case "reschedule":
       case "rename":
@@ -228,8 +229,18 @@ export class OfflineModel implements Model {
         return this.#onOne(cmd, results, previous);
       case "bulk":
         return this.#bulk(cmd, results, previous);
-      case "pick":
       case "vague":
+        // "rename it to …" right after an answer about one task ("Added “x”") means that task.
+        if (cmd.edit && previous.listed.length === 1)
+          return this.#onOne(
+            { ...cmd.edit, target: previous.listed[0]!, alternatives: undefined } as Edit,
+            results,
+            NOTHING_BEFORE,
+          );
+        return {
+          say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
+        };
+      case "pick":
         return {
           say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
         };
@@ -257,7 +268,7 @@ export class OfflineModel implements Model {
     const options: Edit[] = "alternatives" in cmd && cmd.alternatives ? cmd.alternatives : [cmd];
     // The shortest task of the cuts is in every longer one, so one search finds them all.
     const search = options.reduce((a, b) => (b.target.length < a.target.length ? b : a)).target;
-    const status = cmd.kind === "reopen" ? "completed" : "pending";
+    const status = statusOf(cmd);
     if (!results.length)
       return { calls: [{ name: "list_tasks", args: { status, query: search, limit: 50 } }] };
     let picked = pick(cmd, options, tasksOf(results[0]!), this.#today());
@@ -289,7 +300,7 @@ export class OfflineModel implements Model {
     const change = cmd.change;
     if (!results.length) {
       const args = byList
-        ? { status: change.kind === "reopen" ? "completed" : "pending", limit: 200 }
+        ? { status: statusOf(change), limit: 200 }
         : { ...listArgs(cmd.filter), limit: 200 };
       return { calls: [{ name: "list_tasks", args }] };
     }
@@ -408,11 +419,19 @@ export class OfflineModel implements Model {
     const date = Temporal.PlainDate.from(t.due.date);
     if (filter.window === "tomorrow") return date.equals(today.add({ days: 1 }));
     if (typeof filter.window === "object") return t.due.date === this.#dayOf(filter.window.day);
-    // "this week": the next seven days; "next week": Monday to Sunday after this one.
-    const from = filter.window === "next week" ? today.add({ days: 8 - today.dayOfWeek }) : today;
+    // "this week": the next seven days; "next week": Monday to Sunday after this one; "weekend": the coming
+    // Saturday and Sunday (what is left of them on a weekend).
+    const [from, days] =
+      filter.window === "next week"
+        ? [today.add({ days: 8 - today.dayOfWeek }), 6]
+        : filter.window === "weekend"
+          ? [
+              today.dayOfWeek >= 6 ? today : today.add({ days: 6 - today.dayOfWeek }),
+              7 - Math.max(today.dayOfWeek, 6),
+            ]
+          : [today, 6];
     return (
-      Temporal.PlainDate.compare(date, from) >= 0 &&
-      Temporal.PlainDate.compare(date, from.add({ days: 6 })) <= 0
+      Temporal.PlainDate.compare(date, from) >= 0 && Temporal.PlainDate.compare(date, from.add({ days })) <= 0
     );
   }
 
@@ -424,7 +443,7 @@ export class OfflineModel implements Model {
   #listed(tasks: TaskView[], filter: ListFilter): string {
     const shown = tasks.filter((t) => this.#inWindow(t, filter));
     const label = filter.label;
-    if (!shown.length) return `Nothing ${label === "open" ? "open" : label} right now.`;
+    if (!shown.length) return label === "deleted" ? "The trash is empty." : `Nothing ${label} right now.`;
     const tasksWord = shown.length === 1 ? "task" : "tasks";
     const head = /^(?:due|matching)\b/.test(label)
       ? `${shown.length} ${tasksWord} ${label}`
@@ -491,8 +510,12 @@ function pick(
           return wanted.length > 0 && wanted.every((w) => has.has(w));
         });
   if (!matches.length) {
-    const where = cmd.kind === "reopen" ? "completed tasks" : "open tasks";
-    return { say: `I couldn't find “${edit.target}” among your ${where}.`, none: true };
+    const where = {
+      pending: "among your open tasks",
+      completed: "among your completed tasks",
+      deleted: "in the trash",
+    }[statusOf(cmd)];
+    return { say: `I couldn't find “${edit.target}” ${where}.`, none: true };
   }
   if (matches.length > 1) {
     return {
@@ -564,6 +587,31 @@ function undo(notes: string[], results: string[], said: (results: string[]) => s
   };
 }
 
+/** Where an edit looks for its task: a reopen among the done, a restore in the trash. */
+function statusOf(edit: Edit | Bulk["change"]): "pending" | "completed" | "deleted" {
+  return edit.kind === "reopen" ? "completed" : edit.kind === "restore" ? "deleted" : "pending";
+}
+
+/** "7pm", "at 8", "19:30", "noon" → "HH:MM" (a bare hour is as said, "at 9" is 09:00); undefined for a date. */
+function clockTime(phrase: string): string | undefined {
+  const t = phrase
+    .trim()
+    .toLowerCase()
+    .replace(/^at\s+/, "");
+  if (t === "noon") return "12:00";
+  if (t === "midnight") return "00:00";
+  const m = t.match(/^(\d{1,2})(?::(\d{2}))?\s*(am|pm|a\.m\.|p\.m\.)?$/);
+  if (!m || (!m[2] && !m[3] && !/^at\s/i.test(phrase.trim()))) return undefined;
+  let hour = Number(m[1]);
+  const minute = Number(m[2] ?? 0);
+  if (m[3]) {
+    if (hour < 1 || hour > 12) return undefined;
+    hour = (hour % 12) + (m[3].startsWith("p") ? 12 : 0);
+  }
+  if (hour > 23 || minute > 59) return undefined;
+  return `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
+}
+
 /** What a held change will do, said before the app runs it at the end of the turn. */
 function willDo(edit: Edit, task: TaskView): string {
   const title = `“${task.title}”`;
@@ -572,6 +620,8 @@ function willDo(edit: Edit, task: TaskView): string {
       return `Marking ${title} done.`;
     case "reopen":
       return `Reopening ${title}.`;
+    case "restore":
+      return `Restoring ${title}.`;
     case "delete":
       return `${title} goes to the trash.`;
     case "rename":
@@ -593,10 +643,18 @@ function callFor(edit: Bulk["change"] | Edit, task: TaskView, today: Temporal.Pl
       return { name: "complete_task", args: { task_id: id } };
     case "reopen":
       return { name: "reopen_task", args: { task_id: id } };
+    case "restore":
+      return { name: "restore_task", args: { task_id: id } };
     case "delete":
       return { name: "delete_task", args: { task_id: id } };
-    case "reschedule":
-      return { name: "update_task", args: { task_id: id, due: edit.due } };
+    case "reschedule": {
+      // "move X to 7pm": a new time on the day it has (today, if that has passed).
+      const time = clockTime(edit.due);
+      if (!time || !task.due) return { name: "update_task", args: { task_id: id, due: edit.due } };
+      const day = Temporal.PlainDate.from(task.due.date);
+      const date = Temporal.PlainDate.compare(day, today) < 0 ? today : day;
+      return { name: "update_task", args: { task_id: id, due: `${date}T${time}` } };
+    }
     case "rename":
       return { name: "update_task", args: { task_id: id, title: edit.title } };
     case "priority":
