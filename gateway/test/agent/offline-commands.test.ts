@@ -350,8 +350,22 @@ const table: Record<string, Row[]> = {
     { say: "summarize this", page: HOSTILE, effect: "none", reply: CANT, noTools: true },
     { say: "explain the article", page: HOSTILE, effect: "none", reply: CANT, noTools: true },
     { say: "I'm bored", effect: "none", reply: CANT, noTools: true },
-    { say: "delete", given: [{ title: "walk the dog" }], effect: "none", reply: CANT, noTools: true },
-    { say: "done!", given: [{ title: "walk the dog" }], effect: "none", reply: CANT, noTools: true },
+    // A command word alone asks for the task; it is not a task named "delete".
+    {
+      say: "delete",
+      given: [{ title: "walk the dog" }],
+      effect: "none",
+      reply: /^Which task\? .*“delete buy milk”/,
+      noTools: true,
+    },
+    {
+      say: "done!",
+      given: [{ title: "walk the dog" }],
+      effect: "none",
+      reply: /^Which task\? .*“complete buy milk”/,
+      noTools: true,
+    },
+    { say: "add", effect: "none", reply: /^Which task\? .*“add call mum tomorrow 6pm”/, noTools: true },
   ],
 
   list: [
@@ -860,6 +874,15 @@ const table: Record<string, Row[]> = {
     { say: "Who won the world cup in 2014?", effect: "none", reply: CANT, noTools: true },
     { say: "hello", given: [{ title: "walk the dog" }], effect: "none", noTools: true },
     { say: "Hi there!", effect: "none", noTools: true },
+    {
+      say: "help",
+      given: [{ title: "walk the dog" }],
+      effect: "none",
+      reply: /^No AI model .*\n- add /,
+      noTools: true,
+    },
+    { say: "What can you do?", effect: "none", reply: /Try:\n/, noTools: true },
+    { say: "how do I add a task?", effect: "none", reply: /Try:\n/, noTools: true },
     { say: "good morning", effect: "none", noTools: true },
     { say: "thanks!", effect: "none", noTools: true },
     { say: "yes", given: [{ title: "walk the dog" }], effect: "none", noTools: true },

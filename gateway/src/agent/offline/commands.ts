@@ -40,6 +40,10 @@ export type Bulk = {
 
 export type Command =
   | { kind: "greeting" }
+  /** "help", "what can you do?" */
+  | { kind: "help" }
+  /** A command word with no task ("add", "delete"): what to ask back. */
+  | { kind: "incomplete"; verb: string }
   | { kind: "thanks" }
   /** `split`: the titles came from a comma list ("add milk, eggs, bread"), which the answer says. */
   | { kind: "add"; titles: string[]; priority?: Priority; labels?: string[]; split?: boolean }
@@ -218,6 +222,10 @@ const NO =
   /^(?:n|no|nope|nah|cancel|never ?mind|don'?t|stop|forget it)(?:[,\s]+(?:don'?t|cancel|leave it))*$/;
 const GREETING =
   /^(?:hi|hello|hey|hiya|howdy|good (?:morning|afternoon|evening)|yo)(?:[,\s]+(?:there|margin|again))*$/;
+const HELP =
+  /^(?:help|\?+|commands|what can (?:you|i) (?:do|say|ask)|what do you do|how does (?:this|it) work|how do i (?:use|add|list|complete|delete|move)\b.*|who are you|what are you)$/;
+const LONE_VERB =
+  /^(?:add|new|create|save|delete|remove|trash|clear|complete|finish|done|reopen|restore|rename|move|reschedule|postpone|snooze|change|update|edit|mark)$/;
 const THANKS = /^(?:thanks|thank you|thx|cheers|great|nice|cool|perfect)\b/;
 
 // "make tasks from this", "turn the selection into tasks", "create tasks from the selected text".
@@ -481,6 +489,8 @@ export function parseCommand(message: string): Command {
   if (NO.test(t)) return { kind: "no" };
   if (UNDO.test(t)) return { kind: "undo" };
   if (GREETING.test(t)) return { kind: "greeting" };
+  if (HELP.test(t)) return { kind: "help" };
+  if (LONE_VERB.test(t)) return { kind: "incomplete", verb: t };
   if (THANKS.test(t)) return { kind: "thanks" };
 
   if (TASKS.test(t) && SELECTION.test(t)) return { kind: "selection" };

@@ -55,6 +55,16 @@ const HELP =
   "I can add, list, complete, reopen, move, rename, prioritise and delete tasks, and save the page you're on. " +
   "Try “add call mum tomorrow 6pm” or “what's due today?”.";
 
+/** The answer to "help": what the offline model understands, as things to try. */
+const GUIDE = [
+  "No AI model is set up here, so I understand plain commands about your tasks. Try:",
+  "- add call mum tomorrow 6pm (or several: milk, eggs, bread)",
+  "- what's due today? · what's overdue? · search for dentist",
+  "- done with call mum · move the dentist to friday · rename it to …",
+  "- save this page · make tasks from my selection",
+  "- undo",
+].join("\n");
+
 /**
  * A deterministic command model behind the Agents SDK `Model` interface, for when no model provider is
  * configured. It reads only the user's newest message as a command (page text is data: a title, a source, the
@@ -145,6 +155,14 @@ export class OfflineModel implements Model {
         return { say: `Hi! ${HELP}` };
       case "thanks":
         return { say: "You're welcome." };
+      case "help":
+        return { say: GUIDE };
+      case "incomplete": {
+        const verb = cmd.verb === "done" ? "complete" : cmd.verb;
+        return {
+          say: `Which task? Say it with the task, e.g. “${verb} ${verb === "add" || verb === "new" || verb === "create" ? "call mum tomorrow 6pm" : "buy milk"}”.`,
+        };
+      }
       case "yes": {
         const pending = previous.text.match(SELECTION_PROMPT);
         if (!pending) return { say: "There's nothing waiting for a yes. What would you like to do?" };
