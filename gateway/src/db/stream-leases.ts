@@ -69,23 +69,31 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
       .catch((err) => log.warn({ err }, "could not release a stream lease"));
   };
 
+  // When the last renewal started: until a lease has passed since, none of this instance's rows can have expired.
+  let renewedAt = performance.now();
   const renew = async () => {
+    const started = performance.now();
+    const held = [...open.keys()];
     const renewed = await db
       .update(streamLeases)
       .set({ expiresAt: leaseEnd })
       .where(eq(streamLeases.instanceId, instanceId))
       .returning({ id: streamLeases.id });
-    // Rows of streams that are still open but were swept while the database was out of reach count again.
     const have = new Set(renewed.map((r) => r.id));
-    // (A lease evicted a moment ago whose notice is still on its way comes back too; the notice then closes
-    // its stream, and a later eviction takes the row.)
-    const lost = [...open].filter(([id]) => !have.has(id));
-    if (lost.length > 0) {
+    const lost = held.filter((id) => !have.has(id) && open.has(id));
+    if (performance.now() - renewedAt < opts.leaseMs) {
+      // No row of ours expired, so one that is gone was taken by a newer stream: its notice was lost (LISTEN
+      // was down) or is still on its way. Its stream closes now.
+      for (const id of lost) evict(id);
+    } else if (lost.length > 0) {
+      // The database was out of reach for a whole lease: rows of streams still open may have been swept as
+      // expired, so they count again.
       await db
         .insert(streamLeases)
-        .values(lost.map(([id, lease]) => ({ id, userId: lease.userId, instanceId, expiresAt: leaseEnd })))
+        .values(lost.map((id) => ({ id, userId: open.get(id)!.userId, instanceId, expiresAt: leaseEnd })))
         .onConflictDoNothing();
     }
+    renewedAt = started;
     // Dead instances' leases: they stopped counting already, this only keeps the table small.
     await db.delete(streamLeases).where(lt(streamLeases.expiresAt, sql`now()`));
   };
@@ -98,7 +106,7 @@ export function createStreamLeases(db: Db, opts: StreamLeaseOptions): StreamLeas
     lease.evicted = true;
     lease.close?.();
   };
-  // Notices lost while LISTEN was down leave their streams open; the next eviction for that user takes them.
+  // A notice lost while LISTEN was down: the next renewal finds the row gone and closes the stream.
   const listening = opts.listen(EVICTED_CHANNEL, evict).then(
     (unlisten) => unlisten,
     (err) => {

@@ -122,6 +122,40 @@ describe("live streams: one budget per user across instances", () => {
     for (const s of [...open, theirs]) await s.close();
   });
 
+  it("an eviction whose notice never arrived still closes its stream, at the instance's next renewal", async () => {
+    const email = "lost-notice@example.com";
+    const token = await signUp(a.baseUrl, email);
+    const stream = await openStream(a.baseUrl, token);
+    const other = await openStream(b.baseUrl, token);
+    // As another instance's eviction does, but with no pg_notify: the notice was lost (LISTEN was down).
+    const oldest = sql`(select id from stream_leases where user_id = ${await userId(email)} order by opened_at limit 1)`;
+    await database.db.delete(streamLeases).where(eq(streamLeases.id, oldest));
+    expect(await leaseCount(email)).toBe(1);
+    await closedWith(stream, "too_many_streams");
+    expect(isClosed(other)).toBe(false);
+    await other.close();
+  });
+
+  it("a lease swept while its instance could not renew for a whole lease counts again, its stream open", async () => {
+    const email = "swept-lease@example.com";
+    const token = await signUp(a.baseUrl, email);
+    const id = await userId(email);
+    const stream = await openStream(a.baseUrl, token);
+    expect(await leaseCount(email)).toBe(1);
+    // The table locked for longer than a lease: no instance renews, and the lease is swept as expired.
+    await database.db.transaction(async (tx) => {
+      await tx.execute(sql`lock table stream_leases in access exclusive mode`);
+      await tx.delete(streamLeases).where(eq(streamLeases.userId, id));
+      await new Promise((resolve) => setTimeout(resolve, STREAM_LEASE_MS + 500));
+    });
+    await waitForLeases(email, 1);
+    // Past the next renewal too: the stream is still open.
+    await new Promise((resolve) => setTimeout(resolve, STREAM_LEASE_MS / 2));
+    expect(isClosed(stream)).toBe(false);
+    expect(await leaseCount(email)).toBe(1);
+    await stream.close();
+  });
+
   // The embedded database can only be open in one process, so leases of an instance that is not running in
   // this one are what a crashed run left behind: they don't count, and the user's panels reconnect at once. On
   // Postgres other instances may be alive, so a real gateway process is killed (SIGKILL: no cleanup runs).
