@@ -57,7 +57,7 @@ export function isBareTask(message: string): boolean {
   const words = text.split(/\s+/).length;
   return (
     /\p{L}/u.test(text) &&
-    words <= 8 &&
+    words <= 12 &&
     text.length <= 100 &&
     !NOT_A_TASK.test(text) &&
     !LONE_COMMAND.test(text) &&

@@ -226,6 +226,15 @@ const table: Record<string, Row[]> = {
       effect: { added: [{ title: "the gift", due: weekday("friday") }] },
     },
     {
+      say: "email the landlord about the leaking tap by thursday",
+      effect: { added: [{ title: "email the landlord about the leaking tap", due: weekday("thursday") }] },
+    },
+    {
+      say: "set a reminder to water plants in 3 days",
+      effect: { added: [{ title: "water plants", due: day(3) }] },
+    },
+    { say: "wat do i have today", given: LIST, effect: "none", reply: /^1 task due today\.$/ },
+    {
       say: "add pay rent on the 1st of every month",
       effect: { added: [{ title: "pay rent", due: nextFirst(), repeats: "every month on the 1st" }] },
     },
@@ -520,20 +529,26 @@ const table: Record<string, Row[]> = {
     },
   ],
 
+  // A day alone keeps the time the task has (the dentist is at 9); a time alone keeps its day (snooze, below).
   reschedule: [
-    { say: "move dentist to friday", given: DENTIST, effect: moved(weekday("friday")) },
+    { say: "move dentist to friday", given: DENTIST, effect: moved(weekday("friday", "09:00")) },
+    {
+      say: "move dentist to wednesday, same time",
+      given: DENTIST,
+      effect: moved(weekday("wednesday", "09:00")),
+    },
     {
       say: "reschedule dentist to next monday 10am",
       given: DENTIST,
       effect: moved(weekday("monday", "10:00")),
     },
     { say: "push the dentist to tomorrow 3pm", given: DENTIST, effect: moved(day(1, "15:00")) },
-    { say: "postpone dentist until saturday", given: DENTIST, effect: moved(weekday("saturday")) },
-    { say: "Can you move dentist to monday?", given: DENTIST, effect: moved(weekday("monday")) },
+    { say: "postpone dentist until saturday", given: DENTIST, effect: moved(weekday("saturday", "09:00")) },
+    { say: "Can you move dentist to monday?", given: DENTIST, effect: moved(weekday("monday", "09:00")) },
     { say: "make dentist due tomorrow at noon", given: DENTIST, effect: moved(day(1, "12:00")) },
-    { say: "change the due date of dentist to tomorrow", given: DENTIST, effect: moved(day(1)) },
+    { say: "change the due date of dentist to tomorrow", given: DENTIST, effect: moved(day(1, "09:00")) },
     { say: "move the cat to friday", given: DENTIST, effect: "none", reply: NOT_FOUND },
-    { say: "change dentist to friday", given: DENTIST, effect: moved(weekday("friday")) },
+    { say: "change dentist to friday", given: DENTIST, effect: moved(weekday("friday", "09:00")) },
     { say: "change the dentist to tomorrow 4pm", given: DENTIST, effect: moved(day(1, "16:00")) },
     {
       say: "move go to gym to saturday",

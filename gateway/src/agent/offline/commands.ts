@@ -364,7 +364,7 @@ function shiftOf(m: RegExpMatchArray): Edit {
 }
 
 const ADD =
-  /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to| about| of)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
+  /^(?:add|create|new (?:task|todo|to-do|reminder)|todo|to-do|task|remind me(?: to| about| of)?|(?:set|make|create) (?:a |an )?(?:reminder|task|to-?do)(?: to| for)?|remember to|note|i need to|i have to|i must|i should|i'?ve got to|i gotta|don'?t let me forget(?: to)?|don'?t forget(?: to)?|put)[:\s]+(.+)$/i;
 /** "a new task to", "task:" and "to my list" around an add's title are about the list, not the task. */
 const ADD_NOISE_START =
   /^(?:(?:a|an)\s+)?(?:new\s+)?(?:task|to-?do|reminder|item)s?\b(?:\s+(?:to|called|named|for)\b)?[:\s]*|^to\s+/i;
@@ -482,7 +482,8 @@ function priorityCommand(task: string, word: string): Command | undefined {
 
 /** Reads one message. Only the user's own words get here: the page is never parsed as a command. */
 export function parseCommand(message: string): Command {
-  const text = withoutPoliteness(message.trim().replace(/\s+/g, " "));
+  // "wat", "wht": a quick "what".
+  const text = withoutPoliteness(message.trim().replace(/\s+/g, " ")).replace(/^(?:wat|wht)\b/i, "what");
   const t = text.toLowerCase();
 
   if (YES.test(t)) return { kind: "yes" };

@@ -300,7 +300,7 @@ export class OfflineModel implements Model {
     }
     if ("say" in picked) return picked;
     const { edit, task } = picked;
-    if (results.length === searches) return { calls: [callFor(edit, task, this.#today())] };
+    if (results.length === searches) return { calls: [callFor(edit, task, this.#clock())] };
     const said = this.#said(results.at(-1)!);
     // Held by the app until the end of the turn (a delete, or a change in a turn that sounds like a bulk one).
     if (said.startsWith("Queued")) return { say: willDo(edit, task) };
@@ -334,7 +334,7 @@ export class OfflineModel implements Model {
           say: label.startsWith("due") ? `You have no tasks ${label}.` : `You have no ${label} tasks.`,
         };
       }
-      return { calls: tasks.map((t) => callFor(change, t, this.#today())) };
+      return { calls: tasks.map((t) => callFor(change, t, this.#clock())) };
     }
     // The app runs a single change at the end of the turn, and asks first for more (or for any bulk delete).
     return this.#afterSeveral(results.slice(1), change, tasks, change.kind === "delete");
@@ -358,7 +358,7 @@ export class OfflineModel implements Model {
       if ("say" in picked) return picked;
       if (!tasks.includes(picked.task)) tasks.push(picked.task);
     }
-    if (!done.length) return { calls: tasks.map((t) => callFor(cmd, t, this.#today())) };
+    if (!done.length) return { calls: tasks.map((t) => callFor(cmd, t, this.#clock())) };
     return this.#afterSeveral(done, cmd, tasks, false);
   }
 
@@ -412,6 +412,10 @@ export class OfflineModel implements Model {
       .join("")
       .replace(/\s+/g, " ")
       .trim();
+  }
+
+  #clock(): Clock {
+    return { now: this.#ctx.now, tz: this.#ctx.timezone, today: this.#today() };
   }
 
   #today(): Temporal.PlainDate {
@@ -654,7 +658,31 @@ function willDo(edit: Edit, task: TaskView): string {
 }
 
 /** The tool call that makes `edit`'s change to `task`. */
-function callFor(edit: Bulk["change"] | Edit, task: TaskView, today: Temporal.PlainDate): Call {
+/** The user's now, zone and local date, for changes worked out from a task's due. */
+type Clock = { now: Date; tz: string; today: Temporal.PlainDate };
+
+/**
+ * A new due for a task that has a time: "to 7pm" keeps its day (today, if that has passed), "to friday" keeps
+ * its time. Undefined when the phrase says both, repeats, or the task has no due.
+ */
+function keepingPart(phrase: string, task: TaskView, clock: Clock): string | undefined {
+  if (!task.due) return undefined;
+  const time = clockTime(phrase);
+  if (time) {
+    const day = Temporal.PlainDate.from(task.due.date);
+    return `${Temporal.PlainDate.compare(day, clock.today) < 0 ? clock.today : day}T${time}`;
+  }
+  if (!task.due.time) return undefined;
+  try {
+    const due = parseDue(phrase, clock);
+    return due.dateOnly && !due.recurrence ? `${localParts(due).date}T${task.due.time}` : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function callFor(edit: Bulk["change"] | Edit, task: TaskView, clock: Clock): Call {
+  const { today } = clock;
   const id = task.id;
   switch (edit.kind) {
     case "complete":
@@ -666,12 +694,9 @@ function callFor(edit: Bulk["change"] | Edit, task: TaskView, today: Temporal.Pl
     case "delete":
       return { name: "delete_task", args: { task_id: id } };
     case "reschedule": {
-      // "move X to 7pm": a new time on the day it has (today, if that has passed).
-      const time = clockTime(edit.due);
-      if (!time || !task.due) return { name: "update_task", args: { task_id: id, due: edit.due } };
-      const day = Temporal.PlainDate.from(task.due.date);
-      const date = Temporal.PlainDate.compare(day, today) < 0 ? today : day;
-      return { name: "update_task", args: { task_id: id, due: `${date}T${time}` } };
+      // "to wednesday, same time": the time it has.
+      const phrase = edit.due.replace(/[,\s]+(?:at\s+)?(?:the\s+)?same time$/i, "") || edit.due;
+      return { name: "update_task", args: { task_id: id, due: keepingPart(phrase, task, clock) ?? phrase } };
     }
     case "rename":
       return { name: "update_task", args: { task_id: id, title: edit.title } };
