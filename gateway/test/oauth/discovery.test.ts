@@ -1,21 +1,12 @@
 // Discovery and registration as an MCP client does them with plain fetch (MCP authorization spec):
 // 401 from /mcp → protected-resource metadata (RFC 9728) → authorization-server metadata (RFC 8414) → RFC 7591.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { createTestDatabase } from "../support/database.ts";
+import { startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { gw } = gatewayForFile();
 
 const register = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gw.baseUrl}/api/auth/oauth2/register`, {
