@@ -17,6 +17,18 @@ function live<T extends object>(current: () => T | undefined): T {
   });
 }
 
+/** A fresh test database for the file's tests, dropped after them. */
+export function databaseForFile(): TestDatabase {
+  let database: TestDatabase | undefined;
+  beforeAll(async () => {
+    database = await createTestDatabase();
+  });
+  afterAll(async () => {
+    await database?.destroy();
+  });
+  return live(() => database);
+}
+
 /**
  * A fresh test database and what `start` builds on it, for the file's tests; both closed after them. Hooks the file
  * registers later run after these start and before they close (vitest stacks after-hooks).
