@@ -4,8 +4,7 @@
 // questions back).
 import type { AgentInputItem } from "@openai/agents";
 import { Temporal } from "temporal-polyfill";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChatAgent } from "../../src/agent/chat-agent.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentEvent, ChatAgent, PageContext } from "../../src/agent/contract.ts";
 import { readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
@@ -13,10 +12,9 @@ import { modelSource } from "../../src/agent/providers.ts";
 import { toAgentHistory } from "../../src/chatkit/history.ts";
 import { tasksIn } from "../../src/chatkit/turn.ts";
 import type { ThreadItem } from "../../src/chatkit/types.ts";
-import { createTaskServiceClient, type TaskServiceClient } from "../../src/task-service/client.ts";
 import type { TaskView } from "../../src/tasks/view.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
-import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "../support/mcp.ts";
+import { ensureUsers } from "../support/database.ts";
+import { taskWorldForFile } from "./support.ts";
 
 // Far from UTC (the process zone), so a date computed in the wrong zone shows up on most hours of the day.
 const ZONE = "Pacific/Auckland";
@@ -683,33 +681,18 @@ const table: Record<string, Row[]> = {
   ],
 };
 
-let database: TestDatabase;
-let mcp: McpHttpHarness;
-let tasks: TaskServiceClient;
+const { database, world } = taskWorldForFile();
 let agent: ChatAgent;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mcp = await startMcpHttpHarness(database);
-  tasks = createTaskServiceClient({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET });
-  agent = createChatAgent({
-    models: modelSource(readModelConfig({}), createOfflineModel),
-    tasks,
-    logger: silentLogger,
-  });
-});
-afterAll(async () => {
-  await agent?.close();
-  await tasks?.close();
-  await mcp?.close();
-  await database?.destroy();
+beforeAll(() => {
+  agent = world.agent(modelSource(readModelConfig({}), createOfflineModel));
 });
 
 type User = { id: string; timezone: string };
 let users = 0;
 
 async function call(user: User, tool: string, args: Record<string, unknown>) {
-  const result = await tasks.call(user, tool, args);
+  const result = await world.tasks.call(user, tool, args);
   if (result.isError) throw new Error(`${tool} failed: ${JSON.stringify(result.content)}`);
   return result.structuredContent ?? {};
 }

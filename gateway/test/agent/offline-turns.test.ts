@@ -1,34 +1,17 @@
 // The offline model through the real agent, MCP server and database: what a turn does to the task list.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChatAgent } from "../../src/agent/chat-agent.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentEvent, ChatAgent, PageContext } from "../../src/agent/contract.ts";
 import { readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
-import { createTaskServiceClient, type TaskServiceClient } from "../../src/task-service/client.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
-import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "../support/mcp.ts";
+import { ensureUsers } from "../support/database.ts";
+import { taskWorldForFile } from "./support.ts";
 
-let database: TestDatabase;
-let mcp: McpHttpHarness;
-let tasks: TaskServiceClient;
+const { database, world } = taskWorldForFile();
 let agent: ChatAgent;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mcp = await startMcpHttpHarness(database);
-  tasks = createTaskServiceClient({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET });
-  agent = createChatAgent({
-    models: modelSource(readModelConfig({}), createOfflineModel),
-    tasks,
-    logger: silentLogger,
-  });
-});
-afterAll(async () => {
-  await agent?.close();
-  await tasks?.close();
-  await mcp?.close();
-  await database?.destroy();
+beforeAll(() => {
+  agent = world.agent(modelSource(readModelConfig({}), createOfflineModel));
 });
 
 let users = 0;
@@ -54,7 +37,7 @@ async function turn(user: { id: string; timezone: string }, message: string, pag
 }
 
 async function titles(user: { id: string; timezone: string }, status = "pending") {
-  const result = await tasks.call(user, "list_tasks", { status, limit: 200 });
+  const result = await world.tasks.call(user, "list_tasks", { status, limit: 200 });
   return ((result.structuredContent?.tasks ?? []) as { title: string }[]).map((t) => t.title).sort();
 }
 
