@@ -14,7 +14,7 @@ import { tasksIn } from "../../src/chatkit/turn.ts";
 import type { ThreadItem } from "../../src/chatkit/types.ts";
 import type { TaskView } from "../../src/tasks/view.ts";
 import { ensureUsers } from "../support/database.ts";
-import { taskWorldForFile } from "./support.ts";
+import { taskWorldForFile, turn } from "./support.ts";
 
 // Far from UTC (the process zone), so a date computed in the wrong zone shows up on most hours of the day.
 const ZONE = "Pacific/Auckland";
@@ -746,21 +746,6 @@ function expected(before: Snap[], effect: Effect): Snap[] {
   return sorted([...changed, ...added]);
 }
 
-async function turn(user: User, message: string, page?: PageContext, history: AgentInputItem[] = []) {
-  const events: AgentEvent[] = [];
-  for await (const e of agent.runTurn({
-    user,
-    history,
-    message,
-    page,
-    signal: new AbortController().signal,
-  })) {
-    events.push(e);
-  }
-  const text = events.flatMap((e) => (e.type === "text.done" ? [e.text] : [])).join("\n");
-  return { events, text };
-}
-
 /**
  * A turn as the ChatKit server stores it and gives it back as history: the user's message, a hidden note per
  * tool call (with the tasks it returned), the answer.
@@ -828,12 +813,12 @@ describe("offline model: one command, its effect on the list", () => {
     await seed(user, row.given ?? []);
     let history: AgentInputItem[] = [];
     if (row.after) {
-      const first = await turn(user, row.after.say, row.after.page);
+      const first = await turn(agent, user, row.after.say, { page: row.after.page });
       history = asStored(row.after.say, first.events, first.text);
     }
     const before = await snapshot(user);
 
-    const { events, text } = await turn(user, row.say, row.page, history);
+    const { events, text } = await turn(agent, user, row.say, { page: row.page, history });
 
     expect(await snapshot(user)).toEqual(expected(before, row.effect));
     const calls = events.filter((e) => e.type === "tool.started");
