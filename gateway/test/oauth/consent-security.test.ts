@@ -1,22 +1,19 @@
 // The consent page's own defences: CSRF tokens, foreign origins, tampered links, framing, and no code,
 // token or password in anything the gateway logs.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/suite.ts";
 import { createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-let clientId: string;
 const lines: string[] = [];
+const { gw } = gatewayForFile({
+  logger: createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } }),
+});
+let clientId: string;
 const REDIRECT = "http://127.0.0.1:33419/callback";
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const logger = createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } });
-  gw = await startGatewayHarness(database, { logger });
   await signUp(gw.baseUrl, "carol@example.com");
   const res = await fetch(`${gw.baseUrl}/api/auth/oauth2/register`, {
     method: "POST",
@@ -28,10 +25,6 @@ beforeAll(async () => {
     }),
   });
   clientId = (await res.json()).client_id;
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 const authorizeUrl = (challenge: string) =>

@@ -4,30 +4,22 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "../../src/db/oauth-schema.ts";
 import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 import { call } from "../support/mcp.ts";
+import { gatewayForFile } from "../support/suite.ts";
 import { type Browser, createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile();
 let resource: string;
 const REDIRECT = "http://127.0.0.1:33418/callback";
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   resource = `${gw.baseUrl}/mcp`;
   await signUp(gw.baseUrl, "alice@example.com");
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 async function registerClient(name = "Flow test client", redirectUris = [REDIRECT]): Promise<string> {

@@ -1,23 +1,13 @@
 // Issue 12 items 5 and 6 at the gateway's /mcp: one write budget with REST (per tool call, batches
 // included), and Host/Origin allowlists on every gateway route.
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { EXTENSION_ORIGIN, type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { EXTENSION_ORIGIN } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database, { writeRateLimitPerMinute: 6 });
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile({ writeRateLimitPerMinute: 6 });
 
 const rpc = (key: string, body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gw.baseUrl}/mcp`, {
