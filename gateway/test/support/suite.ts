@@ -4,7 +4,8 @@ import { type GatewayHarness, startGatewayHarness } from "./gateway.ts";
 
 /**
  * Stands in for a value that exists only from the file's beforeAll to its afterAll, so that a test file can
- * name it at its top level: every property read goes to the value live at that moment.
+ * name it at its top level: every property read goes to the value live at that moment (reads only: spreading
+ * the stand-in gives nothing).
  */
 function live<T extends object>(current: () => T | undefined): T {
   return new Proxy({} as T, {
