@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { AUTH_CHANGES_CHANNEL } from "../../src/auth/session-events.ts";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
 import { startMcpHttpHarness } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let a: GatewayHarness;
 let b: GatewayHarness;
 
@@ -17,7 +17,6 @@ let b: GatewayHarness;
 const LONG_TTL_MS = 60_000;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const mcp = await startMcpHttpHarness(database);
   a = await startGatewayHarness(database, { mcp, sessionCacheTtlMs: LONG_TTL_MS });
   b = await startGatewayHarness(database, { mcp, sessionCacheTtlMs: LONG_TTL_MS });
@@ -26,7 +25,6 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await a?.mcp.close();
-  await database?.destroy();
 });
 
 /** Polls instance `gw` until `token` is refused; returns how long that took (ms), or fails after 3 s. */
