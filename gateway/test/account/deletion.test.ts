@@ -10,8 +10,8 @@ import { ACCOUNT_GONE_MESSAGE } from "../../src/mcp-server/tool.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken, mcpResourceOf } from "../../src/oauth/provider.ts";
 import { TEST_PASSWORD } from "../support/auth.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, TEST_SECRET } from "../support/mcp.ts";
-import { gatewayForFile } from "../support/suite.ts";
 import { addChatThread, addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
 const { database, gw } = gatewayForFile();

@@ -2,7 +2,7 @@ import { request } from "node:http";
 import { beforeAll, describe, expect, it } from "vitest";
 import { TODOIST_COLUMNS } from "../../src/account/csv.ts";
 import { chatItems } from "../../src/db/chat-schema.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { addChatThread, addTask, type Person, person } from "./support.ts";
 
 const { database, gw } = gatewayForFile();

@@ -1,7 +1,7 @@
 import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { postJson, TEST_PASSWORD } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
 const { database, gw } = gatewayForFile();

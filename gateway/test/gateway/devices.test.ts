@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
 import { readSse } from "../support/gateway.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { gw } = gatewayForFile({ sseHeartbeatMs: 200 });
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp } from "../support/auth.ts";
 import { readSse, startGatewayHarness } from "../support/gateway.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile();
 

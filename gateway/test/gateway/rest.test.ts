@@ -1,7 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile();
 let token: string;

@@ -10,8 +10,8 @@ import { session } from "../../src/db/auth-schema.ts";
 import { packageBin, runNode } from "../peers/support.ts";
 import { signUp } from "../support/auth.ts";
 import { EXTENSION_ORIGIN, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, textOf } from "../support/mcp.ts";
-import { gatewayForFile } from "../support/suite.ts";
 
 const { database, gw } = gatewayForFile();
 let alice: string;

@@ -3,7 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
 const lines: string[] = [];

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
 import { createTestDatabase } from "../support/database.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { gw } = gatewayForFile();
 

@@ -9,8 +9,8 @@ import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "
 import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call } from "../support/mcp.ts";
-import { gatewayForFile } from "../support/suite.ts";
 import { type Browser, createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
 const { database, gw } = gatewayForFile();

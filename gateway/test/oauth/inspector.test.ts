@@ -10,7 +10,7 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageBin } from "../peers/support.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { createBrowser, hiddenFields } from "./browser.ts";
 
 const inspector = packageBin("@modelcontextprotocol/inspector", "inspector");

@@ -11,8 +11,8 @@ import type {
 } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call } from "../support/mcp.ts";
-import { gatewayForFile } from "../support/suite.ts";
 import { createBrowser, hiddenFields } from "./browser.ts";
 
 const { gw } = gatewayForFile();

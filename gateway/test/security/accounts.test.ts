@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { apikey } from "../../src/db/schema.ts";
 import { bearer, postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile();
 

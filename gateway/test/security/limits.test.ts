@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { AUTH_BODY_LIMIT_BYTES } from "../../src/auth/routes.ts";
 import { user } from "../../src/db/schema.ts";
 import { postJson, signUp } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile();
 

@@ -5,7 +5,7 @@ import { pinoHttp } from "pino-http";
 import { describe, expect, it } from "vitest";
 import { createLogger, serializeError, serializeRequest } from "../../src/logger.ts";
 import { signUp } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const lines: string[] = [];
 const { gw } = gatewayForFile({

@@ -5,7 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { signUp } from "../support/auth.ts";
 import { EXTENSION_ORIGIN } from "../support/gateway.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile({ writeRateLimitPerMinute: 6 });
 

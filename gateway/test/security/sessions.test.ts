@@ -1,7 +1,7 @@
 // Issue 12 item 8: no raw session tokens handed out or accepted; sessions listed and revoked by id.
 import { describe, expect, it } from "vitest";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { gw } = gatewayForFile();
 

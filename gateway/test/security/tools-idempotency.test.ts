@@ -1,6 +1,6 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { gatewayForFile } from "../support/suite.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 // Issue 12 item 11: an Idempotency-Key reused with a different body is refused (422), as payment APIs do.
 

@@ -1,8 +1,8 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, textOf } from "../support/mcp.ts";
-import { gatewayForFile } from "../support/suite.ts";
 
 // Issue 12 items 9 and 10: input Postgres would refuse, or that a parser would misread, is refused at the tool
 // boundary with what to fix: an isError over MCP, a 400 over REST (never 502), and the same refusal from

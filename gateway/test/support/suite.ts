@@ -1,6 +1,5 @@
 import { afterAll, beforeAll } from "vitest";
 import { createTestDatabase, type TestDatabase } from "./database.ts";
-import { type GatewayHarness, startGatewayHarness } from "./gateway.ts";
 
 /**
  * Stands in for a value that exists only from the file's beforeAll to its afterAll, so that a test file can
@@ -48,13 +47,4 @@ export function databaseForFileWith<T extends { close(): Promise<void> }>(
     await database?.destroy();
   });
   return { database: live(() => database), started: live(() => started) };
-}
-
-/** The gateway harness (startGatewayHarness) on a fresh test database, for the file's tests. */
-export function gatewayForFile(opts?: Parameters<typeof startGatewayHarness>[1]): {
-  database: TestDatabase;
-  gw: GatewayHarness;
-} {
-  const { database, started } = databaseForFileWith((database) => startGatewayHarness(database, opts));
-  return { database, gw: started };
 }
