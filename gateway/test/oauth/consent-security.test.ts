@@ -3,6 +3,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { postMcp } from "../support/gateway.ts";
 import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
@@ -137,15 +138,7 @@ describe("the consent page", () => {
       })
     ).json();
     expect(tokens.access_token).toEqual(expect.any(String));
-    await fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${tokens.access_token}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    await postMcp(gw, tokens.access_token, { jsonrpc: "2.0", id: 1, method: "tools/list" });
 
     // Only the final hop to the client carries the code; the gateway's own pages never do.
     for (const url of [start.location!, signedIn.location!]) {

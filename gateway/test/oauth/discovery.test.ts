@@ -3,7 +3,7 @@
 import { describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
 import { createTestDatabase } from "../support/database.ts";
-import { startGatewayHarness } from "../support/gateway.ts";
+import { postMcp, startGatewayHarness } from "../support/gateway.ts";
 import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { gw } = gatewayForFile();
@@ -17,11 +17,7 @@ const register = (body: unknown, headers: Record<string, string> = {}) =>
 
 describe("OAuth discovery", () => {
   it("leads from a 401 on /mcp to the gateway's own authorization server", async () => {
-    const unauthorized = await fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const unauthorized = await postMcp(gw, undefined, { jsonrpc: "2.0", id: 1, method: "tools/list" });
     expect(unauthorized.status).toBe(401);
     const challenge = unauthorized.headers.get("www-authenticate") ?? "";
     const resourceMetadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];

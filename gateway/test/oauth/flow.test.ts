@@ -9,6 +9,7 @@ import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "
 import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { postMcp } from "../support/gateway.ts";
 import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call } from "../support/mcp.ts";
 import { type Browser, createBrowser, hiddenFields, pkcePair } from "./browser.ts";
@@ -116,15 +117,7 @@ async function mcpClient(accessToken: string): Promise<Client> {
 
 /** tools/list over plain HTTP to /mcp with the token. */
 const listTools = (accessToken: string) =>
-  fetch(resource, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${accessToken}`,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-  });
+  postMcp(gw, accessToken, { jsonrpc: "2.0", id: 1, method: "tools/list" });
 
 const mcpStatus = async (accessToken: string) => (await listTools(accessToken)).status;
 

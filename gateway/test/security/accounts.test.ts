@@ -5,6 +5,7 @@ import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { apikey } from "../../src/db/schema.ts";
 import { bearer, postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
+import { postMcp } from "../support/gateway.ts";
 import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 const { database, gw } = gatewayForFile();
@@ -129,16 +130,7 @@ describe("API keys expire and show their last use", () => {
         }[]
       ).find((k) => k.id === id)!;
     expect((await listed()).lastRequest).toBeNull();
-    const ping = () =>
-      fetch(`${gw.baseUrl}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${key}`,
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-      });
+    const ping = () => postMcp(gw, key, { jsonrpc: "2.0", id: 1, method: "ping" });
     const before = Date.now();
     expect((await ping()).status).toBe(200);
     const used = await listed();

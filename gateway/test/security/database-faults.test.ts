@@ -13,7 +13,7 @@ import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
 import { bearer, postJson, signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
-import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+import { type GatewayHarness, postMcp, readSse, startGatewayHarness } from "../support/gateway.ts";
 import { TEST_SECRET } from "../support/mcp.ts";
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -55,16 +55,7 @@ describe.skipIf(testDbKind === "pglite")("when the database fails", () => {
     await database?.destroy();
   });
 
-  const mcp = () =>
-    fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${key}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-    });
+  const mcp = () => postMcp(gw, key, { jsonrpc: "2.0", id: 1, method: "ping" });
 
   it("answers 503 with Retry-After, never 401, then serves the same tokens again", async () => {
     await fault.begin();
