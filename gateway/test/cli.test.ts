@@ -310,19 +310,9 @@ describe("margin CLI", { timeout: 360_000 }, () => {
 
   it("stops within 2 s on Ctrl-C even with a live stream and a browser's open connection", async () => {
     const port = freePort();
-    const startEnv = {
-      ...cli.env,
-      PORT: String(port),
-      MCP_PORT: String(port + 1),
-      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
-    };
-    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
+    const server = await startAt(port);
     const base = `http://127.0.0.1:${port}`;
-    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: base },
-      body: JSON.stringify({ email: "ctrl-c@example.com", password: "long-enough-pw", name: "C" }),
-    });
+    const signUp = await signUpAt(base, "ctrl-c@example.com", "long-enough-pw", "C");
     expect(signUp.status).toBe(200);
     // Sign-up opens no session (it answers alike for taken emails): sign in for the token.
     const token = (await signInAt(base, "ctrl-c@example.com", "long-enough-pw"))!;
@@ -362,21 +352,11 @@ describe("margin CLI", { timeout: 360_000 }, () => {
   });
 
   it("runs MCP server and gateway together with `start`, and stops cleanly", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const startEnv = {
-      ...cli.env,
-      PORT: String(port),
-      MCP_PORT: String(port + 1),
-      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
-    };
-    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
+    const port = freePort();
+    const server = await startAt(port);
     try {
       const base = `http://127.0.0.1:${port}`;
-      const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: base },
-        body: JSON.stringify({ email: "start@example.com", password: "long-enough-pw", name: "S" }),
-      });
+      const signUp = await signUpAt(base, "start@example.com", "long-enough-pw", "S");
       expect(signUp.status).toBe(200);
       const token = await signInAt(base, "start@example.com", "long-enough-pw");
       expect(token).toBeTruthy();
@@ -392,6 +372,21 @@ describe("margin CLI", { timeout: 360_000 }, () => {
     }
   });
 });
+
+/** `margin start` without the extension: the gateway on `port`, its MCP server on the port after it. */
+function startAt(port: number) {
+  const mcpPort = String(port + 1);
+  const env = { PORT: String(port), MCP_PORT: mcpPort, MCP_URL: `http://127.0.0.1:${mcpPort}/mcp` };
+  return serve(["start", "--no-extension"], env, "gateway listening");
+}
+
+function signUpAt(base: string, email: string, password: string, name: string) {
+  return fetch(`${base}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email, password, name }),
+  });
+}
 
 async function signInAt(base: string, email: string, password: string) {
   const res = await fetch(`${base}/api/auth/sign-in/email`, {
