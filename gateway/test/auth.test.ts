@@ -10,14 +10,13 @@ import {
 } from "../src/auth/current-user.ts";
 import { deviceCode, session } from "../src/db/schema.ts";
 import { type AuthServer, bearer, postJson, signUp, startAuthServer, TEST_PASSWORD } from "./support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "./support/database.ts";
+import { databaseForFile } from "./support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let server: AuthServer;
 let base: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   server = await startAuthServer(database.db, (app, auth) => {
     app.get("/api/me", requireSession(auth), (_req, res) => {
       res.json(currentUser(res));
@@ -28,7 +27,6 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await server?.close();
-  await database?.destroy();
 });
 
 let seq = 0;

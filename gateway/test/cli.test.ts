@@ -10,40 +10,15 @@ import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { verifyMcpToken } from "../src/mcp-server/token.ts";
-import { createTestDatabase, type TestDatabase, testDbKind } from "./support/database.ts";
+import { MARGIN_BIN, marginCliForFile } from "./support/cli.ts";
 import { call } from "./support/mcp.ts";
 
-const bin = fileURLToPath(new URL("../bin/margin.js", import.meta.url));
+// A safety net only: on this shared machine a first migration of PGlite has taken over a minute.
+const cli = marginCliForFile("cli", { timeoutMs: 180_000 });
+const { margin } = cli;
 const run = promisify(execFile);
-const SECRET = "cli-test-secret-0123456789-0123456789";
-let database: TestDatabase;
-let dataDir: string;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "margin-cli-"));
-  // On Postgres the CLI gets its own throwaway database; embedded runs get their own data directory.
-  database = await createTestDatabase();
-  env = {
-    PATH: process.env.PATH ?? "",
-    TZ: "UTC",
-    DATA_DIR: dataDir,
-    MCP_TOKEN_SECRET: SECRET,
-    BETTER_AUTH_SECRET: `${SECRET}-auth`,
-    LOG_LEVEL: "silent",
-    ...(testDbKind === "postgres" ? { DATABASE_URL: database.url! } : {}),
-  };
-});
-afterAll(async () => {
-  await database?.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const margin = (args: string[], extra: Record<string, string> = {}) =>
-  // A safety net only: on this shared machine a first migration of PGlite has taken over a minute.
-  run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 180_000 });
 
 /** stdio serves only an existing account (test/mcp/stdio.test.ts): make one. */
 async function stdioUserId(): Promise<string> {
@@ -65,8 +40,8 @@ async function fails(args: string[], extra: Record<string, string> = {}) {
 
 /** Spawns `margin <args>` and resolves once its log says `ready`; `stop()` sends SIGTERM and returns the exit code. */
 async function serve(args: string[], extra: Record<string, string>, ready: string) {
-  const child = spawn(process.execPath, [bin, ...args], {
-    env: { ...env, ...extra, LOG_LEVEL: "info" },
+  const child = spawn(process.execPath, [MARGIN_BIN, ...args], {
+    env: { ...cli.env, ...extra, LOG_LEVEL: "info" },
     stdio: ["ignore", "pipe", "pipe"],
   });
   await new Promise<void>((resolve, reject) => {
@@ -105,7 +80,7 @@ describe("margin CLI", { timeout: 360_000 }, () => {
       "--ttl",
       "2m",
     ]);
-    const subject = await verifyMcpToken(SECRET, stdout.trim(), "http://127.0.0.1:8788/mcp");
+    const subject = await verifyMcpToken(cli.secret, stdout.trim(), "http://127.0.0.1:8788/mcp");
     expect(subject).toMatchObject({ userId: "cli-user", tz: "Asia/Tokyo" });
     expect(subject.expiresAt - Date.now() / 1000).toBeLessThanOrEqual(120);
   });
@@ -165,10 +140,10 @@ describe("margin CLI", { timeout: 360_000 }, () => {
   });
 
   it("serves the tools over stdio to the user named in the environment, with no token secret", async () => {
-    const { MCP_TOKEN_SECRET: _, ...withoutSecret } = env;
+    const { MCP_TOKEN_SECRET: _, ...withoutSecret } = cli.env;
     const transport = new StdioClientTransport({
       command: process.execPath,
-      args: [bin, "mcp", "--stdio"],
+      args: [MARGIN_BIN, "mcp", "--stdio"],
       env: { ...withoutSecret, MARGIN_USER_ID: await stdioUserId(), MARGIN_TZ: "Europe/Berlin" },
       stderr: "pipe",
     });
@@ -252,7 +227,7 @@ describe("margin CLI", { timeout: 360_000 }, () => {
     const asIf = async (nodeVersion: string, extra: Record<string, string> = {}) => {
       const script = `Object.defineProperty(process.versions, "node", { value: "${nodeVersion}" }); await import(${JSON.stringify(checkNode)});`;
       try {
-        await run(process.execPath, ["--input-type=module", "-e", script], { env: { ...env, ...extra } });
+        await run(process.execPath, ["--input-type=module", "-e", script], { env: { ...cli.env, ...extra } });
         return { code: 0, stderr: "" };
       } catch (err) {
         return err as { code: number; stderr: string };
@@ -285,8 +260,13 @@ describe("margin CLI", { timeout: 360_000 }, () => {
 
     // At a terminal it asks, and does not echo what is typed.
     const prompted = await new Promise<{ code: number | null; out: string }>((resolve) => {
-      const command = [process.execPath, bin, "user", "create", "--email", "typed@example.com"].join(" ");
-      const child = spawn("script", ["-qec", command, "/dev/null"], { env, stdio: ["pipe", "pipe", "pipe"] });
+      const command = [process.execPath, MARGIN_BIN, "user", "create", "--email", "typed@example.com"].join(
+        " ",
+      );
+      const child = spawn("script", ["-qec", command, "/dev/null"], {
+        env: cli.env,
+        stdio: ["pipe", "pipe", "pipe"],
+      });
       let out = "";
       child.stdout.on("data", (chunk: Buffer) => {
         const asked = out.includes("Password for typed@example.com");
@@ -330,19 +310,9 @@ describe("margin CLI", { timeout: 360_000 }, () => {
 
   it("stops within 2 s on Ctrl-C even with a live stream and a browser's open connection", async () => {
     const port = freePort();
-    const startEnv = {
-      ...env,
-      PORT: String(port),
-      MCP_PORT: String(port + 1),
-      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
-    };
-    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
+    const server = await startAt(port);
     const base = `http://127.0.0.1:${port}`;
-    const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-      method: "POST",
-      headers: { "content-type": "application/json", origin: base },
-      body: JSON.stringify({ email: "ctrl-c@example.com", password: "long-enough-pw", name: "C" }),
-    });
+    const signUp = await signUpAt(base, "ctrl-c@example.com", "long-enough-pw", "C");
     expect(signUp.status).toBe(200);
     // Sign-up opens no session (it answers alike for taken emails): sign in for the token.
     const token = (await signInAt(base, "ctrl-c@example.com", "long-enough-pw"))!;
@@ -360,9 +330,9 @@ describe("margin CLI", { timeout: 360_000 }, () => {
 
   it("prints a short summary at a terminal instead of JSON logs, and stops on Ctrl-C", async () => {
     const port = freePort();
-    const command = [process.execPath, bin, "start", "--no-extension"].join(" ");
+    const command = [process.execPath, MARGIN_BIN, "start", "--no-extension"].join(" ");
     const child = spawn("script", ["-qec", command, "/dev/null"], {
-      env: { ...env, PORT: String(port), MCP_PORT: String(port + 1), LOG_LEVEL: "" },
+      env: { ...cli.env, PORT: String(port), MCP_PORT: String(port + 1), LOG_LEVEL: "" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let out = "";
@@ -382,21 +352,11 @@ describe("margin CLI", { timeout: 360_000 }, () => {
   });
 
   it("runs MCP server and gateway together with `start`, and stops cleanly", async () => {
-    const port = 20000 + Math.floor(Math.random() * 20000);
-    const startEnv = {
-      ...env,
-      PORT: String(port),
-      MCP_PORT: String(port + 1),
-      MCP_URL: `http://127.0.0.1:${port + 1}/mcp`,
-    };
-    const server = await serve(["start", "--no-extension"], startEnv, "gateway listening");
+    const port = freePort();
+    const server = await startAt(port);
     try {
       const base = `http://127.0.0.1:${port}`;
-      const signUp = await fetch(`${base}/api/auth/sign-up/email`, {
-        method: "POST",
-        headers: { "content-type": "application/json", origin: base },
-        body: JSON.stringify({ email: "start@example.com", password: "long-enough-pw", name: "S" }),
-      });
+      const signUp = await signUpAt(base, "start@example.com", "long-enough-pw", "S");
       expect(signUp.status).toBe(200);
       const token = await signInAt(base, "start@example.com", "long-enough-pw");
       expect(token).toBeTruthy();
@@ -412,6 +372,21 @@ describe("margin CLI", { timeout: 360_000 }, () => {
     }
   });
 });
+
+/** `margin start` without the extension: the gateway on `port`, its MCP server on the port after it. */
+function startAt(port: number) {
+  const mcpPort = String(port + 1);
+  const env = { PORT: String(port), MCP_PORT: mcpPort, MCP_URL: `http://127.0.0.1:${mcpPort}/mcp` };
+  return serve(["start", "--no-extension"], env, "gateway listening");
+}
+
+function signUpAt(base: string, email: string, password: string, name: string) {
+  return fetch(`${base}/api/auth/sign-up/email`, {
+    method: "POST",
+    headers: { "content-type": "application/json", origin: base },
+    body: JSON.stringify({ email, password, name }),
+  });
+}
 
 async function signInAt(base: string, email: string, password: string) {
   const res = await fetch(`${base}/api/auth/sign-in/email`, {

@@ -1,41 +1,13 @@
-import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TODOIST_COLUMNS } from "../../src/account/csv.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { marginCliForFile } from "../support/cli.ts";
+import { testDbKind } from "../support/database.ts";
 
-const bin = fileURLToPath(new URL("../../bin/margin.js", import.meta.url));
-const run = promisify(execFile);
-const SECRET = "cli-export-secret-0123456789-0123456789";
-let database: TestDatabase;
-let dataDir: string;
-let env: Record<string, string>;
-
-beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "margin-export-"));
-  database = await createTestDatabase();
-  env = {
-    PATH: process.env.PATH ?? "",
-    TZ: "UTC",
-    DATA_DIR: dataDir,
-    MCP_TOKEN_SECRET: SECRET,
-    BETTER_AUTH_SECRET: `${SECRET}-auth`,
-    LOG_LEVEL: "silent",
-    ...(testDbKind === "postgres" ? { DATABASE_URL: database.url! } : {}),
-  };
-});
-afterAll(async () => {
-  await database?.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
-});
-
-const margin = (args: string[], extra: Record<string, string> = {}) =>
-  run(process.execPath, [bin, ...args], { env: { ...env, ...extra }, timeout: 60_000 });
+const cli = marginCliForFile("export");
+const { database, margin } = cli;
 
 describe("margin export", () => {
   it("prints a user's export, or writes the Todoist CSV to a file", async () => {
@@ -63,7 +35,7 @@ describe("margin export", () => {
     expect(data).toMatchObject({ format: "margin-export", user: { email: "leaving@example.com" } });
     expect(data.tasks.map((t) => t.title).sort()).toEqual(titles);
 
-    const out = path.join(dataDir, "tasks.csv");
+    const out = path.join(cli.dataDir, "tasks.csv");
     await margin(["export", "--email", "leaving@example.com", "--format", "csv", "--out", out]);
     const csv = readFileSync(out, "utf8");
     expect(csv.split("\r\n")[0]).toBe(TODOIST_COLUMNS.join(","));

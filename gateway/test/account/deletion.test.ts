@@ -3,27 +3,18 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { ACCOUNT_GONE_MESSAGE } from "../../src/mcp-server/tool.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken, mcpResourceOf } from "../../src/oauth/provider.ts";
 import { TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, TEST_SECRET } from "../support/mcp.ts";
 import { addChatThread, addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile();
 
 /** Someone with data in every kind of table: tasks (one done, one deleted), change log, chat, API key, sessions. */
 async function withData(name: string): Promise<Person> {

@@ -1,19 +1,15 @@
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { TODOIST_COLUMNS } from "../../src/account/csv.ts";
 import { chatItems } from "../../src/db/chat-schema.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { addChatThread, addTask, type Person, person } from "./support.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile();
 let alice: Person;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   alice = await person(gw, database, "alice");
   ids.weekly = (
     await addTask(gw, alice, {
@@ -32,10 +28,6 @@ beforeAll(async () => {
   ids.trashed = (await addTask(gw, alice, { title: "trashed" })).id;
   await gw.api(`/api/tasks/${ids.trashed}`, alice.token, { method: "DELETE" });
   await addChatThread(database, alice, "planning");
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 type TaskView = {

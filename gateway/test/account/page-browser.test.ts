@@ -5,13 +5,11 @@ import type { AddressInfo } from "node:net";
 import type { Browser, BrowserContext } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { launchChromium } from "../web/support/browser.ts";
 import { addTask, person } from "./support.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile();
 let browser: Browser;
 let context: BrowserContext;
 /** Another site: it frames the account page and posts forms to it. */
@@ -19,8 +17,6 @@ let evil: Server;
 let evilUrl: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   browser = await launchChromium();
   evil = createServer((req, res) => {
     const target = `${gw.baseUrl}/account`;
@@ -40,8 +36,6 @@ afterAll(async () => {
   await context?.close();
   await browser?.close();
   evil?.close();
-  await gw?.close();
-  await database?.destroy();
 });
 
 describe("the account page in Chromium", () => {

@@ -1,20 +1,10 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { postJson, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { addTask, grantOAuthClient, type Person, person } from "./support.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile();
 
 /** Signs in as a browser on the page would: better-auth sets the session cookie. */
 async function browserSession(who: Person): Promise<string> {

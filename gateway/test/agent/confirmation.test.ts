@@ -2,32 +2,12 @@
 // page says can delete a task. The model is scripted to do exactly what is asked of it, or what the page says.
 import type { ModelRequest } from "@openai/agents";
 import { assistantMessage, functionCall, type ScriptedModelInput } from "@openai/agents/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentUser } from "../../src/agent/contract.ts";
 import { RespondingModel, readText, stallAfter, toolResultsThisTurn } from "../chat/model.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import {
-  addTask,
-  collect,
-  newUser,
-  ofType,
-  startTaskWorld,
-  type TaskWorld,
-  titlesOf,
-  turn,
-} from "./support.ts";
+import { addTask, collect, newUser, ofType, taskWorldForFile, titlesOf, turn } from "./support.ts";
 
-let database: TestDatabase;
-let world: TaskWorld;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await startTaskWorld(database);
-});
-afterAll(async () => {
-  await world?.close();
-  await database?.destroy();
-});
+const { database, world } = taskWorldForFile();
 
 let callIds = 0;
 const call = (tool: string, args: Record<string, unknown>) =>

@@ -1,19 +1,12 @@
 // When the MCP server is down, a turn fails with a message a user understands, marked retryable, and writes nothing.
 import { assistantMessage, functionCall } from "@openai/agents/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AgentTurnError } from "../../src/agent/contract.ts";
 import { RespondingModel, toolResultsThisTurn } from "../chat/model.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { databaseForFile } from "../support/suite.ts";
 import { failedTurn, newUser, rowsOf, startTaskWorld, turn } from "./support.ts";
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
+const database = databaseForFile();
 
 let callIds = 0;
 const addsATask = () =>

@@ -4,8 +4,7 @@
 // questions back).
 import type { AgentInputItem } from "@openai/agents";
 import { Temporal } from "temporal-polyfill";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createChatAgent } from "../../src/agent/chat-agent.ts";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentEvent, ChatAgent, PageContext } from "../../src/agent/contract.ts";
 import { readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
@@ -13,10 +12,9 @@ import { modelSource } from "../../src/agent/providers.ts";
 import { toAgentHistory } from "../../src/chatkit/history.ts";
 import { tasksIn } from "../../src/chatkit/turn.ts";
 import type { ThreadItem } from "../../src/chatkit/types.ts";
-import { createTaskServiceClient, type TaskServiceClient } from "../../src/task-service/client.ts";
 import type { TaskView } from "../../src/tasks/view.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
-import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "../support/mcp.ts";
+import { ensureUsers } from "../support/database.ts";
+import { taskWorldForFile, turn } from "./support.ts";
 
 // Far from UTC (the process zone), so a date computed in the wrong zone shows up on most hours of the day.
 const ZONE = "Pacific/Auckland";
@@ -927,33 +925,18 @@ const table: Record<string, Row[]> = {
   ],
 };
 
-let database: TestDatabase;
-let mcp: McpHttpHarness;
-let tasks: TaskServiceClient;
+const { database, world } = taskWorldForFile();
 let agent: ChatAgent;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mcp = await startMcpHttpHarness(database);
-  tasks = createTaskServiceClient({ mcpUrl: mcp.url, tokenSecret: TEST_SECRET });
-  agent = createChatAgent({
-    models: modelSource(readModelConfig({}), createOfflineModel),
-    tasks,
-    logger: silentLogger,
-  });
-});
-afterAll(async () => {
-  await agent?.close();
-  await tasks?.close();
-  await mcp?.close();
-  await database?.destroy();
+beforeAll(() => {
+  agent = world.agent(modelSource(readModelConfig({}), createOfflineModel));
 });
 
 type User = { id: string; timezone: string };
 let users = 0;
 
 async function call(user: User, tool: string, args: Record<string, unknown>) {
-  const result = await tasks.call(user, tool, args);
+  const result = await world.tasks.call(user, tool, args);
   if (result.isError) throw new Error(`${tool} failed: ${JSON.stringify(result.content)}`);
   return result.structuredContent ?? {};
 }
@@ -1007,21 +990,6 @@ function expected(before: Snap[], effect: Effect): Snap[] {
     ...a,
   }));
   return sorted([...changed, ...added]);
-}
-
-async function turn(user: User, message: string, page?: PageContext, history: AgentInputItem[] = []) {
-  const events: AgentEvent[] = [];
-  for await (const e of agent.runTurn({
-    user,
-    history,
-    message,
-    page,
-    signal: new AbortController().signal,
-  })) {
-    events.push(e);
-  }
-  const text = events.flatMap((e) => (e.type === "text.done" ? [e.text] : [])).join("\n");
-  return { events, text };
 }
 
 /**
@@ -1091,12 +1059,12 @@ describe("offline model: one command, its effect on the list", () => {
     await seed(user, row.given ?? []);
     let history: AgentInputItem[] = [];
     if (row.after) {
-      const first = await turn(user, row.after.say, row.after.page);
+      const first = await turn(agent, user, row.after.say, { page: row.after.page });
       history = asStored(row.after.say, first.events, first.text);
     }
     const before = await snapshot(user);
 
-    const { events, text } = await turn(user, row.say, row.page, history);
+    const { events, text } = await turn(agent, user, row.say, { page: row.page, history });
 
     expect(await snapshot(user)).toEqual(expected(before, row.effect));
     const calls = events.filter((e) => e.type === "tool.started");

@@ -5,23 +5,17 @@ import { AgentTurnError } from "../../src/agent/contract.ts";
 import { type ModelConfig, readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type ChatBody, type FakeOpenAI, type FakeReply, startFakeOpenAI } from "../support/fake-openai.ts";
-import { failedTurn, newUser, ofType, startTaskWorld, type TaskWorld, titlesOf, turn } from "./support.ts";
+import { failedTurn, newUser, ofType, taskWorldForFile, titlesOf, turn } from "./support.ts";
 
-let database: TestDatabase;
-let world: TaskWorld;
+const { database, world } = taskWorldForFile();
 let fake: FakeOpenAI;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await startTaskWorld(database);
   fake = await startFakeOpenAI();
 });
 afterAll(async () => {
   await fake?.close();
-  await world?.close();
-  await database?.destroy();
 });
 beforeEach(() => {
   fake.requests.length = 0;

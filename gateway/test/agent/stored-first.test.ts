@@ -1,21 +1,10 @@
 // A turn may start before the user's message is stored (its first model call overlapping the commit), but its
 // tools wait for it: a message that failed to save has changed nothing.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { oneToolCall, RespondingModel } from "../chat/model.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { collect, newUser, rowsOf, startTaskWorld, type TaskWorld } from "./support.ts";
+import { collect, newUser, rowsOf, taskWorldForFile } from "./support.ts";
 
-let database: TestDatabase;
-let world: TaskWorld;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await startTaskWorld(database);
-});
-afterAll(async () => {
-  await world?.close();
-  await database?.destroy();
-});
+const { database, world } = taskWorldForFile();
 
 function deferred() {
   let resolve!: () => void;

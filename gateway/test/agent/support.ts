@@ -13,6 +13,7 @@ import { tasks as tasksTable } from "../../src/db/task-schema.ts";
 import { createTaskServiceClient, type TaskServiceClient } from "../../src/task-service/client.ts";
 import { ensureUsers, type TestDatabase } from "../support/database.ts";
 import { type McpHttpHarness, silentLogger, startMcpHttpHarness, TEST_SECRET } from "../support/mcp.ts";
+import { databaseForFileWith } from "../support/suite.ts";
 
 /** The real MCP server over HTTP and the gateway's real task-service client to it, on a test database. */
 export type TaskWorld = {
@@ -46,6 +47,12 @@ export async function startTaskWorld(database: TestDatabase): Promise<TaskWorld>
       await mcp.close();
     },
   };
+}
+
+/** A TaskWorld on a fresh test database for the file's tests, both closed after them. */
+export function taskWorldForFile(): { database: TestDatabase; world: TaskWorld } {
+  const { database, started } = databaseForFileWith(startTaskWorld);
+  return { database, world: started };
 }
 
 let users = 0;

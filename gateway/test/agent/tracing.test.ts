@@ -5,11 +5,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { readModelConfig } from "../../src/agent/model-config.ts";
 import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { newUser, startTaskWorld, type TaskWorld, turn } from "./support.ts";
+import { newUser, taskWorldForFile, turn } from "./support.ts";
 
-let database: TestDatabase;
-let world: TaskWorld;
+const { database, world } = taskWorldForFile();
 const traces: string[] = [];
 
 const recorder: TracingProcessor = {
@@ -22,16 +20,12 @@ const recorder: TracingProcessor = {
 };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await startTaskWorld(database);
   // The SDK turns tracing off globally under NODE_ENV=test; the gateway's per-run setting is what is tested.
   setTraceProcessors([recorder]);
   setTracingDisabled(false);
 });
 afterAll(async () => {
   setTracingDisabled(true);
-  await world?.close();
-  await database?.destroy();
 });
 
 describe("AGENT_TRACING", () => {

@@ -2,22 +2,11 @@
 // ScriptedModel, one step per call, chosen from what that call read).
 import type { ModelRequest } from "@openai/agents";
 import { assistantMessage, functionCall, type ScriptedModelInput } from "@openai/agents/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { lastUserText, RespondingModel, toolResultsThisTurn } from "../chat/model.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { newUser, ofType, rowsOf, startTaskWorld, type TaskWorld, titlesOf, turn } from "./support.ts";
+import { newUser, ofType, rowsOf, taskWorldForFile, titlesOf, turn } from "./support.ts";
 
-let database: TestDatabase;
-let world: TaskWorld;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  world = await startTaskWorld(database);
-});
-afterAll(async () => {
-  await world?.close();
-  await database?.destroy();
-});
+const { database, world } = taskWorldForFile();
 
 let callIds = 0;
 const call = (tool: string, args: Record<string, unknown>) =>

@@ -5,8 +5,7 @@ import { createOfflineModel } from "../../src/agent/offline/index.ts";
 import { modelSource } from "../../src/agent/providers.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
 import { createTaskServiceClient } from "../../src/task-service/client.ts";
-import { eventShape, parseSse } from "../chatkit/fixtures.ts";
-import type { ChatResponse } from "../chatkit/support.ts";
+import { type ChatResponse, postChatKit } from "../chatkit/support.ts";
 import { signUp } from "../support/auth.ts";
 import type { TestDatabase } from "../support/database.ts";
 import {
@@ -229,26 +228,7 @@ export async function startRealChat(
       if (res.status !== 201) throw new Error(`POST /api/tasks → ${res.status}: ${await res.text()}`);
       return ((await res.json()) as { task: { id: string; title: string } }).task;
     },
-    async post(token, body, init = {}) {
-      const res = await gw.api("/chatkit", token, {
-        method: "POST",
-        body: typeof body === "string" ? body : JSON.stringify(body),
-        ...init,
-      });
-      const contentType = res.headers.get("content-type") ?? "";
-      const text = await res.text();
-      if (contentType.startsWith("text/event-stream")) {
-        const events = parseSse(text);
-        return { status: res.status, contentType, events, json: undefined, shapes: events.map(eventShape) };
-      }
-      return {
-        status: res.status,
-        contentType,
-        events: [],
-        json: text ? JSON.parse(text) : undefined,
-        shapes: [],
-      };
-    },
+    post: (token, body, init) => postChatKit(gw, token, body, init),
   };
   return chat;
 }

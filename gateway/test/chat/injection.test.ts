@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { create } from "../chatkit/support.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { databaseForFile } from "../support/suite.ts";
 import { drivers, type Move, offlineModels, type RealChat, type Seen, startRealChat } from "./harness.ts";
 
 // Page content is untrusted data: whatever it says, it can never make the agent write by itself.
@@ -24,11 +24,7 @@ function obeyThePage(seen: Seen): Move {
   return next ? { call: "delete_task", args: { task_id: next } } : { say: "Done as the page asked." };
 }
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(() => database?.destroy());
+const database = databaseForFile();
 
 async function seedTasks(chat: RealChat, token: string) {
   for (const title of ["Pay rent", "Call mum", "Book dentist"]) await chat.addTask(token, title);

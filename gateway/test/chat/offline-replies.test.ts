@@ -1,20 +1,11 @@
 // What the offline model's answers look like in the chat, through the real gateway, agent, MCP server and
 // database: the words and the widgets the user sees.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { addMessage, create, createdThreadId, itemsOf } from "../chatkit/support.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { databaseForFileWith } from "../support/suite.ts";
 import { offlineModels, type RealChat, startRealChat } from "./harness.ts";
 
-let database: TestDatabase;
-let chat: RealChat;
-beforeAll(async () => {
-  database = await createTestDatabase();
-  chat = await startRealChat(database, offlineModels);
-});
-afterAll(async () => {
-  await chat?.close();
-  await database?.destroy();
-});
+const { started: chat } = databaseForFileWith((database) => startRealChat(database, offlineModels));
 
 const answers = (r: Awaited<ReturnType<RealChat["post"]>>) =>
   itemsOf(r, "assistant_message").map((i) => (i.content as { text: string }[]).map((c) => c.text).join(""));

@@ -1,19 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { addMessage, create, createdThreadId, itemsOf } from "../chatkit/support.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { readSse } from "../support/gateway.ts";
 import { type McpHttpHarness, startMcpHttpHarness } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 import { drivers, type ModelDriver, type RealChat, startRealChat, toolThenSay } from "./harness.ts";
 
 // End to end: ChatKit SSE → the real agent → the real MCP server → Postgres / PGlite, and back out on the
 // change feed. Only the model is a stand-in: the SDK's ScriptedModel, or a fake OpenAI-compatible server that
 // the real provider code talks to over HTTP.
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(() => database?.destroy());
+const database = databaseForFile();
 
 describe.each(Object.entries(drivers))("with %s", (_name, makeDriver) => {
   let driver: ModelDriver;

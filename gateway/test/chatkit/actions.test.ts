@@ -1,28 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { AgentEvent, PendingConfirmation } from "../../src/agent/contract.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { readSse } from "../support/gateway.ts";
-import {
-  addMessage,
-  type ChatHarness,
-  create,
-  createdThreadId,
-  itemsOf,
-  say,
-  startChatHarness,
-} from "./support.ts";
+import { addMessage, chatHarnessForFile, create, createdThreadId, itemsOf, say } from "./support.ts";
 
-let database: TestDatabase;
-let chat: ChatHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  chat = await startChatHarness(database);
-});
-afterAll(async () => {
-  await chat?.close();
-  await database?.destroy();
-});
+const { chat } = chatHarnessForFile();
 
 type TaskJson = { id: string; title: string; status: string; deleted_at: string | null };
 

@@ -1,24 +1,18 @@
 // threads.create starts the turn while the new thread and its first message commit: no event goes out before
 // the commit (the client reads the message's event as "stored"), and the turn's own writes come after it.
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { AgentTurnError, type PageContext, type TurnInput } from "../../src/agent/contract.ts";
 import { parseChatKitRequest } from "../../src/chatkit/router.ts";
 import { createChatKitServer } from "../../src/chatkit/server.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
 import type { ThreadStreamEvent } from "../../src/chatkit/types.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
+import { ensureUsers } from "../support/database.ts";
 import { silentLogger } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 import { eventShape } from "./fixtures.ts";
 import { create, ScriptedAgent, say } from "./support.ts";
 
-let database: TestDatabase;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
+const database = databaseForFile();
 
 let users = 0;
 

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { AgentEvent } from "../../src/agent/contract.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
 import { page, thread, threadItem, threadStreamEvent } from "../../src/chatkit/types.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { eventShape, readFixture, readSseFile } from "./fixtures.ts";
-import { type ChatHarness, type ChatResponse, create, say, startChatHarness } from "./support.ts";
+import { type ChatResponse, chatHarnessForFile, create, say } from "./support.ts";
 
 // The contract with the Python reference server: its golden fixtures' requests, replayed in order against
 // this server (ids mapped to ours), must produce event sequences of the same shape and order as its streams.
@@ -20,23 +19,16 @@ type Step = {
 const replay = readFixture("replay.json") as { steps: Step[] };
 const step = (n: number) => replay.steps.find((s) => s.step === n)!;
 
-let database: TestDatabase;
-let chat: ChatHarness;
+const { database, chat } = chatHarnessForFile();
 let token: string;
 let userId: string;
 /** Fixture id → our id (threads, items, tasks), filled in as the replay goes. */
 const ids = new Map<string, string>();
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  chat = await startChatHarness(database);
   token = await chat.user("contract@example.com");
   userId = (await chat.auth.api.getSession({ headers: new Headers({ authorization: `Bearer ${token}` }) }))!
     .user.id;
-});
-afterAll(async () => {
-  await chat?.close();
-  await database?.destroy();
 });
 
 /** A fixture request with every fixture id replaced by ours, and the fixture's todo actions named as ours. */

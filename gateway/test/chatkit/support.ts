@@ -8,6 +8,7 @@ import type {
 import { signUp } from "../support/auth.ts";
 import type { TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { databaseForFileWith } from "../support/suite.ts";
 import { eventShape, parseSse } from "./fixtures.ts";
 
 export type Script = (input: TurnInput) => AsyncIterable<AgentEvent> | Iterable<AgentEvent>;
@@ -76,6 +77,33 @@ export type ChatResponse = {
   shapes: string[];
 };
 
+/** POST /chatkit through the gateway as `token`'s user; a stream is read to its end. */
+export async function postChatKit(
+  gw: GatewayHarness,
+  token: string,
+  body: unknown,
+  init: RequestInit = {},
+): Promise<ChatResponse> {
+  const res = await gw.api("/chatkit", token, {
+    method: "POST",
+    body: typeof body === "string" ? body : JSON.stringify(body),
+    ...init,
+  });
+  const contentType = res.headers.get("content-type") ?? "";
+  const text = await res.text();
+  if (contentType.startsWith("text/event-stream")) {
+    const events = parseSse(text);
+    return { status: res.status, contentType, events, json: undefined, shapes: events.map(eventShape) };
+  }
+  return {
+    status: res.status,
+    contentType,
+    events: [],
+    json: text ? JSON.parse(text) : undefined,
+    shapes: [],
+  };
+}
+
 export async function startChatHarness(
   database: TestDatabase,
   opts: { agent?: ScriptedAgent; chatTurnsPerMinute?: number } = {},
@@ -90,27 +118,17 @@ export async function startChatHarness(
     ...gw,
     agent,
     user: (email) => signUp(gw.baseUrl, email.replace("@", `+${++users}-${Date.now()}@`)),
-    async post(token, body, init = {}) {
-      const res = await gw.api("/chatkit", token, {
-        method: "POST",
-        body: typeof body === "string" ? body : JSON.stringify(body),
-        ...init,
-      });
-      const contentType = res.headers.get("content-type") ?? "";
-      const text = await res.text();
-      if (contentType.startsWith("text/event-stream")) {
-        const events = parseSse(text);
-        return { status: res.status, contentType, events, json: undefined, shapes: events.map(eventShape) };
-      }
-      return {
-        status: res.status,
-        contentType,
-        events: [],
-        json: text ? JSON.parse(text) : undefined,
-        shapes: [],
-      };
-    },
+    post: (token, body, init) => postChatKit(gw, token, body, init),
   };
+}
+
+/** A chat harness on a fresh test database for the file's tests, both closed after them. */
+export function chatHarnessForFile(opts?: Parameters<typeof startChatHarness>[1]): {
+  database: TestDatabase;
+  chat: ChatHarness;
+} {
+  const { database, started } = databaseForFileWith((database) => startChatHarness(database, opts));
+  return { database, chat: started };
 }
 
 export const userText = (text: string) => ({

@@ -1,29 +1,11 @@
 import { sql } from "drizzle-orm";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { startRetentionSweep } from "../../src/chatkit/retention.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { silentLogger } from "../support/mcp.ts";
-import {
-  addMessage,
-  type ChatHarness,
-  create,
-  createdThreadId,
-  itemsOf,
-  say,
-  startChatHarness,
-} from "./support.ts";
+import { addMessage, chatHarnessForFile, create, createdThreadId, itemsOf, say } from "./support.ts";
 
-let database: TestDatabase;
-let chat: ChatHarness;
+const { database, chat } = chatHarnessForFile();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  chat = await startChatHarness(database);
-});
-afterAll(async () => {
-  await chat?.close();
-  await database?.destroy();
-});
 beforeEach(() => {
   chat.agent.script = () => say("OK.");
 });

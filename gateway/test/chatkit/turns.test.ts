@@ -1,11 +1,10 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import { type AgentEvent, AgentTurnError } from "../../src/agent/contract.ts";
 import { HISTORY_ITEMS, toAgentHistory } from "../../src/chatkit/history.ts";
 import { createChatStore } from "../../src/chatkit/store.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import {
   addMessage,
-  type ChatHarness,
+  chatHarnessForFile,
   create,
   createdThreadId,
   itemsOf,
@@ -13,17 +12,8 @@ import {
   startChatHarness,
 } from "./support.ts";
 
-let database: TestDatabase;
-let chat: ChatHarness;
+const { database, chat } = chatHarnessForFile({ chatTurnsPerMinute: 1000 });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  chat = await startChatHarness(database, { chatTurnsPerMinute: 1000 });
-});
-afterAll(async () => {
-  await chat?.close();
-  await database?.destroy();
-});
 beforeEach(() => {
   chat.agent.script = () => say("OK.");
 });

@@ -4,15 +4,14 @@ import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { silentLogger } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let reachable = true;
 let base: { port: number; close(): void };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const listener = createMcpHttpApp({
     repo: createTaskRepository(database.db),
     tokenSecret: "probe-test-secret-".padEnd(40, "x"),
@@ -29,7 +28,6 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   base?.close();
-  await database?.destroy();
 });
 
 /** GET with the Host a probe sends: the pod's address, which is in no allowlist. */

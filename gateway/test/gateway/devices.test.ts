@@ -1,19 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+import { readSse } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database, { sseHeartbeatMs: 200 });
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { gw } = gatewayForFile({ sseHeartbeatMs: 200 });
 
 /** A second signed-in browser of the same account: its own session token. */
 async function signIn(email: string): Promise<string> {

@@ -1,20 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+import { readSse, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile();
 
 describe("operations", () => {
   it("answers / with a page that says what this server is and where to sign in", async () => {

@@ -4,24 +4,21 @@ import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { session } from "../../src/db/auth-schema.ts";
 import { packageBin, runNode } from "../peers/support.ts";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { EXTENSION_ORIGIN, type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { EXTENSION_ORIGIN, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, textOf } from "../support/mcp.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile();
 let alice: string;
 let bob: string;
 let aliceTask: { id: string };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   alice = await signUp(gw.baseUrl, "alice@example.com");
   bob = await signUp(gw.baseUrl, "bob@example.com");
   const res = await gw.api("/api/tasks", alice, {
@@ -29,10 +26,6 @@ beforeAll(async () => {
     body: JSON.stringify({ title: "alice only" }),
   });
   aliceTask = (await res.json()).task;
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 const mcpClient = async (key: string) => {

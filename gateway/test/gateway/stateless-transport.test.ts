@@ -1,48 +1,36 @@
 // The gateway's MCP client transport to its own task service: one POST per message, JSON answers, and HTTP
 // failures the task service client tells apart (down or failing → 503; refused → 502).
-import { once } from "node:events";
-import { createServer, type IncomingHttpHeaders, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import type { IncomingHttpHeaders } from "node:http";
 import type { JSONRPCMessage } from "@modelcontextprotocol/sdk/types.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { TaskServiceError } from "../../src/task-service/errors.ts";
 import { StatelessHttpTransport } from "../../src/task-service/stateless-transport.ts";
+import { downMcpUrl, mcpStandInForFile } from "../support/loopback.ts";
 
 type Seen = { headers: IncomingHttpHeaders; body: string };
 type Answer = { status: number; type?: string; body?: string };
 
-let server: Server;
-let url: URL;
 const seen: Seen[] = [];
 let answer: Answer = { status: 200 };
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let body = "";
-    req.setEncoding("utf8");
-    req.on("data", (chunk: string) => {
-      body += chunk;
-    });
-    req.on("end", () => {
-      seen.push({ headers: req.headers, body });
-      res.writeHead(answer.status, answer.type ? { "content-type": answer.type } : {});
-      res.end(answer.body ?? "");
-    });
+const mcp = mcpStandInForFile((req, res) => {
+  let body = "";
+  req.setEncoding("utf8");
+  req.on("data", (chunk: string) => {
+    body += chunk;
   });
-  server.listen(0, "127.0.0.1");
-  await once(server, "listening");
-  url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}/mcp`);
-});
-afterAll(async () => {
-  server.closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
+  req.on("end", () => {
+    seen.push({ headers: req.headers, body });
+    res.writeHead(answer.status, answer.type ? { "content-type": answer.type } : {});
+    res.end(answer.body ?? "");
+  });
 });
 
 const ping: JSONRPCMessage = { jsonrpc: "2.0", id: 7, method: "ping" };
 
 function transport(token = "t-1") {
   const received: JSONRPCMessage[] = [];
-  const t = new StatelessHttpTransport(url, { headers: () => ({ authorization: `Bearer ${token}` }) });
+  const t = new StatelessHttpTransport(mcp.url, { headers: () => ({ authorization: `Bearer ${token}` }) });
   t.onmessage = (m) => received.push(m);
   return { t, received };
 }
@@ -95,11 +83,7 @@ describe("the task service transport", () => {
   });
 
   it("a server that is down is unavailable", async () => {
-    const down = createServer();
-    down.listen(0, "127.0.0.1");
-    await once(down, "listening");
-    const downUrl = new URL(`http://127.0.0.1:${(down.address() as AddressInfo).port}/mcp`);
-    await new Promise((resolve) => down.close(resolve));
+    const downUrl = await downMcpUrl();
     const t = new StatelessHttpTransport(downUrl, { headers: () => ({}) });
     expect((await failureOf(t)).unavailable).toBe(true);
     await t.close();

@@ -1,20 +1,16 @@
 // The shared write budget, as two gateway instances on one database spend it: in leases, so most writes cost
 // no store round trip, yet never more than the budget in all, and an idle lease goes back to the others.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { rateLimits } from "../../src/db/limits-schema.ts";
 import { createWriteBudget, type WriteBudget } from "../../src/http/write-budget.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 const budgets: WriteBudget[] = [];
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
 afterAll(async () => {
   await Promise.all(budgets.map((b) => b.close()));
-  await database?.destroy();
 });
 
 function instance(perMinute: number, idleReturnMs = 60_000): WriteBudget {

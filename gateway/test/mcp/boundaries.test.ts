@@ -3,7 +3,6 @@ import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import {
   call,
   connectInProcess,
@@ -12,22 +11,21 @@ import {
   startMcpHttpHarness,
   TEST_SECRET,
 } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
 // Issue 12 items 13 (malformed tools/call params, unknown routes) and 6 (port-aware Host checks), MCP server side.
 
-let database: TestDatabase;
+const database = databaseForFile();
 let direct: McpHttpHarness;
 let sdk: McpHttpHarness;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   direct = await startMcpHttpHarness(database);
   sdk = await startMcpHttpHarness(database, { answerToolCallsDirectly: false });
 });
 afterAll(async () => {
   await direct?.close();
   await sdk?.close();
-  await database?.destroy();
 });
 
 async function post(app: McpHttpHarness, body: unknown) {

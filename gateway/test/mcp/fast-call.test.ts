@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createMcpServer } from "../../src/mcp-server/server.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase } from "../support/database.ts";
+import { ensureUsers } from "../support/database.ts";
 import { type McpHttpHarness, startMcpHttpHarness } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
 // Counts the per-request SDK servers the HTTP app builds: a call answered directly builds none.
 vi.mock("../../src/mcp-server/server.ts", async (importOriginal) => {
@@ -11,13 +12,12 @@ vi.mock("../../src/mcp-server/server.ts", async (importOriginal) => {
 });
 
 const USER = "fast-call-user";
-let database: TestDatabase;
+const database = databaseForFile();
 let direct: McpHttpHarness;
 let sdk: McpHttpHarness;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   direct = await startMcpHttpHarness(database);
   sdk = await startMcpHttpHarness(database, { answerToolCallsDirectly: false });
   await ensureUsers(database, USER);
@@ -45,7 +45,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await direct?.close();
   await sdk?.close();
-  await database?.destroy();
 });
 beforeEach(() => {
   vi.mocked(createMcpServer).mockClear();

@@ -1,26 +1,9 @@
 import { SignJWT } from "jose";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import {
-  ALLOWED_ORIGIN,
-  call,
-  type McpHttpHarness,
-  startMcpHttpHarness,
-  TEST_SECRET,
-  textOf,
-} from "../support/mcp.ts";
+import { describe, expect, it } from "vitest";
+import { ALLOWED_ORIGIN, call, startMcpHttpHarness, TEST_SECRET, textOf } from "../support/mcp.ts";
+import { databaseForFileWith } from "../support/suite.ts";
 
-let database: TestDatabase;
-let mcp: McpHttpHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  mcp = await startMcpHttpHarness(database);
-});
-afterAll(async () => {
-  await mcp?.close();
-  await database?.destroy();
-});
+const { started: mcp } = databaseForFileWith(startMcpHttpHarness);
 
 const ACCEPT = "application/json, text/event-stream";
 const rpc = (method: string, params: unknown = {}, id = 1) =>

@@ -1,17 +1,16 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { call, type McpHttpHarness, startMcpHttpHarness, textOf } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let mcp: McpHttpHarness;
 let alice: Client;
 let bob: Client;
 let aliceTaskIds: { pending: string; completed: string; deleted: string };
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   mcp = await startMcpHttpHarness(database);
   alice = await mcp.connect("alice");
   bob = await mcp.connect("bob");
@@ -29,7 +28,6 @@ afterAll(async () => {
   await alice?.close();
   await bob?.close();
   await mcp?.close();
-  await database?.destroy();
 });
 
 const UNKNOWN_ID = "0b5a3c1e-7d2f-4e8a-9b6c-112233445566";

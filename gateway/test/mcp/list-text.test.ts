@@ -1,19 +1,13 @@
 import { countTokens } from "gpt-tokenizer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { describe, expect, it } from "vitest";
 import { call, connectInProcess, textOf } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
 // What a model reads of a list: the tool's text, measured with a real tokenizer (o200k, GPT-4o/5).
 const now = new Date("2026-11-28T09:00:00Z");
 const clock = () => now;
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
+const database = databaseForFile();
 
 // Tasks as people write them: short and long titles, dated or not, repeating, with priorities and labels.
 const TASKS: Record<string, unknown>[] = [

@@ -1,58 +1,31 @@
-import { execFile, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { spawn } from "node:child_process";
+import { existsSync } from "node:fs";
 import path from "node:path";
-import { fileURLToPath } from "node:url";
-import { promisify } from "node:util";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { MARGIN_BIN, marginCliForFile } from "../support/cli.ts";
+import { testDbKind } from "../support/database.ts";
 import { call } from "../support/mcp.ts";
 
 // Issue 12 item 14: `margin mcp --stdio` serves only a real account, in its zone, and leaves when stdin closes.
 // Each test starts the CLI (PGlite starts in seconds on a loaded machine), hence the long timeouts.
 
-const bin = fileURLToPath(new URL("../../bin/margin.js", import.meta.url));
-const run = promisify(execFile);
-const SECRET = "stdio-test-secret-0123456789-0123456789";
-let database: TestDatabase;
-let dataDir: string;
-let env: Record<string, string>;
+const cli = marginCliForFile("stdio");
 let userId: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(path.join(tmpdir(), "margin-stdio-"));
-  database = await createTestDatabase();
-  env = {
-    PATH: process.env.PATH ?? "",
-    TZ: "UTC",
-    DATA_DIR: dataDir,
-    MCP_TOKEN_SECRET: SECRET,
-    BETTER_AUTH_SECRET: `${SECRET}-auth`,
-    LOG_LEVEL: "silent",
-    ...(testDbKind === "postgres" ? { DATABASE_URL: database.url! } : {}),
-  };
-  const created = await run(
-    process.execPath,
-    [bin, "user", "create", "--email", "me@example.com", "--tz", "Asia/Tokyo"],
-    {
-      env: { ...env, MARGIN_PASSWORD: "long-enough-pw" },
-      timeout: 60_000,
-    },
-  );
+  const created = await cli.margin(["user", "create", "--email", "me@example.com", "--tz", "Asia/Tokyo"], {
+    MARGIN_PASSWORD: "long-enough-pw",
+  });
   userId = JSON.parse(created.stdout).id;
-});
-afterAll(async () => {
-  await database?.destroy();
-  rmSync(dataDir, { recursive: true, force: true });
 });
 
 async function connect(extra: Record<string, string>) {
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [bin, "mcp", "--stdio"],
-    env: { ...env, MARGIN_USER_ID: userId, ...extra },
+    args: [MARGIN_BIN, "mcp", "--stdio"],
+    env: { ...cli.env, MARGIN_USER_ID: userId, ...extra },
     stderr: "pipe",
   });
   const client = new Client({ name: "stdio-test", version: "1.0.0" });
@@ -62,8 +35,8 @@ async function connect(extra: Record<string, string>) {
 
 describe("margin mcp --stdio", () => {
   it("refuses a MARGIN_USER_ID that is not an account, saying so", async () => {
-    const child = spawn(process.execPath, [bin, "mcp", "--stdio"], {
-      env: { ...env, MARGIN_USER_ID: "nobody-here" },
+    const child = spawn(process.execPath, [MARGIN_BIN, "mcp", "--stdio"], {
+      env: { ...cli.env, MARGIN_USER_ID: "nobody-here" },
       stdio: ["pipe", "pipe", "pipe"],
     });
     let stderr = "";
@@ -99,8 +72,8 @@ describe("margin mcp --stdio", () => {
   }, 90_000);
 
   it("exits promptly once stdin closes, releasing the embedded database", async () => {
-    const child = spawn(process.execPath, [bin, "mcp", "--stdio"], {
-      env: { ...env, MARGIN_USER_ID: userId },
+    const child = spawn(process.execPath, [MARGIN_BIN, "mcp", "--stdio"], {
+      env: { ...cli.env, MARGIN_USER_ID: userId },
       stdio: ["pipe", "pipe", "inherit"],
     });
     // Ready once it answers a request.
@@ -118,6 +91,6 @@ describe("margin mcp --stdio", () => {
     if (code === "lingered") child.kill("SIGKILL");
     expect(code).toBe(0);
     expect(performance.now() - closedAt).toBeLessThan(5_000);
-    if (testDbKind === "pglite") expect(existsSync(path.join(dataDir, "pglite.lock"))).toBe(false);
+    if (testDbKind === "pglite") expect(existsSync(path.join(cli.dataDir, "pglite.lock"))).toBe(false);
   }, 90_000);
 });

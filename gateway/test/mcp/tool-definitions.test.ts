@@ -1,15 +1,9 @@
 import { countTokens } from "gpt-tokenizer";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { describe, expect, it } from "vitest";
 import { connectInProcess } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
+const database = databaseForFile();
 
 const listTools = async () =>
   (await (await connectInProcess(database, { id: "defs", tz: "UTC" })).listTools()).tools;

@@ -1,23 +1,17 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { beforeEach, describe, expect, it } from "vitest";
 import { call, connectInProcess, textOf } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
 // Saturday evening in Berlin, the night the clocks go forward (2026-03-29 02:00 CET → 03:00 CEST).
 let now = new Date("2026-03-28T20:00:00Z");
 const clock = () => now;
 const BERLIN = "Europe/Berlin";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let client: Client;
 let userSeq = 0;
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
 beforeEach(async () => {
   now = new Date("2026-03-28T20:00:00Z");
   client = await connectInProcess(database, { id: `tools-user-${++userSeq}`, tz: BERLIN }, clock);

@@ -1,22 +1,20 @@
 // The consent page's own defences: CSRF tokens, foreign origins, tampered links, framing, and no code,
 // token or password in anything the gateway logs.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../../src/logger.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { postMcp } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-let clientId: string;
 const lines: string[] = [];
+const { gw } = gatewayForFile({
+  logger: createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } }),
+});
+let clientId: string;
 const REDIRECT = "http://127.0.0.1:33419/callback";
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  const logger = createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } });
-  gw = await startGatewayHarness(database, { logger });
   await signUp(gw.baseUrl, "carol@example.com");
   const res = await fetch(`${gw.baseUrl}/api/auth/oauth2/register`, {
     method: "POST",
@@ -28,10 +26,6 @@ beforeAll(async () => {
     }),
   });
   clientId = (await res.json()).client_id;
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 const authorizeUrl = (challenge: string) =>
@@ -144,15 +138,7 @@ describe("the consent page", () => {
       })
     ).json();
     expect(tokens.access_token).toEqual(expect.any(String));
-    await fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${tokens.access_token}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    await postMcp(gw, tokens.access_token, { jsonrpc: "2.0", id: 1, method: "tools/list" });
 
     // Only the final hop to the client carries the code; the gateway's own pages never do.
     for (const url of [start.location!, signedIn.location!]) {

@@ -1,21 +1,12 @@
 // Discovery and registration as an MCP client does them with plain fetch (MCP authorization spec):
 // 401 from /mcp → protected-resource metadata (RFC 9728) → authorization-server metadata (RFC 8414) → RFC 7591.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { createTestDatabase } from "../support/database.ts";
+import { postMcp, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { gw } = gatewayForFile();
 
 const register = (body: unknown, headers: Record<string, string> = {}) =>
   fetch(`${gw.baseUrl}/api/auth/oauth2/register`, {
@@ -26,11 +17,7 @@ const register = (body: unknown, headers: Record<string, string> = {}) =>
 
 describe("OAuth discovery", () => {
   it("leads from a 401 on /mcp to the gateway's own authorization server", async () => {
-    const unauthorized = await fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: { "content-type": "application/json", accept: "application/json, text/event-stream" },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const unauthorized = await postMcp(gw, undefined, { jsonrpc: "2.0", id: 1, method: "tools/list" });
     expect(unauthorized.status).toBe(401);
     const challenge = unauthorized.headers.get("www-authenticate") ?? "";
     const resourceMetadataUrl = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];

@@ -4,30 +4,23 @@
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { oauthAccessToken, oauthClient, oauthConsent, oauthRefreshToken } from "../../src/db/oauth-schema.ts";
 import { user } from "../../src/db/schema.ts";
 import { ACCESS_TOKEN_PREFIX, hashToken } from "../../src/oauth/provider.ts";
 import { signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { postMcp } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call } from "../support/mcp.ts";
 import { type Browser, createBrowser, hiddenFields, pkcePair } from "./browser.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile();
 let resource: string;
 const REDIRECT = "http://127.0.0.1:33418/callback";
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   resource = `${gw.baseUrl}/mcp`;
   await signUp(gw.baseUrl, "alice@example.com");
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 async function registerClient(name = "Flow test client", redirectUris = [REDIRECT]): Promise<string> {
@@ -68,6 +61,17 @@ const token = (params: Record<string, string>) =>
     body: new URLSearchParams(params),
   });
 
+/** Exchanges an authorization code at /token as the client that asked for it, with its PKCE verifier. */
+const exchangeCode = (clientId: string, code: string, verifier: string, extra: Record<string, string> = {}) =>
+  token({
+    grant_type: "authorization_code",
+    code,
+    redirect_uri: REDIRECT,
+    client_id: clientId,
+    code_verifier: verifier,
+    ...extra,
+  });
+
 /** Walks a browser from the authorize URL through sign-in (if needed) and Allow to the client's callback. */
 async function approve(browser: Browser, url: string, email = "alice@example.com"): Promise<URL> {
   const start = await browser.navigate(url);
@@ -88,6 +92,19 @@ async function approve(browser: Browser, url: string, email = "alice@example.com
   return new URL(location);
 }
 
+/** Follows the authorize URL to the consent page and signs in there; returns the page that asks to allow. */
+async function signInToConsent(browser: Browser, url: string, email = "alice@example.com") {
+  const start = await browser.navigate(url);
+  const page = await browser.navigate(start.location!);
+  const signedIn = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
+    ...hiddenFields(page.body),
+    action: "sign-in",
+    email,
+    password: TEST_PASSWORD,
+  });
+  return browser.navigate(signedIn.location!);
+}
+
 async function mcpClient(accessToken: string): Promise<Client> {
   const client = new Client({ name: "oauth-flow-test", version: "1.0.0" });
   await client.connect(
@@ -98,18 +115,11 @@ async function mcpClient(accessToken: string): Promise<Client> {
   return client;
 }
 
-const mcpStatus = async (accessToken: string) =>
-  (
-    await fetch(resource, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${accessToken}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    })
-  ).status;
+/** tools/list over plain HTTP to /mcp with the token. */
+const listTools = (accessToken: string) =>
+  postMcp(gw, accessToken, { jsonrpc: "2.0", id: 1, method: "tools/list" });
+
+const mcpStatus = async (accessToken: string) => (await listTools(accessToken)).status;
 
 describe("the OAuth flow for an MCP client", () => {
   it("goes from registration to tools/call, refresh, revoke and back to 401", async () => {
@@ -196,15 +206,7 @@ describe("the OAuth flow for an MCP client", () => {
       body: new URLSearchParams({ token: tokens.access_token, client_id: clientId }),
     });
     expect(revoked.status).toBe(200);
-    const after = await fetch(resource, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${tokens.access_token}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const after = await listTools(tokens.access_token);
     expect(after.status).toBe(401);
     expect(after.headers.get("www-authenticate")).toContain(
       `resource_metadata="${gw.baseUrl}/.well-known/oauth-protected-resource/mcp"`,
@@ -243,15 +245,7 @@ describe("the OAuth flow for an MCP client", () => {
   it("sends access_denied to the client when the user denies", async () => {
     const clientId = await registerClient("Denied client");
     const browser = createBrowser();
-    const start = await browser.navigate(authorizeUrl(clientId, pkcePair().challenge));
-    const page = await browser.navigate(start.location!);
-    const signedIn = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
-      ...hiddenFields(page.body),
-      action: "sign-in",
-      email: "alice@example.com",
-      password: TEST_PASSWORD,
-    });
-    const consent = await browser.navigate(signedIn.location!);
+    const consent = await signInToConsent(browser, authorizeUrl(clientId, pkcePair().challenge));
     const denied = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
       ...hiddenFields(consent.body),
       action: "deny",
@@ -271,13 +265,7 @@ describe("clients older than the resource parameter", () => {
     const url = new URL(authorizeUrl(clientId, pair.challenge));
     url.searchParams.delete("resource");
     const code = (await approve(browser, url.href)).searchParams.get("code")!;
-    const exchanged = await token({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      code_verifier: pair.verifier,
-    });
+    const exchanged = await exchangeCode(clientId, code, pair.verifier);
     expect(exchanged.status).toBe(200);
     expect(await mcpStatus((await exchanged.json()).access_token)).toBe(200);
   });
@@ -289,17 +277,9 @@ describe("what the authorization server refuses", () => {
     const browser = createBrowser();
     const first = pkcePair();
     const code = (await approve(browser, authorizeUrl(clientId, first.challenge))).searchParams.get("code")!;
-    const exchange = (c: string, verifier: string) =>
-      token({
-        grant_type: "authorization_code",
-        code: c,
-        redirect_uri: REDIRECT,
-        client_id: clientId,
-        code_verifier: verifier,
-      });
 
     // RFC 6749 §5.2 / RFC 7636 §4.6: 400 invalid_grant (401 is only for a client that failed to authenticate).
-    const wrong = await exchange(code, pkcePair().verifier);
+    const wrong = await exchangeCode(clientId, code, pkcePair().verifier);
     expect(wrong.status).toBe(400);
     expect((await wrong.json()).error).toBe("invalid_grant");
 
@@ -308,10 +288,10 @@ describe("what the authorization server refuses", () => {
     const code2 = (await approve(browser, authorizeUrl(clientId, second.challenge))).searchParams.get(
       "code",
     )!;
-    const ok = await exchange(code2, second.verifier);
+    const ok = await exchangeCode(clientId, code2, second.verifier);
     expect(ok.status).toBe(200);
     const { access_token } = await ok.json();
-    const reused = await exchange(code2, second.verifier);
+    const reused = await exchangeCode(clientId, code2, second.verifier);
     expect(reused.status).toBe(400);
     expect((await reused.json()).error).toBe("invalid_grant");
     // Replaying a code also revokes what it issued (RFC 9700 §4.5).
@@ -327,13 +307,7 @@ describe("what the authorization server refuses", () => {
       "code",
     )!;
     await database.db.delete(user).where(eq(user.email, "gone-before-exchange@example.com"));
-    const res = await token({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      code_verifier: pair.verifier,
-    });
+    const res = await exchangeCode(clientId, code, pair.verifier);
     expect(res.status).toBe(400);
     expect(await res.json()).toMatchObject({
       error: "invalid_grant",
@@ -382,25 +356,9 @@ describe("what the authorization server refuses", () => {
     const pair = pkcePair();
     const url = authorizeUrl(clientId, pair.challenge, { scope: "offline_access" });
     const code = (await approve(browser, url)).searchParams.get("code")!;
-    const issued = await (
-      await token({
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: REDIRECT,
-        client_id: clientId,
-        code_verifier: pair.verifier,
-      })
-    ).json();
+    const issued = await (await exchangeCode(clientId, code, pair.verifier)).json();
     expect(issued.scope).toBe("offline_access");
-    const res = await fetch(resource, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${issued.access_token}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list" }),
-    });
+    const res = await listTools(issued.access_token);
     expect(res.status).toBe(403);
     expect(res.headers.get("www-authenticate")).toContain('error="insufficient_scope", scope="tasks"');
   });
@@ -411,15 +369,7 @@ describe("what the authorization server refuses", () => {
     const issue = async () => {
       const pair = pkcePair();
       const code = (await approve(browser, authorizeUrl(clientId, pair.challenge))).searchParams.get("code")!;
-      const body = await (
-        await token({
-          grant_type: "authorization_code",
-          code,
-          redirect_uri: REDIRECT,
-          client_id: clientId,
-          code_verifier: pair.verifier,
-        })
-      ).json();
+      const body = await (await exchangeCode(clientId, code, pair.verifier)).json();
       return body.access_token as string;
     };
     const stored = (t: string) => eq(oauthAccessToken.token, hashToken(t.slice(ACCESS_TOKEN_PREFIX.length)));
@@ -450,12 +400,7 @@ describe("what the authorization server refuses", () => {
     // … and at /token, for a code issued for /mcp.
     const pair = pkcePair();
     const code = (await approve(browser, authorizeUrl(clientId, pair.challenge))).searchParams.get("code")!;
-    const swapped = await token({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      code_verifier: pair.verifier,
+    const swapped = await exchangeCode(clientId, code, pair.verifier, {
       resource: "https://other.example/mcp",
     });
     expect(swapped.status).toBe(400);
@@ -465,15 +410,7 @@ describe("what the authorization server refuses", () => {
     // gateway never issues one).
     const pair2 = pkcePair();
     const code2 = (await approve(browser, authorizeUrl(clientId, pair2.challenge))).searchParams.get("code")!;
-    const issued = await (
-      await token({
-        grant_type: "authorization_code",
-        code: code2,
-        redirect_uri: REDIRECT,
-        client_id: clientId,
-        code_verifier: pair2.verifier,
-      })
-    ).json();
+    const issued = await (await exchangeCode(clientId, code2, pair2.verifier)).json();
     expect(await mcpStatus(issued.access_token)).toBe(200);
     await database.db
       .update(oauthAccessToken)
@@ -489,15 +426,7 @@ describe("connected apps", () => {
     const browser = createBrowser();
     const pair = pkcePair();
     const code = (await approve(browser, authorizeUrl(clientId, pair.challenge))).searchParams.get("code")!;
-    const tokens = await (
-      await token({
-        grant_type: "authorization_code",
-        code,
-        redirect_uri: REDIRECT,
-        client_id: clientId,
-        code_verifier: pair.verifier,
-      })
-    ).json();
+    const tokens = await (await exchangeCode(clientId, code, pair.verifier)).json();
     expect(await mcpStatus(tokens.access_token)).toBe(200);
 
     const alice = await signIn(gw.baseUrl, "alice@example.com");
@@ -534,27 +463,17 @@ describe("connected apps", () => {
     const clientId = await registerClient("Left behind?");
     const browser = createBrowser();
     const pair = pkcePair();
-    const start = await browser.navigate(authorizeUrl(clientId, pair.challenge));
-    const page = await browser.navigate(start.location!);
-    const signedIn = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
-      ...hiddenFields(page.body),
-      action: "sign-in",
-      email: "leaving@example.com",
-      password: TEST_PASSWORD,
-    });
-    const consent = await browser.navigate(signedIn.location!);
+    const consent = await signInToConsent(
+      browser,
+      authorizeUrl(clientId, pair.challenge),
+      "leaving@example.com",
+    );
     const allowed = await browser.submit(`${gw.baseUrl}/oauth/consent`, {
       ...hiddenFields(consent.body),
       action: "allow",
     });
     const code = new URL(allowed.location!).searchParams.get("code")!;
-    const exchanged = await token({
-      grant_type: "authorization_code",
-      code,
-      redirect_uri: REDIRECT,
-      client_id: clientId,
-      code_verifier: pair.verifier,
-    });
+    const exchanged = await exchangeCode(clientId, code, pair.verifier);
     expect(exchanged.status).toBe(200);
 
     const [gone] = await database.db

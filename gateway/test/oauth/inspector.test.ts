@@ -10,19 +10,15 @@ import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { packageBin } from "../peers/support.ts";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { createBrowser, hiddenFields } from "./browser.ts";
 
 const inspector = packageBin("@modelcontextprotocol/inspector", "inspector");
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { gw } = gatewayForFile();
 let home: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   await signUp(gw.baseUrl, "erin@example.com");
   // The Inspector keeps its OAuth state and secrets under ~/.mcp-inspector; keep them out of the real home.
   home = await mkdtemp(path.join(tmpdir(), "margin-inspector-oauth-"));
@@ -32,8 +28,6 @@ beforeAll(async () => {
   await chmod(path.join(home, "bin", "xdg-open"), 0o755);
 });
 afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
   if (home) await rm(home, { recursive: true, force: true });
 });
 

@@ -9,25 +9,17 @@ import type {
   OAuthClientMetadata,
   OAuthTokens,
 } from "@modelcontextprotocol/sdk/shared/auth.js";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call } from "../support/mcp.ts";
 import { createBrowser, hiddenFields } from "./browser.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { gw } = gatewayForFile();
 const REDIRECT = "http://127.0.0.1:33420/oauth/callback";
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   await signUp(gw.baseUrl, "dana@example.com");
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 /** An in-memory OAuthClientProvider, as a desktop MCP client keeps one on disk. */

@@ -2,26 +2,24 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
+import { databaseForFile } from "../support/suite.ts";
 import { type PeerServer, packageBin, runNode, startPeerServer } from "./support.ts";
 
 // MCP Inspector's CLI mode as a real third-party client: direct to the app with its own bearer header.
 const inspector = packageBin("@modelcontextprotocol/inspector", "inspector");
 const USER = "inspector-user";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let peer: PeerServer;
 let home: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   peer = await startPeerServer(database, USER);
   // The Inspector keeps a catalog and OAuth secrets under ~/.mcp-inspector; keep them out of the real home.
   home = await mkdtemp(path.join(tmpdir(), "margin-inspector-"));
 });
 afterAll(async () => {
   await peer?.close();
-  await database?.destroy();
   if (home) await rm(home, { recursive: true, force: true });
 });
 

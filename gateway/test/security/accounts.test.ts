@@ -1,24 +1,14 @@
 // Issue 12 items 12, 13 and 15: sign-up that doesn't reveal accounts, one error shape, API keys that
 // expire and show their last use.
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { apikey } from "../../src/db/schema.ts";
 import { bearer, postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { postMcp } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile();
 
 const DAY = 24 * 60 * 60 * 1000;
 
@@ -140,16 +130,7 @@ describe("API keys expire and show their last use", () => {
         }[]
       ).find((k) => k.id === id)!;
     expect((await listed()).lastRequest).toBeNull();
-    const ping = () =>
-      fetch(`${gw.baseUrl}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${key}`,
-        },
-        body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-      });
+    const ping = () => postMcp(gw, key, { jsonrpc: "2.0", id: 1, method: "ping" });
     const before = Date.now();
     expect((await ping()).status).toBe(200);
     const used = await listed();

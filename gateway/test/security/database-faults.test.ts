@@ -7,13 +7,13 @@ import { sql } from "drizzle-orm";
 import postgres from "postgres";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
-import { createLogger } from "../../src/logger.ts";
+import { createLogger, type Logger } from "../../src/logger.ts";
 import { createMcpHttpApp } from "../../src/mcp-server/http.ts";
 import { signMcpToken } from "../../src/mcp-server/token.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
 import { bearer, postJson, signUp } from "../support/auth.ts";
 import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
-import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+import { type GatewayHarness, postMcp, readSse, startGatewayHarness } from "../support/gateway.ts";
 import { TEST_SECRET } from "../support/mcp.ts";
 
 const adminUrl = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
@@ -31,6 +31,50 @@ function outage(database: TestDatabase) {
       await admin.unsafe(`alter database ${name} allow_connections true`);
     },
     close: () => admin.end(),
+  };
+}
+
+/**
+ * The gateway in front of an MCP server on `repo`, each on a loopback port of its own (the MCP server with its own
+ * logger); `close()` closes both.
+ */
+async function gatewayOverRepo(
+  database: TestDatabase,
+  repo: ReturnType<typeof createTaskRepository>,
+  loggers: { mcp: Logger; gateway?: Logger },
+): Promise<GatewayHarness> {
+  const http = createHttpServer();
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
+  http.on(
+    "request",
+    createMcpHttpApp({
+      repo,
+      tokenSecret: TEST_SECRET,
+      mcpUrl,
+      authorizationServer: new URL("http://127.0.0.1:8787"),
+      allowedHosts: ["127.0.0.1", "localhost"],
+      allowedOrigins: [],
+      logger: loggers.mcp,
+    }),
+  );
+  const gw = await startGatewayHarness(database, {
+    logger: loggers.gateway,
+    mcp: {
+      url: mcpUrl,
+      token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
+      connect: async () => {
+        throw new Error("unused");
+      },
+      close: async () => {},
+    },
+  });
+  return {
+    ...gw,
+    async close() {
+      await gw.close();
+      await new Promise((resolve) => http.close(resolve));
+    },
   };
 }
 
@@ -55,16 +99,7 @@ describe.skipIf(testDbKind === "pglite")("when the database fails", () => {
     await database?.destroy();
   });
 
-  const mcp = () =>
-    fetch(`${gw.baseUrl}/mcp`, {
-      method: "POST",
-      headers: {
-        "content-type": "application/json",
-        accept: "application/json, text/event-stream",
-        authorization: `Bearer ${key}`,
-      },
-      body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "ping" }),
-    });
+  const mcp = () => postMcp(gw, key, { jsonrpc: "2.0", id: 1, method: "ping" });
 
   it("answers 503 with Retry-After, never 401, then serves the same tokens again", async () => {
     await fault.begin();
@@ -109,31 +144,7 @@ describe("a task call the database drops", () => {
           },
         ),
     } as unknown as ReturnType<typeof createTaskRepository>;
-    const http = createHttpServer();
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
-    http.on(
-      "request",
-      createMcpHttpApp({
-        repo,
-        tokenSecret: TEST_SECRET,
-        mcpUrl,
-        authorizationServer: new URL("http://127.0.0.1:8787"),
-        allowedHosts: ["127.0.0.1", "localhost"],
-        allowedOrigins: [],
-        logger: createLogger("silent"),
-      }),
-    );
-    const gw = await startGatewayHarness(database, {
-      mcp: {
-        url: mcpUrl,
-        token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
-        connect: async () => {
-          throw new Error("unused");
-        },
-        close: async () => {},
-      },
-    });
+    const gw = await gatewayOverRepo(database, repo, { mcp: createLogger("silent") });
     try {
       const token = await signUp(gw.baseUrl, "dropped@example.com");
       for (const res of [
@@ -145,26 +156,17 @@ describe("a task call the database drops", () => {
         expect((await res.json()).error.code).toBe("unavailable");
       }
       const { key } = await createApiKey(gw.auth, database.db, { email: "dropped@example.com" });
-      const rpc = await fetch(`${gw.baseUrl}/mcp`, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          accept: "application/json, text/event-stream",
-          authorization: `Bearer ${key}`,
-        },
-        body: JSON.stringify({
-          jsonrpc: "2.0",
-          id: 1,
-          method: "tools/call",
-          params: { name: "list_tasks", arguments: {} },
-        }),
+      const rpc = await postMcp(gw, key, {
+        jsonrpc: "2.0",
+        id: 1,
+        method: "tools/call",
+        params: { name: "list_tasks", arguments: {} },
       });
       const { result } = await rpc.json();
       expect(result.isError).toBe(true);
       expect(result.structuredContent.error.code).toBe("unavailable");
     } finally {
       await gw.close();
-      await new Promise((resolve) => http.close(resolve));
       await database.destroy();
     }
   });
@@ -213,31 +215,9 @@ describe.skipIf(testDbKind === "pglite")(
         destination: { write: (line: string) => void lines.push(line) },
       });
       // The MCP server with the capturing logger, so its log is checked too.
-      const http = createHttpServer();
-      await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-      const mcpUrl = new URL(`http://127.0.0.1:${(http.address() as AddressInfo).port}/mcp`);
-      http.on(
-        "request",
-        createMcpHttpApp({
-          repo: createTaskRepository(database.db),
-          tokenSecret: TEST_SECRET,
-          mcpUrl,
-          authorizationServer: new URL("http://127.0.0.1:8787"),
-          allowedHosts: ["127.0.0.1", "localhost"],
-          allowedOrigins: [],
-          logger: logger.child({ service: "mcp" }),
-        }),
-      );
-      const gw = await startGatewayHarness(database, {
-        logger: logger.child({ service: "gateway" }),
-        mcp: {
-          url: mcpUrl,
-          token: (userId) => signMcpToken(TEST_SECRET, { userId, audience: mcpUrl.href }),
-          connect: async () => {
-            throw new Error("unused");
-          },
-          close: async () => {},
-        },
+      const gw = await gatewayOverRepo(database, createTaskRepository(database.db), {
+        mcp: logger.child({ service: "mcp" }),
+        gateway: logger.child({ service: "gateway" }),
       });
       const admin = postgres(database.url!, { max: 1, onnotice: () => {} });
       const secrets: string[] = [];
@@ -258,19 +238,11 @@ describe.skipIf(testDbKind === "pglite")(
             const requests = [
               gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title, notes }) }),
               gw.api(`/api/tasks?query=${encodeURIComponent(title)}`, token),
-              fetch(`${gw.baseUrl}/mcp`, {
-                method: "POST",
-                headers: {
-                  "content-type": "application/json",
-                  accept: "application/json, text/event-stream",
-                  authorization: `Bearer ${key}`,
-                },
-                body: JSON.stringify({
-                  jsonrpc: "2.0",
-                  id: n,
-                  method: "tools/call",
-                  params: { name: "add_task", arguments: { title: `${title}-mcp`, notes } },
-                }),
+              postMcp(gw, key, {
+                jsonrpc: "2.0",
+                id: n,
+                method: "tools/call",
+                params: { name: "add_task", arguments: { title: `${title}-mcp`, notes } },
               }),
               fetch(`${gw.baseUrl}/api/auth/get-session`, { headers: bearer(token) }),
             ];
@@ -305,7 +277,6 @@ describe.skipIf(testDbKind === "pglite")(
       } finally {
         await admin.end();
         await gw.close();
-        await new Promise((resolve) => http.close(resolve));
         await database.destroy();
       }
     });

@@ -1,24 +1,13 @@
 // Issue 12 item 1: bounded bodies on every route (auth included) and bounded user fields.
 import { request } from "node:http";
 import { eq } from "drizzle-orm";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AUTH_BODY_LIMIT_BYTES } from "../../src/auth/routes.ts";
 import { user } from "../../src/db/schema.ts";
 import { postJson, signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { database, gw } = gatewayForFile();
 
 const expectTooLarge = async (res: Response) => {
   expect(res.status).toBe(413);

@@ -2,24 +2,14 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { DrizzleQueryError } from "drizzle-orm/errors";
 import { pinoHttp } from "pino-http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createLogger, serializeError, serializeRequest } from "../../src/logger.ts";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
 const lines: string[] = [];
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  const logger = createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } });
-  gw = await startGatewayHarness(database, { logger });
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
+const { gw } = gatewayForFile({
+  logger: createLogger("debug", { destination: { write: (line: string) => void lines.push(line) } }),
 });
 
 describe("logs", () => {

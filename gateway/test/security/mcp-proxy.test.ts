@@ -1,35 +1,14 @@
 // Issue 12 items 5 and 6 at the gateway's /mcp: one write budget with REST (per tool call, batches
 // included), and Host/Origin allowlists on every gateway route.
 import { request } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { EXTENSION_ORIGIN, type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { EXTENSION_ORIGIN, postMcp } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { database, gw } = gatewayForFile({ writeRateLimitPerMinute: 6 });
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database, { writeRateLimitPerMinute: 6 });
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
-
-const rpc = (key: string, body: unknown, headers: Record<string, string> = {}) =>
-  fetch(`${gw.baseUrl}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${key}`,
-      ...headers,
-    },
-    body: JSON.stringify(body),
-  });
 const addTask = (id: number) => ({
   jsonrpc: "2.0",
   id,
@@ -55,17 +34,17 @@ describe("one write budget for REST and /mcp", () => {
       method: "tools/call",
       params: { name: "list_tasks", arguments: {} },
     };
-    for (let i = 0; i < 5; i++) expect((await rpc(key, list)).status).toBe(200);
+    for (let i = 0; i < 5; i++) expect((await postMcp(gw, key, list)).status).toBe(200);
     // 2 REST + 3 in one batch = 5 of 6.
-    const batch = await rpc(key, [addTask(1), addTask(2), addTask(3)]);
+    const batch = await postMcp(gw, key, [addTask(1), addTask(2), addTask(3)]);
     expect(batch.status).toBe(200);
     // A batch of 2 more would pass 6: refused whole, nothing created.
-    const over = await rpc(key, [addTask(4), addTask(5)]);
+    const over = await postMcp(gw, key, [addTask(4), addTask(5)]);
     expect(over.status).toBe(429);
     expect(Number(over.headers.get("retry-after"))).toBeGreaterThan(0);
     expect((await over.json()).error.code).toBe("rate_limited");
     // One more single call fits; then REST is refused too.
-    expect((await rpc(key, addTask(6))).status).toBe(200);
+    expect((await postMcp(gw, key, addTask(6))).status).toBe(200);
     const rest = await gw.api("/api/tasks", token, {
       method: "POST",
       body: JSON.stringify({ title: "late" }),
@@ -135,11 +114,13 @@ describe("Host and Origin allowlists", () => {
     const token = await signUp(gw.baseUrl, "origins@example.com");
     const { key } = await createApiKey(gw.auth, database.db, { email: "origins@example.com" });
     const ping = { jsonrpc: "2.0", id: 1, method: "ping" };
-    expect((await rpc(key, ping, { origin: "http://evil.example.com" })).status).toBe(403);
-    expect((await rpc(key, ping, { origin: "null" })).status).toBe(403);
-    expect((await rpc(key, ping, { origin: gw.baseUrl })).status).toBe(200);
-    expect((await rpc(key, ping, { origin: gw.baseUrl.replace("127.0.0.1", "localhost") })).status).toBe(200);
-    expect((await rpc(key, ping)).status).toBe(200);
+    expect((await postMcp(gw, key, ping, { origin: "http://evil.example.com" })).status).toBe(403);
+    expect((await postMcp(gw, key, ping, { origin: "null" })).status).toBe(403);
+    expect((await postMcp(gw, key, ping, { origin: gw.baseUrl })).status).toBe(200);
+    expect(
+      (await postMcp(gw, key, ping, { origin: gw.baseUrl.replace("127.0.0.1", "localhost") })).status,
+    ).toBe(200);
+    expect((await postMcp(gw, key, ping)).status).toBe(200);
     const evil = await gw.api("/api/tasks", token, { headers: { origin: "https://evil.example" } });
     expect(evil.status).toBe(403);
     expect((await evil.json()).error.code).toBe("invalid_origin");

@@ -5,11 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createApiKey } from "../../src/auth/accounts.ts";
 import { AUTH_CHANGES_CHANNEL } from "../../src/auth/session-events.ts";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { type GatewayHarness, postMcp, startGatewayHarness } from "../support/gateway.ts";
 import { startMcpHttpHarness } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let a: GatewayHarness;
 let b: GatewayHarness;
 
@@ -17,7 +17,6 @@ let b: GatewayHarness;
 const LONG_TTL_MS = 60_000;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const mcp = await startMcpHttpHarness(database);
   a = await startGatewayHarness(database, { mcp, sessionCacheTtlMs: LONG_TTL_MS });
   b = await startGatewayHarness(database, { mcp, sessionCacheTtlMs: LONG_TTL_MS });
@@ -26,7 +25,6 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await a?.mcp.close();
-  await database?.destroy();
 });
 
 /** Polls instance `gw` until `token` is refused; returns how long that took (ms), or fails after 3 s. */
@@ -116,15 +114,7 @@ describe("session cache across gateway instances", () => {
 
 /** tools/list at /mcp with an API key: 200 while the key works, 401 once it doesn't. */
 const mcpStatus = async (gw: GatewayHarness, key: string) => {
-  const res = await fetch(`${gw.baseUrl}/mcp`, {
-    method: "POST",
-    headers: {
-      "content-type": "application/json",
-      accept: "application/json, text/event-stream",
-      authorization: `Bearer ${key}`,
-    },
-    body: JSON.stringify({ jsonrpc: "2.0", id: 1, method: "tools/list", params: {} }),
-  });
+  const res = await postMcp(gw, key, { jsonrpc: "2.0", id: 1, method: "tools/list", params: {} });
   await res.arrayBuffer();
   return res.status;
 };

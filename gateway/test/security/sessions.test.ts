@@ -1,20 +1,9 @@
 // Issue 12 item 8: no raw session tokens handed out or accepted; sessions listed and revoked by id.
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
-let database: TestDatabase;
-let gw: GatewayHarness;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
-});
+const { gw } = gatewayForFile();
 
 const rawOf = (signed: string) => decodeURIComponent(signed).split(".")[0]!;
 const listSessions = (token: string) =>

@@ -9,11 +9,12 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { streamLeases, user } from "../../src/db/schema.ts";
 import { postJson, signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase, testDbKind } from "../support/database.ts";
+import { testDbKind } from "../support/database.ts";
 import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
 import { startMcpHttpHarness } from "../support/mcp.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let a: GatewayHarness;
 let b: GatewayHarness;
 
@@ -23,7 +24,6 @@ const STREAMS_PER_USER = 20;
 const STREAM_LEASE_MS = 3000;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   const mcp = await startMcpHttpHarness(database);
   const opts = {
     mcp,
@@ -39,7 +39,6 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await a?.mcp.close();
-  await database?.destroy();
 });
 
 const addTask = (gw: GatewayHarness, token: string, title: string) =>

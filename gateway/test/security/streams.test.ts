@@ -6,15 +6,14 @@ import { eq, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { user } from "../../src/db/schema.ts";
 import { bearer, postJson, signIn, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { type GatewayHarness, readSse, startGatewayHarness } from "../support/gateway.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 let a: GatewayHarness;
 let b: GatewayHarness;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
   // Two gateway instances on one database: a session ended on one closes streams held by the other.
   a = await startGatewayHarness(database);
   b = await startGatewayHarness(database, {
@@ -26,7 +25,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await b?.close();
   await a?.close();
-  await database?.destroy();
 });
 
 async function openStream(gw: GatewayHarness, token: string) {

@@ -1,22 +1,16 @@
 // Issue 12 item 2: sign-in throttled per address (an IPv6 /64 as one) and per account in every mode, the
 // account's wait not applying where its owner signs in, forwarded headers believed only from configured
 // proxies, device codes and sign-ups throttled too.
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { beforeEach, describe, expect, it } from "vitest";
 import type { ThrottleLimits } from "../../src/auth/throttle.ts";
 import { loadConfig } from "../../src/config.ts";
 import { rateLimits } from "../../src/db/schema.ts";
 import { postJson, signUp, TEST_PASSWORD } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
 import { startGatewayHarness } from "../support/gateway.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 
-beforeAll(async () => {
-  database = await createTestDatabase();
-});
-afterAll(async () => {
-  await database?.destroy();
-});
 // The counters live in the database every gateway shares: each scenario starts from none.
 beforeEach(async () => {
   await database.db.delete(rateLimits);

@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 // Issue 8, "Dates and titles as users mean them", over REST: the same rules as the tools.
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { gw } = gatewayForFile();
 let token: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   token = await signUp(gw.baseUrl, "dates@example.com", { timezone: "Europe/Berlin" });
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 const post = (body: unknown) => gw.api("/api/tasks", token, { method: "POST", body: JSON.stringify(body) });

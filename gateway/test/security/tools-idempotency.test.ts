@@ -1,22 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 
 // Issue 12 item 11: an Idempotency-Key reused with a different body is refused (422), as payment APIs do.
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { gw } = gatewayForFile();
 let token: string;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   token = await signUp(gw.baseUrl, "keys@example.com");
-});
-afterAll(async () => {
-  await gw?.close();
-  await database?.destroy();
 });
 
 const post = (key: string, body: unknown) =>

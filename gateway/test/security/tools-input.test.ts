@@ -1,29 +1,23 @@
 import type { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { signUp } from "../support/auth.ts";
-import { createTestDatabase, type TestDatabase } from "../support/database.ts";
-import { type GatewayHarness, startGatewayHarness } from "../support/gateway.ts";
+import { gatewayForFile } from "../support/gateway-for-file.ts";
 import { call, textOf } from "../support/mcp.ts";
 
 // Issue 12 items 9 and 10: input Postgres would refuse, or that a parser would misread, is refused at the tool
 // boundary with what to fix: an isError over MCP, a 400 over REST (never 502), and the same refusal from
 // /api/dates/preview.
 
-let database: TestDatabase;
-let gw: GatewayHarness;
+const { gw } = gatewayForFile();
 let token: string;
 let mcp: Client;
 
 beforeAll(async () => {
-  database = await createTestDatabase();
-  gw = await startGatewayHarness(database);
   token = await signUp(gw.baseUrl, "probe@example.com", { timezone: "Europe/Berlin" });
   mcp = await gw.mcp.connect("probe-mcp-user", "Europe/Berlin");
 });
 afterAll(async () => {
   await mcp?.close();
-  await gw?.close();
-  await database?.destroy();
 });
 
 const NUL = "a\u0000b";

@@ -91,6 +91,25 @@ export async function startGatewayHarness(
   };
 }
 
+/** POSTs a JSON-RPC message to the gateway's /mcp as a Streamable HTTP client does, with a bearer token if given. */
+export function postMcp(
+  gw: Pick<GatewayHarness, "baseUrl">,
+  token: string | undefined,
+  message: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
+  return fetch(`${gw.baseUrl}/mcp`, {
+    method: "POST",
+    headers: {
+      "content-type": "application/json",
+      accept: "application/json, text/event-stream",
+      ...(token ? { authorization: `Bearer ${token}` } : {}),
+      ...headers,
+    },
+    body: JSON.stringify(message),
+  });
+}
+
 export type SseEvent = { id?: string; event?: string; data?: string; receivedAt: number };
 
 /** Reads an SSE response into events; `next(predicate, ms)` waits for a matching event or fails. */

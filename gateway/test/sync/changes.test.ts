@@ -2,26 +2,17 @@ import { randomUUID } from "node:crypto";
 import { asc, eq } from "drizzle-orm";
 import { drizzle } from "drizzle-orm/postgres-js";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { connect, type Database, type Db } from "../../src/db/connect.ts";
 import * as schema from "../../src/db/schema.ts";
 import { taskChanges } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase, testDbKind } from "../support/database.ts";
-import { type SyncGateway, startSyncGateway } from "./harness.ts";
+import { ensureUsers, testDbKind } from "../support/database.ts";
+import { databaseForFileWith } from "../support/suite.ts";
+import { startSyncGateway } from "./harness.ts";
 import type { SseStream } from "./sse-client.ts";
 
-let database: TestDatabase;
-let gateway: SyncGateway;
-
-beforeAll(async () => {
-  database = await createTestDatabase();
-  gateway = await startSyncGateway(database);
-});
-afterAll(async () => {
-  await gateway?.close();
-  await database?.destroy();
-});
+const { database, started: gateway } = databaseForFileWith(startSyncGateway);
 
 const onPostgres = testDbKind === "postgres";
 const newUser = async (name: string) => {

@@ -1,14 +1,14 @@
 import { eq } from "drizzle-orm";
 import postgres from "postgres";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { taskChanges, tasks } from "../../src/db/task-schema.ts";
 import { createTaskRepository } from "../../src/tasks/repository.ts";
 import { type TaskView, toTaskView } from "../../src/tasks/view.ts";
-import { createTestDatabase, ensureUsers, type TestDatabase, testDbKind } from "../support/database.ts";
+import { ensureUsers, testDbKind } from "../support/database.ts";
+import { databaseForFile } from "../support/suite.ts";
 
-let database: TestDatabase;
+const database = databaseForFile();
 beforeAll(async () => {
-  database = await createTestDatabase();
   await ensureUsers(
     database,
     "log-user",
@@ -18,9 +18,6 @@ beforeAll(async () => {
     "order-user",
     "someone-else",
   );
-});
-afterAll(async () => {
-  await database?.destroy();
 });
 
 const DAY_MS = 24 * 60 * 60 * 1000;
