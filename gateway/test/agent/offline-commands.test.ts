@@ -773,11 +773,20 @@ const table: Record<string, Row[]> = {
       after: { say: "complete buy eggs" },
       given: CHORES,
       effect: { changed: { "buy eggs": { status: "pending" } } },
+      reply: /^Reopened “buy eggs”\.$/,
     },
     {
       say: "undo",
       after: { say: "add buy a boat" },
       effect: { changed: { "buy a boat": { status: "deleted" } } },
+      reply: /^“buy a boat” goes to the trash\.$/,
+    },
+    {
+      say: "undo that",
+      after: { say: "add milk, eggs" },
+      effect: "none",
+      confirms: true,
+      reply: /^These 2 tasks wait for your confirmation\.$/,
     },
     {
       say: "undo",

@@ -199,10 +199,11 @@ function listFilter(t: string): ListFilter | undefined {
   if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
     return { window: "week", label: "due this week" };
   if (/\btoday'?s?\b|\btonight\b/.test(t)) return { due: "today", label: "due today" };
-  const day = t.match(/\b(?:for|on|due(?: on)?)\s+(.+?)\??$/)?.[1];
   if (/\b(?:trash|bin|deleted)\b/.test(t)) return { status: "deleted", label: "deleted" };
   if (/\bweekend\b/.test(t)) return { status: "pending", window: "weekend", label: "due this weekend" };
   if (/\bnext week\b/.test(t)) return { status: "pending", window: "next week", label: "due next week" };
+  // "due on friday", "tasks for dec 12": one day.
+  const day = t.match(/\b(?:for|on|due(?: on)?)\s+(.+?)\??$/)?.[1];
   if (day && isDue(day) && !/\b(?:every|each|week|month|year|weekend)\b/.test(day))
     return { status: "pending", window: { day }, label: `due ${day}` };
   if (/\b(upcoming|coming up|later|future|next|ahead|soon)\b/.test(t))
@@ -466,7 +467,7 @@ const PATTERNS: Pattern[] = [
   [ADD, (m) => addOf(m[1]!)],
 ];
 
-/** The tasks an add's words make ("milk, eggs", `"a" and "b"`), with a priority said around them. */
+/** The tasks an add's words make ("milk, eggs", `"a" and "b"`), with a priority and labels said around them. */
 function addOf(words: string): Command | undefined {
   const { rest: unprioritised, priority } = priorityOf(words);
   const { rest, labels } = labelsOf(unprioritised);

@@ -55,6 +55,8 @@ const HELP =
   "I can add, list, complete, reopen, move, rename, prioritise and delete tasks, and save the page you're on. " +
   "Try “add call mum tomorrow 6pm” or “what's due today?”.";
 
+const WHICH_TASK =
+  "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.";
 /** The answer to "help": what the offline model understands, as things to try. */
 const GUIDE = [
   "No AI model is set up here, so I understand plain commands about your tasks. Try:",
@@ -159,9 +161,13 @@ export class OfflineModel implements Model {
         return { say: GUIDE };
       case "incomplete": {
         const verb = cmd.verb === "done" ? "complete" : cmd.verb;
-        return {
-          say: `Which task? Say it with the task, e.g. “${verb} ${verb === "add" || verb === "new" || verb === "create" ? "call mum tomorrow 6pm" : "buy milk"}”.`,
-        };
+        const example =
+          verb === "save"
+            ? "this page"
+            : ["add", "new", "create"].includes(verb)
+              ? "call mum tomorrow 6pm"
+              : "buy milk";
+        return { say: `Which task? Say it with the task, e.g. “${verb} ${example}”.` };
       }
       case "yes": {
         const pending = previous.text.match(SELECTION_PROMPT);
@@ -177,7 +183,7 @@ export class OfflineModel implements Model {
       case "no":
         return { say: "OK, I left everything as it was." };
       case "undo":
-        return undo(previous.notes, results, (r) => this.#added(r));
+        return undo(previous.notes, results, (r) => this.#said(r));
       case "add": {
         if (results.length && cmd.split) {
           return {
@@ -255,13 +261,9 @@ export class OfflineModel implements Model {
             results,
             NOTHING_BEFORE,
           );
-        return {
-          say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
-        };
+        return { say: WHICH_TASK };
       case "pick":
-        return {
-          say: "Which task do you mean? Name it by its title, e.g. “complete buy milk”. I change one task at a time.",
-        };
+        return { say: WHICH_TASK };
       case "unknown":
         return {
           say: `I can only work with your task list here: I can't answer general questions or look things up (like the weather). ${HELP}`,
@@ -588,24 +590,29 @@ const UNDOABLE: Record<string, string> = {
  * an add is deleted, a completion reopened, a delete restored. An edit's old title, due or priority is not in the
  * notes, so it is not guessed.
  */
-function undo(notes: string[], results: string[], said: (results: string[]) => string): Step {
-  if (results.length) return { say: said(results) };
+function undo(notes: string[], results: string[], said: (result: string) => string): Step {
   const writes = notes
     .flatMap((n) => n.split("\n"))
     .flatMap((line) => {
       const m = line.match(/^- ([a-z_]+) done: .*\[(.*)\]$/);
-      return m ? [{ tool: m[1]!, ids: [...m[2]!.matchAll(/" \(id ([^)]+)\)/g)].map((id) => id[1]!) }] : [];
-    })
-    .filter((w) => w.tool !== "list_tasks");
+      if (!m || m[1] === "list_tasks") return [];
+      const tasks = [...m[2]!.matchAll(/"(.*?)" \(id ([^)]+)\)/g)].map((t) => ({ title: t[1]!, id: t[2]! }));
+      return [{ tool: m[1]!, tasks }];
+    });
   if (!writes.length) return { say: "My last answer changed nothing, so there's nothing to undo." };
   if (writes.some((w) => !UNDOABLE[w.tool]))
     return {
       say: "I can't undo an edit: I don't keep the old title, due or priority. Say the change you want, e.g. “move buy milk to friday”.",
     };
+  const undos = writes.toReversed().flatMap((w) => w.tasks.map((t) => ({ tool: UNDOABLE[w.tool]!, ...t })));
+  if (!results.length) return { calls: undos.map((u) => ({ name: u.tool, args: { task_id: u.id } })) };
+  // Taking an add back is a delete, which the app holds: one runs as the turn ends, more wait for a yes.
+  const held = results.filter((r) => r.startsWith("Queued")).length;
+  if (held > 1) return { say: `These ${held} tasks wait for your confirmation.` };
   return {
-    calls: writes
-      .toReversed()
-      .flatMap((w) => w.ids.map((id) => ({ name: UNDOABLE[w.tool]!, args: { task_id: id } }))),
+    say: results
+      .map((r, i) => (r.startsWith("Queued") ? `“${undos[i]!.title}” goes to the trash.` : said(r)))
+      .join("\n"),
   };
 }
 
