@@ -101,11 +101,25 @@ export function titleFrom(text: string): string {
  * Turns an agent's events into ChatKit events: streamed assistant messages, a workflow item per run of tool
  * calls (one task per call, its line saying what happened), a task-list widget for a listing, a confirmation
  * card, a `tasks.changed` client effect after each write, and a hidden note per tool result for later turns.
+ *
+ * A listing's widget goes under the answer, once the turn's changes are known: a listing that one of them then
+ * changed was a lookup ("complete buy milk" lists to find the task), which the workflow's lines already tell, and
+ * a widget of it would show the task as it was.
  */
 export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
   let message: { item: AssistantMessageItem; text: string } | undefined;
   let workflow: WorkflowItem | undefined;
   const taskIndex = new Map<string, number>();
+  let listings: { tasks: TaskRow[]; changed: boolean }[] = [];
+
+  function* showListings(): Generator<ThreadStreamEvent> {
+    const shown = listings.filter((l) => !l.changed);
+    listings = [];
+    for (const { tasks } of shown) {
+      const list = taskListWidget(tasks, clockOf(ctx));
+      yield done(widgetItem(thread.id, list.widget, list.copyText));
+    }
+  }
 
   function* closeMessage(): Generator<ThreadStreamEvent> {
     if (!message) return;
@@ -248,17 +262,16 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
         });
         if (event.wrote) {
           yield { type: "client_effect", name: "tasks.changed", data: { ids: tasks.map((t) => t.id) } };
+          const ids = new Set(tasks.map((t) => t.id));
+          for (const listing of listings) listing.changed ||= listing.tasks.some((t) => ids.has(t.id));
         }
-        if (event.tool === "list_tasks" && event.ok && tasks.length > 0) {
-          yield* closeWorkflow();
-          const list = taskListWidget(tasks, clockOf(ctx));
-          yield done(widgetItem(thread.id, list.widget, list.copyText));
-        }
+        if (event.tool === "list_tasks" && event.ok && tasks.length > 0) listings.push({ tasks, changed: false });
         return;
       }
       case "confirmation.required": {
         yield* closeMessage();
         yield* closeWorkflow();
+        yield* showListings();
         const card = confirmationCard(event.confirmation);
         const item = widgetItem(thread.id, card.widget, card.copyText);
         yield done(item);
@@ -279,6 +292,7 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
   function* finish(): Generator<ThreadStreamEvent> {
     yield* closeMessage();
     yield* closeWorkflow();
+    yield* showListings();
   }
 
   async function* run(events: AsyncIterable<AgentEvent>): AsyncGenerator<ThreadStreamEvent> {

@@ -36,6 +36,29 @@ describe("the offline model's list answer", () => {
   });
 });
 
+describe("a change to a task named by its title", () => {
+  it("shows what changed, not the list it looked the task up in, as it was before", async () => {
+    const token = await chat.user("offline-lookup@example.com");
+    for (const title of ["Buy milk", "Call mum", "Call the bank"]) {
+      const res = await chat.api("/api/tasks", token, { method: "POST", body: JSON.stringify({ title }) });
+      expect(res.status).toBe(201);
+    }
+    const completed = await chat.post(token, create("complete buy milk"));
+    expect(answers(completed)).toEqual(["Completed “Buy milk”."]);
+    expect(itemsOf(completed, "widget")).toEqual([]);
+
+    // A question back keeps the tasks it asks about in view, under the question.
+    const asked = await chat.post(token, create("move call to friday"));
+    expect(answers(asked)[0]).toMatch(/^Which one\? “Call mum”, “Call the bank”/);
+    const [widget] = itemsOf(asked, "widget");
+    expect(rowTitles(widget!.widget as never)).toEqual(["Call mum", "Call the bank"]);
+    const items = asked.shapes.filter((s) => s.startsWith("thread.item.done"));
+    expect(items.indexOf("thread.item.done(widget)")).toBeGreaterThan(
+      items.indexOf("thread.item.done(assistant_message)"),
+    );
+  });
+});
+
 describe("a message that is only a task", () => {
   it("adds it at once, with no confirmation card", async () => {
     const token = await chat.user("offline-bare@example.com");

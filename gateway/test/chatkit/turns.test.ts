@@ -166,7 +166,6 @@ describe("what the user sees of tools", () => {
       "thread.item.updated[workflow.task.added]",
       "thread.item.updated[workflow.task.updated]",
       "thread.item.done(workflow)",
-      "thread.item.done(widget)",
       "thread.item.added(assistant_message)",
       "thread.item.updated[assistant_message.content_part.added]",
       "thread.item.updated[assistant_message.content_part.text_delta]",
@@ -174,6 +173,8 @@ describe("what the user sees of tools", () => {
       "thread.item.updated[assistant_message.content_part.text_delta]",
       "thread.item.updated[assistant_message.content_part.done]",
       "thread.item.done(assistant_message)",
+      // The list goes under the answer; the add came before the listing, so the listing shows it.
+      "thread.item.done(widget)",
       "thread.updated",
     ]);
     expect(r.events.find((e) => e.type === "client_effect")).toEqual({
