@@ -29,6 +29,9 @@ export function readConfirmationReply(message: string): "yes" | "no" | undefined
 
 const CHANGE =
   /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|snooze|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
+/** "and bread too", "same for eggs", "I meant friday": the user's previous request again, or corrected. */
+const FOLLOW_UP =
+  /\b(?:too|as well)[.!]*\s*$|^\s*(?:(?:and\s+)?(?:do\s+)?(?:the\s+)?same|ditto)\s+(?:for|with)\b|^\s*(?:sorry,?\s+)?i\s+mean(?:t)?\b/i;
 /** "the second one", "the last": the user picking from the list their own request led to. */
 const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th)?)(\s+one)?\s*[.!]*\s*$/i;
 
@@ -37,7 +40,12 @@ const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th
  * came from something else it read (a page, a task's notes), so it waits for the user's yes.
  */
 export function asksForChange(message: string): boolean {
-  return CHANGE.test(message) || PICK.test(message) || readConfirmationReply(message) === "yes";
+  return (
+    CHANGE.test(message) ||
+    PICK.test(message) ||
+    FOLLOW_UP.test(message) ||
+    readConfirmationReply(message) === "yes"
+  );
 }
 
 // Questions, requests to the assistant, the page or "you": a message like these is not a task in itself.

@@ -265,7 +265,8 @@ export function createTranslator(ctx: TurnContext, thread: ThreadMetadata) {
           const ids = new Set(tasks.map((t) => t.id));
           for (const listing of listings) listing.changed ||= listing.tasks.some((t) => ids.has(t.id));
         }
-        if (event.tool === "list_tasks" && event.ok && tasks.length > 0) listings.push({ tasks, changed: false });
+        if (event.tool === "list_tasks" && event.ok && tasks.length > 0)
+          listings.push({ tasks, changed: false });
         return;
       }
       case "confirmation.required": {

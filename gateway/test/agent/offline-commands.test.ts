@@ -671,6 +671,64 @@ const table: Record<string, Row[]> = {
       reply: /had 2 tasks/,
     },
     { say: "complete the first one", given: CHORES, effect: "none", reply: WHICH_TASK },
+    // Several places at once: completes run, deletes of more than one ask first.
+    {
+      say: "complete the first two",
+      given: OVERDUE_TWO,
+      after: { say: "what's overdue?" },
+      effect: {
+        changed: {
+          "pay parking fine": { status: "completed" },
+          "return library books": { status: "completed" },
+        },
+      },
+    },
+    {
+      say: "delete the first and second",
+      given: OVERDUE_TWO,
+      after: { say: "what's overdue?" },
+      effect: "none",
+      confirms: true,
+    },
+    {
+      say: "complete the first three",
+      given: OVERDUE_TWO,
+      after: { say: "what's overdue?" },
+      effect: "none",
+      reply: /had 2 tasks/,
+    },
+  ],
+
+  // A follow-up: the previous request on another task, or a correction of the task just named.
+  followUp: [
+    {
+      say: "and call the bank too",
+      given: CHORES,
+      after: { say: "complete call mum" },
+      effect: done("call the bank"),
+    },
+    {
+      say: "same for buy eggs",
+      given: CHORES,
+      after: { say: "move walk the dog to friday" },
+      effect: { changed: { "buy eggs": { due: weekday("friday") } } },
+    },
+    {
+      say: "bread too",
+      after: { say: "add milk tomorrow" },
+      effect: { added: [{ title: "bread", due: day(1) }] },
+    },
+    {
+      say: "actually make that oat milk",
+      after: { say: "add milk" },
+      effect: { changed: { milk: { title: "oat milk" } } },
+    },
+    {
+      say: "i meant friday",
+      after: { say: "add call mum tomorrow" },
+      effect: { changed: { "call mum": { due: weekday("friday") } } },
+    },
+    { say: "make that oat milk", after: { say: "add milk, eggs" }, effect: "none", reply: WHICH_TASK },
   ],
 
   // Changes to more than one task wait for the user's yes; one runs.

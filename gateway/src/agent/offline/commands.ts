@@ -61,11 +61,13 @@ export type Command =
   | { kind: "no" }
   /** Take back what the previous answer changed. */
   | { kind: "undo" }
+  /** "and bread too", "same for eggs": the previous request, on another task. */
+  | { kind: "also"; target: string }
   | { kind: "unknown" };
 
 // Politeness around a command changes nothing about it: "can you …", "… please?", "… for me, thanks!".
 const POLITE_START =
-  /^(?:(?:please|pls|plz|kindly|hey margin|margin|so|also|and|now|can you|could you|would you|will you|can u|could u|i'?d like you to|i want you to|go and)\b[,\s]*)+/i;
+  /^(?:(?:please|pls|plz|kindly|hey margin|margin|so|also|and|now|actually|oh|can you|could you|would you|will you|can u|could u|i'?d like you to|i want you to|go and)\b[,\s]*)+/i;
 const POLITE_END = /(?:[,\s]+(?:please|pls|plz|for me|thanks|thank you|thx|now|then))+$/i;
 const PUNCTUATION_END = /[\s.!?]+$/;
 
@@ -282,6 +284,25 @@ export function ordinalOf(reference: string): number | undefined {
   return n >= 1 ? n : undefined;
 }
 
+const FIRST_OR_LAST = /^(?:the\s+)?(first|last)\s+(two|three|four|five|[2-9])(?:\s+(?:ones|tasks|items))?$/i;
+const SMALL: Record<string, number> = { two: 2, three: 3, four: 4, five: 5 };
+
+/**
+ * Several places in the previous answer's list: "the first two", "the last 3", "the first and third", "1 and 3".
+ * Undefined for one place or none.
+ */
+export function ordinalsOf(reference: string): number[] | undefined {
+  const range = reference.trim().match(FIRST_OR_LAST);
+  if (range) {
+    const n = SMALL[range[2]!.toLowerCase()] ?? Number(range[2]);
+    const first = range[1]!.toLowerCase() === "first";
+    return Array.from({ length: n }, (_, i) => (first ? i + 1 : i - n));
+  }
+  const parts = reference.split(/\s*,\s*(?:and\s+)?|\s+and\s+/i);
+  const places = parts.map((p) => ordinalOf(p.replace(/^(\d{1,2})$/, "number $1")));
+  return parts.length > 1 && places.every((p) => p !== undefined) ? (places as number[]) : undefined;
+}
+
 // "all", "everything", "all overdue tasks", "every task due today": the rest (if any) says which tasks.
 const EVERY = /^(?:all|every|everything|each)\b(?:\s+of)?(\s+(?:them|these|those))?(?:\s+(?:my|the))?\s*/i;
 const THEM = /^(?:them|these|those|both|both of them|these ones|those ones|the ones above)$/i;
@@ -464,6 +485,14 @@ const PATTERNS: Pattern[] = [
     /^remind me\s+((?:on|at|in|by|next|this|tomorrow|tonight|today|every)\b.*?)\s+to\s+(.+)$/i,
     (m) => ({ kind: "add", titles: [`${clean(m[2]!)} ${m[1]}`] }),
   ],
+  // "make that oat milk", "i meant friday": a correction of the task the last answer named.
+  [
+    /^(?:make|turn) (?:that|it|this)(?: one)? (?:into |to )?(.+)$|^(?:i meant|i mean|sorry,? i meant)\s+(.+)$/i,
+    (m) => {
+      const value = clean(m[1] ?? m[2]!);
+      return isDue(value) ? reschedule("that", value) : rename("that", value);
+    },
+  ],
   [ADD, (m) => addOf(m[1]!)],
 ];
 
@@ -481,8 +510,14 @@ function priorityCommand(task: string, word: string): Command | undefined {
   return priority ? { kind: "priority", target: target(task), priority } : undefined;
 }
 
+// "and bread too", "eggs as well", "same for the bread", "do the same with eggs".
+const ALSO =
+  /^(?:(?:and|also|plus)\s+)?(.+?)\s+(?:too|as well)[.!]*$|^(?:(?:and\s+)?(?:do\s+)?(?:the\s+)?same|ditto)\s+(?:for|with)\s+(.+?)[.!]*$/i;
+
 /** Reads one message. Only the user's own words get here: the page is never parsed as a command. */
 export function parseCommand(message: string): Command {
+  const also = message.trim().match(ALSO);
+  if (also) return { kind: "also", target: target(also[1] ?? also[2]!) };
   // "wat", "wht": a quick "what".
   const text = withoutPoliteness(message.trim().replace(/\s+/g, " ")).replace(/^(?:wat|wht)\b/i, "what");
   const t = text.toLowerCase();

@@ -8,7 +8,7 @@ import {
   Usage,
 } from "@openai/agents";
 import { Temporal } from "temporal-polyfill";
-import { localParts, parseDue } from "../../tasks/due.ts";
+import { extractDueFromTitle, localParts, parseDue } from "../../tasks/due.ts";
 import type { PageContext } from "../contract.ts";
 import {
   type Bulk,
@@ -16,6 +16,7 @@ import {
   type Edit,
   type ListFilter,
   ordinalOf,
+  ordinalsOf,
   parseCommand,
   selectionLines,
   target,
@@ -139,13 +140,18 @@ export class OfflineModel implements Model {
       notes: lastTurnNotes(earlier),
     };
     let cmd = parseCommand(message);
-    if (cmd.kind === "pick") {
-      // "the second one" answers "Which one?": the request asked before it, on that task.
+    if (cmd.kind === "pick" || cmd.kind === "also") {
+      // "the second one" answers "Which one?", "and bread too" follows a request: the request before, on this task.
       const asked = earlier
         .slice(0, Math.max(answerAt, 0))
         .findLast((i) => "role" in i && i.role === "user" && !HIDDEN_NOTES.test(textOf(i)));
       const before = asked ? parseCommand(textOf(asked)) : undefined;
-      cmd = before && "target" in before ? { ...before, target: cmd.target } : { kind: "vague" };
+      cmd =
+        before && "target" in before
+          ? ({ ...before, target: cmd.target, alternatives: undefined } as Edit)
+          : cmd.kind === "also" && before?.kind === "add"
+            ? { ...before, titles: [this.#withSameDue(cmd.target, before.titles[0]!)], split: false }
+            : { kind: "vague" };
     }
     return this.#step(cmd, results, previous);
   }
@@ -263,6 +269,7 @@ export class OfflineModel implements Model {
           );
         return { say: WHICH_TASK };
       case "pick":
+      case "also":
         return { say: WHICH_TASK };
       case "unknown":
         return {
@@ -276,6 +283,19 @@ export class OfflineModel implements Model {
    * several match, says so when none does.
    */
   #onOne(cmd: Edit, results: string[], previous: Previous): Step {
+    const places = ordinalsOf(cmd.target);
+    if (places) {
+      // "complete the first two": those rows of the previous answer's list, each by its title.
+      const listed = previous.listed;
+      const titles = places.map((p) => (p < 0 ? listed.at(p) : listed[p - 1]));
+      if (!listed.length || titles.some((t) => t === undefined))
+        return { say: `The last list had ${listed.length} task${listed.length === 1 ? "" : "s"}.` };
+      if (!results.length)
+        return { calls: [{ name: "list_tasks", args: { status: statusOf(cmd), limit: 200 } }] };
+      return (
+        this.#several(cmd, titles as string[], tasksOf(results[0]!), results.slice(1)) ?? { say: WHICH_TASK }
+      );
+    }
     const place = ordinalOf(cmd.target);
     if (place !== undefined) {
       const listed = previous.listed;
@@ -298,7 +318,13 @@ export class OfflineModel implements Model {
       if (results.length === 1) return { calls: [{ name: "list_tasks", args: { status, limit: 200 } }] };
       picked = pick(cmd, options, tasksOf(results[1]!), this.#today());
       searches = 2;
-      if ("none" in picked) return this.#several(cmd, tasksOf(results[1]!), results.slice(2)) ?? picked;
+      if ("none" in picked) {
+        const parts = cmd.target
+          .split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)
+          .map(target)
+          .filter(Boolean);
+        return this.#several(cmd, parts, tasksOf(results[1]!), results.slice(2)) ?? picked;
+      }
     }
     if ("say" in picked) return picked;
     const { edit, task } = picked;
@@ -343,16 +369,12 @@ export class OfflineModel implements Model {
   }
 
   /**
-   * "complete milk and stretch", "delete x, y": when no title holds the words, each part names a task. The
-   * same change to each, once every part names exactly one; else what is wrong with the first that doesn't.
+   * The same change to several tasks, each named by `parts` ("complete milk and stretch", when no title holds
+   * the words; "the first two" of a list), once every part names exactly one; else what is wrong with the first
+   * that doesn't.
    */
-  #several(cmd: Edit, found: TaskView[], done: string[]): Step | undefined {
-    if (cmd.kind === "rename") return undefined;
-    const parts = cmd.target
-      .split(/\s*,\s*(?:and\s+)?|\s+(?:and|&)\s+/i)
-      .map(target)
-      .filter(Boolean);
-    if (parts.length < 2) return undefined;
+  #several(cmd: Edit, parts: string[], found: TaskView[], done: string[]): Step | undefined {
+    if (cmd.kind === "rename" || parts.length < 2) return undefined;
     const tasks: TaskView[] = [];
     for (const part of parts) {
       const edit = { ...cmd, target: part, alternatives: undefined } as Edit;
@@ -414,6 +436,12 @@ export class OfflineModel implements Model {
       .join("")
       .replace(/\s+/g, " ")
       .trim();
+  }
+
+  /** "bread" after "add milk tomorrow": the other task, due as the first. */
+  #withSameDue(title: string, first: string): string {
+    const found = extractDueFromTitle(first, { now: this.#ctx.now, tz: this.#ctx.timezone });
+    return found ? `${title} ${found.due.phrase}` : title;
   }
 
   #clock(): Clock {
