@@ -137,7 +137,7 @@ export class OfflineModel implements Model {
     const previous = {
       text,
       listed: listTitles(text, notesBefore(earlier, answerAt)),
-      notes: lastTurnNotes(earlier),
+      notes: notesBefore(earlier, earlier.length),
     };
     let cmd = parseCommand(message);
     if (cmd.kind === "pick" || cmd.kind === "also") {
@@ -766,23 +766,13 @@ function listTitles(answer: string, notes: string[]): string[] {
   return listing ? [...listing.matchAll(/"(.*?)" \(id [^)]*\)/g)].map((m) => m[1]!) : [];
 }
 
-/** The app's notes since the user's previous message: that turn's tool calls, held ones run at its end included. */
-function lastTurnNotes(items: AgentInputItem[]): string[] {
+/**
+ * The app's hidden notes (in user role) before `end`, back to the user's previous message: before the answer at
+ * `end`, or, with `end` past the last item, all of the last turn's (held calls run after its answer included).
+ */
+function notesBefore(items: AgentInputItem[], end: number): string[] {
   const notes: string[] = [];
-  for (let i = items.length - 1; i >= 0; i--) {
-    const item = items[i]!;
-    if (!("role" in item) || item.role !== "user") continue;
-    const text = textOf(item);
-    if (!HIDDEN_NOTES.test(text)) break;
-    notes.unshift(text);
-  }
-  return notes;
-}
-
-/** The hidden notes between the user's previous message and the answer at `answerAt` (the app's, in user role). */
-function notesBefore(items: AgentInputItem[], answerAt: number): string[] {
-  const notes: string[] = [];
-  for (let i = answerAt - 1; i >= 0; i--) {
+  for (let i = end - 1; i >= 0; i--) {
     const item = items[i]!;
     if (!("role" in item) || item.role !== "user") continue;
     const text = textOf(item);
