@@ -864,6 +864,12 @@ const table: Record<string, Row[]> = {
   ],
 
   page: [
+    // "this" with nothing selected is the page.
+    {
+      say: "turn this into a task",
+      page: SOURDOUGH,
+      effect: { added: [{ title: SOURDOUGH.title, url: SOURDOUGH.url }] },
+    },
     {
       say: "save this page",
       page: SOURDOUGH,
@@ -965,6 +971,9 @@ const table: Record<string, Row[]> = {
     { say: "how do I add a task?", effect: "none", reply: /Try:\n/, noTools: true },
     { say: "good morning", effect: "none", noTools: true },
     { say: "thanks!", effect: "none", noTools: true },
+    { say: "awesome, thanks a lot", given: [{ title: "walk the dog" }], effect: "none", noTools: true },
+    { say: "lol", effect: "none", reply: /^Anything to add or change/, noTools: true },
+    { say: "hmm ok", given: [{ title: "walk the dog" }], effect: "none", noTools: true },
     { say: "yes", given: [{ title: "walk the dog" }], effect: "none", noTools: true },
   ],
 

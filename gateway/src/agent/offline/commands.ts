@@ -40,6 +40,7 @@ export type Bulk = {
 
 export type Command =
   | { kind: "greeting" }
+  | { kind: "chatter" }
   /** "help", "what can you do?" */
   | { kind: "help" }
   /** A command word with no task ("add", "delete"): what to ask back. */
@@ -229,7 +230,11 @@ const HELP =
   /^(?:help|\?+|commands|what can (?:you|i) (?:do|say|ask)|what do you do|how does (?:this|it) work|how do i (?:use|add|list|complete|delete|move)\b.*|who are you|what are you)$/;
 const LONE_VERB =
   /^(?:add|new|create|save|delete|remove|trash|clear|complete|finish|done|reopen|restore|rename|move|reschedule|postpone|snooze|change|update|edit|mark)$/;
-const THANKS = /^(?:thanks|thank you|thx|cheers|great|nice|cool|perfect)\b/;
+const THANKS =
+  /^(?:thanks|thank you|thx|ty|cheers|great|nice|cool|perfect|awesome|amazing|brilliant|excellent|wonderful|fantastic|lovely|sweet)\b/;
+/** Small talk that asks nothing ("lol", "hmm", "ok cool"): not a task to add. */
+const CHATTER =
+  /^(?:(?:lol|lmao|haha+|hehe+|hmm+|hm+|wow|yay|oh|ah|ooh|ok|okay|cool|nice|great|interesting|whatever|nvm|i see|got it|gotcha|noted|fair enough)[\s,.!?]*)+$/;
 
 // "make tasks from this", "turn the selection into tasks", "create tasks from the selected text".
 const SELECTION =
@@ -529,8 +534,13 @@ export function parseCommand(message: string): Command {
   if (HELP.test(t)) return { kind: "help" };
   if (LONE_VERB.test(t)) return { kind: "incomplete", verb: t };
   if (THANKS.test(t)) return { kind: "thanks" };
+  if (CHATTER.test(t)) return { kind: "chatter" };
 
-  if (TASKS.test(t) && SELECTION.test(t)) return { kind: "selection" };
+  if (TASKS.test(t) && SELECTION.test(t))
+    // "turn this into a task" names no selection: the page is the task.
+    return /\b(?:a|one) (?:task|todo|to-do)$/.test(t) && !/\b(?:selection|selected|highlighted)\b/.test(t)
+      ? { kind: "save_page" }
+      : { kind: "selection" };
   const page = t.match(PAGE);
   const remind = page ? undefined : t.match(REMIND_PAGE);
   if (page || remind) {

@@ -163,6 +163,8 @@ export class OfflineModel implements Model {
         return { say: `Hi! ${HELP}` };
       case "thanks":
         return { say: "You're welcome." };
+      case "chatter":
+        return { say: "Anything to add or change on your list?" };
       case "help":
         return { say: GUIDE };
       case "incomplete": {
