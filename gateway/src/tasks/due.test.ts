@@ -27,6 +27,10 @@ const cases: [string, string, string, string][] = [
   [NY, "2026-10-31T22:00:00Z", "tomorrow 5pm", "2026-11-01T22:00:00.000Z"],
   [NY, "2026-11-01T05:30:00Z", "in 2 hours", "2026-11-01T07:30:00.000Z"],
   [NY, "2026-03-07T23:00:00Z", "at 9", "2026-03-08T13:00:00.000Z"], // next 9:00 = Sun 9:00 EDT
+  [BERLIN, "2026-03-28T20:00:00Z", "the 15th", "date:2026-04-15"], // a day of the month: the next one
+  [BERLIN, "2026-03-28T20:00:00Z", "on the 28th", "date:2026-03-28"], // today's
+  [BERLIN, "2026-03-28T20:00:00Z", "the 31st", "date:2026-03-31"],
+  [BERLIN, "2026-04-02T10:00:00Z", "the 31st", "date:2026-05-31"], // April has no 31st
 ];
 
 describe("parseDue", () => {
@@ -301,6 +305,8 @@ describe("extractDueFromTitle", () => {
     ["water plants every morning at 8", "water plants", "every morning at 8", "2026-03-29T06:00:00.000Z"],
     ["pay rent on the 1st of every month", "pay rent", "the 1st of every month", "date:2026-04-01"],
     ["book flights for the trip on april 3", "book flights for the trip", "april 3", "date:2026-04-03"],
+    ["dentist on the 15th at 3pm", "dentist", "on the 15th at 3pm", "2026-04-15T13:00:00.000Z"],
+    ["pay rent by the 1st", "pay rent", "by the 1st", "date:2026-04-01"],
   ])("%j -> %j", (input, title, phrase, expected) => {
     const got = extractDueFromTitle(input, berlin);
     expect(got?.title).toBe(title);
@@ -341,6 +347,8 @@ describe("extractDueFromTitle", () => {
     "sat with alex",
     "mon",
     "the 3rd",
+    "Henry the 8th biography",
+    "take meds twice a day", // how often, not when
     "work out for 2 hours",
     "do it now",
     "call mom friday", // a bare weekday word needs "on"/"by"/"due"/"next"/"this"

@@ -82,6 +82,23 @@ const DAYS_AWAY: chrono.Parser = {
     return { day: date.getDate(), month: date.getMonth() + 1, year: date.getFullYear() };
   },
 };
+// "on the 15th", "by the 3rd": the next such day of a month (today's, else a later month that has it). chrono reads
+// an ordinal day only with its month. A connective is required: "Henry the 3rd" is not a date.
+const MONTH_DAY: chrono.Parser = {
+  pattern: () =>
+    /\b(?:on|by|due|until|before)\s+the\s+(\d{1,2})(?:st|nd|rd|th)\b(?!\s+(?:of\s+)?(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|every|each|the\s+month))/i,
+  extract(context, match) {
+    const day = Number(match[1]);
+    if (day < 1 || day > 31) return null;
+    const today = plainDate(context.reference.getDateWithAdjustedTimezone());
+    for (let m = 0; m < 12; m++) {
+      const month = today.with({ day: 1 }).add({ months: m });
+      if (day > month.daysInMonth || (m === 0 && day < today.day)) continue;
+      return { day, month: month.month, year: month.year };
+    }
+    return null;
+  },
+};
 const plainDate = (d: Date) =>
   Temporal.PlainDate.from({ year: d.getFullYear(), month: d.getMonth() + 1, day: d.getDate() });
 
@@ -119,7 +136,7 @@ const FROM_DATE: chrono.Refiner = {
 };
 
 const parser = chrono.casual.clone();
-parser.parsers.push(DAYS_AWAY);
+parser.parsers.push(DAYS_AWAY, MONTH_DAY);
 parser.refiners.push(FROM_DATE);
 
 type Parsed = { result: chrono.ParsedResult; shift: number };
@@ -198,11 +215,13 @@ export function parseDue(phrase: string, opts: { now: Date; tz: string }): Due {
   if (iso) return inRange({ ...iso, tz: opts.tz, phrase: text, recurrence: null });
   const rec = parseRecurrence(text, opts);
   if (rec) return inRange({ ...dueFromRecurrence(rec, opts.tz), phrase: text });
-  const [parsed] = chronoParse(text, opts);
+  // A whole phrase "the 15th" is a day of the month, as "on the 15th" is.
+  const said = /^the\s+\d{1,2}(?:st|nd|rd|th)\b/i.test(text) ? `on ${text}` : text;
+  const [parsed] = chronoParse(said, opts);
   if (!parsed) throw invalidDue(text);
   const r = parsed.result;
   // Numbers or a repeat word left over mean chrono read only part of the phrase, i.e. guessed.
-  const rest = `${text.slice(0, r.index)} ${text.slice(r.index + r.text.length)}`;
+  const rest = `${said.slice(0, r.index)} ${said.slice(r.index + r.text.length)}`;
   if (/\d|\b(?:every|each)\b/i.test(rest)) {
     throw new InvalidTaskInputError(
       `Only part of "${text}" reads as a date ("${r.text.trim()}"), so it was not used. Write the whole due as one phrase, e.g. "tomorrow 5pm", "2026-12-01T17:00" or "every 2 weeks".`,
@@ -259,6 +278,7 @@ function isPast(due: Due, opts: Opts): boolean {
 function isConfident(r: chrono.ParsedResult, title: string): boolean {
   const text = r.text.trim().toLowerCase();
   if (text === "now" || /^for\s/.test(text)) return false; // "work out for 2 hours" is a duration, not a due
+  if (/^(?:a|an|one)\s+(?:day|week|month|year)$/.test(text)) return false; // "twice a day" is how often
   const s = r.start;
   if (s.isCertain("day") || s.isCertain("hour") || r.tags().has("result/relativeDate")) return true;
   if (!s.isCertain("weekday")) return false; // a bare month ("march on", "in may")

@@ -31,6 +31,7 @@ describe("parseRecurrence", () => {
     ["every night at 10:30", "RRULE:FREQ=DAILY;BYHOUR=22;BYMINUTE=30;BYSECOND=0"],
     ["every afternoon at 2am", "RRULE:FREQ=DAILY;BYHOUR=2;BYMINUTE=0;BYSECOND=0"],
     ["the 1st of every month", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1"],
+    ["every other evening", "RRULE:FREQ=DAILY;INTERVAL=2;BYHOUR=19;BYMINUTE=0;BYSECOND=0"],
     ["on the 15th of each month at 9", "RRULE:FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=9;BYMINUTE=0;BYSECOND=0"],
   ])("%j -> %s", (text, rrule) => {
     expect(rruleOf(text)).toBe(rrule);

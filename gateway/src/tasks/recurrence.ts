@@ -22,7 +22,7 @@ const MAX_INTERVAL = 1000;
 
 // "every <n|other> <unit>", "every 15th", "every mon, wed and fri", "every morning"
 const EVERY = new RegExp(
-  String.raw`\bevery\s+(?:(?:(other|second|\d+)(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST}))|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?|(morning|afternoon|evening|night))${END}`,
+  String.raw`\bevery\s+(?:(?:(other|second|\d+)(?:st|nd|rd|th)?\s+)?(?:(weekday|weekend|day|week|month|year)s?|(${DAY_LIST})|(morning|afternoon|evening|night)s?)|(\d{1,2})(?:st|nd|rd|th)(?:\s+of\s+(?:the|every)\s+month)?)${END}`,
   "gi",
 );
 // "the 1st of every month", "15th of each month"
@@ -74,9 +74,8 @@ function parseTime(raw: string): Time | null {
 }
 
 function specFromEvery(m: RegExpExecArray): Spec | null {
-  const [, every, unit, days, monthDay, partOfDay] = m;
+  const [, every, unit, days, partOfDay, monthDay] = m;
   const base: Spec = { freq: "WEEKLY", interval: 1, byDay: [], byMonthDay: null, time: null };
-  if (partOfDay) return { ...base, freq: "DAILY" };
   if (monthDay) {
     const d = Number(monthDay);
     return d >= 1 && d <= 31 ? { ...base, freq: "MONTHLY", byMonthDay: d } : null;
@@ -92,7 +91,7 @@ function specFromEvery(m: RegExpExecArray): Spec | null {
         : `"${what}" is too far apart to repeat: at most every ${MAX_INTERVAL} ${u ?? "week"}s.`,
     );
   }
-  if (u === "day") return { ...base, freq: "DAILY", interval };
+  if (u === "day" || partOfDay) return { ...base, freq: "DAILY", interval };
   if (u === "week") return { ...base, interval };
   if (u === "month") return { ...base, freq: "MONTHLY", interval };
   if (u === "year") return { ...base, freq: "YEARLY", interval };
@@ -183,7 +182,7 @@ function findSpec(text: string): { spec: Spec; start: number; end: number } | nu
       start = before.index;
     }
   }
-  const partOfDay = first.spec === specFromEvery ? m[5]?.toLowerCase() : undefined;
+  const partOfDay = first.spec === specFromEvery ? m[4]?.toLowerCase() : undefined;
   if (partOfDay) spec.time = timeOfDay(partOfDay, spec.time, text.slice(start, end));
   return { spec, start, end };
 }

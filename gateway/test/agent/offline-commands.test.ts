@@ -103,8 +103,9 @@ const nextAt = (time: string) =>
   Temporal.PlainTime.compare(now().toPlainTime(), Temporal.PlainTime.from(time)) < 0
     ? day(0, time)
     : day(1, time);
-/** The next 1st of a month, today included. */
-const nextFirst = () => (today.day === 1 ? today : today.with({ day: 1 }).add({ months: 1 })).toString();
+/** The next `day` of a month (at most 28, so every month has it), today included. */
+const nextDayOfMonth = (day: number) =>
+  (today.day <= day ? today.with({ day }) : today.with({ day }).add({ months: 1 })).toString();
 
 const page = (title: string, extra: Partial<PageContext> = {}): PageContext => ({
   url: `https://example.com/${title.toLowerCase().replace(/\W+/g, "-")}`,
@@ -224,6 +225,17 @@ const table: Record<string, Row[]> = {
       effect: { added: [{ title: "the gift", due: weekday("friday") }] },
     },
     {
+      say: "add dentist on the 15th at 3pm",
+      effect: { added: [{ title: "dentist", due: `${nextDayOfMonth(15)} 15:00` }] },
+    },
+    {
+      say: "add water the garden every other evening",
+      effect: {
+        added: [{ title: "water the garden", due: nextAt("19:00"), repeats: "every 2 days at 19:00" }],
+      },
+    },
+    { say: "add take meds twice a day", effect: { added: [{ title: "take meds twice a day" }] } },
+    {
       say: "email the landlord about the leaking tap by thursday",
       effect: { added: [{ title: "email the landlord about the leaking tap", due: weekday("thursday") }] },
     },
@@ -234,7 +246,7 @@ const table: Record<string, Row[]> = {
     { say: "wat do i have today", given: LIST, effect: "none", reply: /^1 task due today\.$/ },
     {
       say: "add pay rent on the 1st of every month",
-      effect: { added: [{ title: "pay rent", due: nextFirst(), repeats: "every month on the 1st" }] },
+      effect: { added: [{ title: "pay rent", due: nextDayOfMonth(1), repeats: "every month on the 1st" }] },
     },
     {
       say: "Add call mum tomorrow 5pm",
