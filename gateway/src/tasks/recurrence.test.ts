@@ -32,6 +32,12 @@ describe("parseRecurrence", () => {
     ["every afternoon at 2am", "RRULE:FREQ=DAILY;BYHOUR=2;BYMINUTE=0;BYSECOND=0"],
     ["the 1st of every month", "RRULE:FREQ=MONTHLY;BYMONTHDAY=1"],
     ["every other evening", "RRULE:FREQ=DAILY;INTERVAL=2;BYHOUR=19;BYMINUTE=0;BYSECOND=0"],
+    ["every year on march 3", "RRULE:FREQ=YEARLY;BYMONTH=3;BYMONTHDAY=3"],
+    [
+      "every year on the 14th of february at 8pm",
+      "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=14;BYHOUR=20;BYMINUTE=0;BYSECOND=0",
+    ],
+    ["yearly on 29 feb", "RRULE:FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"],
     ["on the 15th of each month at 9", "RRULE:FREQ=MONTHLY;BYMONTHDAY=15;BYHOUR=9;BYMINUTE=0;BYSECOND=0"],
   ])("%j -> %s", (text, rrule) => {
     expect(rruleOf(text)).toBe(rrule);
@@ -124,6 +130,13 @@ describe("nextOccurrence", () => {
     );
   });
 
+  it("'every year on march 3' comes back each March 3", () => {
+    const rule = parseRecurrence("every year on march 3", berlin)!.rule;
+    expect(nextOccurrence(rule, new Date("2027-03-22T09:00:00Z"))?.toISOString()).toBe(
+      "2028-03-02T23:00:00.000Z",
+    );
+  });
+
   it("'every month on the 15th'", () => {
     const rule = parseRecurrence("every month on the 15th", berlin)?.rule ?? "";
     expect(nextOccurrence(rule, new Date("2027-04-15T00:00:00Z"))?.toISOString()).toBe(
@@ -179,6 +192,8 @@ describe("describeRecurrence", () => {
     ["every other tuesday", "every 2 weeks on Tuesday"],
     ["every mon, wed and fri at 7pm", "every Monday, Wednesday and Friday at 19:00"],
     ["every weekday at 9:30", "every weekday at 9:30"],
+    ["every year on march 3", "every year on March 3"],
+    ["every morning", "every day at 9:00"],
   ])("%j -> %j", (text, summary) => {
     expect(describeRecurrence(parseRecurrence(text, berlin)?.rule ?? "")).toBe(summary);
   });

@@ -6,9 +6,31 @@ import { InvalidTaskInputError } from "./errors.ts";
 type Weekday = "MO" | "TU" | "WE" | "TH" | "FR" | "SA" | "SU";
 type Freq = "DAILY" | "WEEKLY" | "MONTHLY" | "YEARLY";
 type Time = { hour: number; minute: number };
-type Spec = { freq: Freq; interval: number; byDay: Weekday[]; byMonthDay: number | null; time: Time | null };
+type Spec = {
+  freq: Freq;
+  interval: number;
+  byDay: Weekday[];
+  byMonthDay: number | null;
+  /** 1–12, for a yearly date ("every year on march 3"). */
+  byMonth?: number;
+  time: Time | null;
+};
 
 const WEEKDAYS: Weekday[] = ["MO", "TU", "WE", "TH", "FR", "SA", "SU"];
+const MONTH_LABELS = [
+  "January",
+  "February",
+  "March",
+  "April",
+  "May",
+  "June",
+  "July",
+  "August",
+  "September",
+  "October",
+  "November",
+  "December",
+];
 const WEEKDAY_NAMES = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"];
 const DAY =
   "(?:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?|sat(?:urday)?|sun(?:day)?)s?";
@@ -41,6 +63,13 @@ const PART_OF_DAY: Record<string, Time> = {
 const ADVERB =
   /\b(daily|weekly|monthly|yearly|annually|fortnightly|biweekly|everyday)(?=\s*(?:$|[,.;!?)]|on\s|(?:at|@)\s*\d|(?:at\s+)?(?:noon|midnight)|\d{1,2}(?::\d{2}|\s*[ap]\.?m)))/gi;
 const ON_DAYS = new RegExp(String.raw`\s+on\s+(${DAY_LIST})${END}`, "iy");
+const MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
+const MONTH = String.raw`(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`;
+// " on march 3", " on the 3rd of march", " on 3 march": a yearly date.
+const ON_DATE = new RegExp(
+  String.raw`\s+on\s+(?:${MONTH}\s+(\d{1,2})(?:st|nd|rd|th)?|(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?${MONTH})${END}`,
+  "iy",
+);
 const ON_MONTH_DAY = new RegExp(String.raw`\s+on\s+the\s+(\d{1,2})(?:st|nd|rd|th)?${END}`, "iy");
 const TIME_AFTER = new RegExp(String.raw`(?:\s*,?\s*${TIME_AT}|\s+${TIME_BARE})${END}`, "iy");
 const TIME_BEFORE = new RegExp(String.raw`(?:${TIME_AT}|${TIME_BARE})\s+$`, "i");
@@ -143,6 +172,16 @@ function readSuffixes(text: string, start: number, spec: Spec): number {
       end = ON_MONTH_DAY.lastIndex;
       progress = true;
     }
+    ON_DATE.lastIndex = end;
+    const date = spec.freq === "YEARLY" && spec.byMonth === undefined ? ON_DATE.exec(text) : null;
+    const month = MONTH_NAMES.indexOf((date?.[1] ?? date?.[4] ?? "").slice(0, 3).toLowerCase()) + 1;
+    const day = Number(date?.[2] ?? date?.[3] ?? 0);
+    if (date && month >= 1 && day >= 1 && day <= new Temporal.PlainYearMonth(2024, month).daysInMonth) {
+      spec.byMonth = month;
+      spec.byMonthDay = day;
+      end = ON_DATE.lastIndex;
+      progress = true;
+    }
     TIME_AFTER.lastIndex = end;
     const tm = spec.time === null ? TIME_AFTER.exec(text) : null;
     const time = tm ? parseTime(tm[1] ?? tm[2] ?? "") : null;
@@ -194,6 +233,7 @@ function toInstant(wall: Temporal.PlainDateTime, tz: string): Date {
 
 function matchesDay(spec: Spec, d: Temporal.PlainDate): boolean {
   if (spec.byDay.length > 0 && !spec.byDay.includes(WEEKDAYS[d.dayOfWeek - 1] ?? "MO")) return false;
+  if (spec.byMonth !== undefined && d.month !== spec.byMonth) return false;
   return spec.byMonthDay === null || d.day === spec.byMonthDay;
 }
 
@@ -220,6 +260,7 @@ function buildRule(spec: Spec, dtstart: Temporal.PlainDateTime, tz: string): str
   const parts = [`FREQ=${spec.freq}`];
   if (spec.interval > 1) parts.push(`INTERVAL=${spec.interval}`);
   if (spec.byDay.length > 0) parts.push(`BYDAY=${spec.byDay.join(",")}`);
+  if (spec.byMonth !== undefined) parts.push(`BYMONTH=${spec.byMonth}`);
   if (spec.byMonthDay !== null) parts.push(`BYMONTHDAY=${spec.byMonthDay}`);
   // explicit BYHOUR/BYMINUTE keep occurrences at the same local wall time across DST
   if (spec.time) parts.push(`BYHOUR=${spec.time.hour}`, `BYMINUTE=${spec.time.minute}`, "BYSECOND=0");
@@ -326,6 +367,9 @@ function describeFreq(parts: Map<string, string>): string {
   if (freq === "WEEKLY" && byDay.length > 0) return describeDays(byDay, interval);
   const base = interval > 1 ? `every ${interval} ${unit}s` : `every ${unit}`;
   const monthDay = parts.get("BYMONTHDAY");
+  const month = Number(parts.get("BYMONTH"));
+  if (freq === "YEARLY" && monthDay && /^\d+$/.test(monthDay) && month >= 1 && month <= 12)
+    return `${base} on ${MONTH_LABELS[month - 1]} ${Number(monthDay)}`;
   return freq === "MONTHLY" && monthDay && /^\d+$/.test(monthDay)
     ? `${base} on the ${ordinal(Number(monthDay))}`
     : base;

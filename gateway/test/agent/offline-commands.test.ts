@@ -103,6 +103,11 @@ const nextAt = (time: string) =>
   Temporal.PlainTime.compare(now().toPlainTime(), Temporal.PlainTime.from(time)) < 0
     ? day(0, time)
     : day(1, time);
+const NEXT_MARCH_3 = (
+  Temporal.PlainDate.compare(today, today.with({ month: 3, day: 3 })) <= 0
+    ? today.with({ month: 3, day: 3 })
+    : today.with({ month: 3, day: 3 }).add({ years: 1 })
+).toString();
 /** The next `day` of a month (at most 28, so every month has it), today included. */
 const nextDayOfMonth = (day: number) =>
   (today.day <= day ? today.with({ day }) : today.with({ day }).add({ months: 1 })).toString();
@@ -235,6 +240,10 @@ const table: Record<string, Row[]> = {
       },
     },
     { say: "add take meds twice a day", effect: { added: [{ title: "take meds twice a day" }] } },
+    {
+      say: "add mum's birthday every year on march 3",
+      effect: { added: [{ title: "mum's birthday", due: NEXT_MARCH_3, repeats: "every year on March 3" }] },
+    },
     {
       say: "email the landlord about the leaking tap by thursday",
       effect: { added: [{ title: "email the landlord about the leaking tap", due: weekday("thursday") }] },
