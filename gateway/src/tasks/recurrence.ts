@@ -64,7 +64,8 @@ const ADVERB =
   /\b(daily|weekly|monthly|yearly|annually|fortnightly|biweekly|everyday)(?=\s*(?:$|[,.;!?)]|on\s|(?:at|@)\s*\d|(?:at\s+)?(?:noon|midnight)|\d{1,2}(?::\d{2}|\s*[ap]\.?m)))/gi;
 const ON_DAYS = new RegExp(String.raw`\s+on\s+(${DAY_LIST})${END}`, "iy");
 const MONTH_NAMES = ["jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"];
-const MONTH = String.raw`(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)`;
+const MONTH =
+  "(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)";
 // " on march 3", " on the 3rd of march", " on 3 march": a yearly date.
 const ON_DATE = new RegExp(
   String.raw`\s+on\s+(?:${MONTH}\s+(\d{1,2})(?:st|nd|rd|th)?|(?:the\s+)?(\d{1,2})(?:st|nd|rd|th)?\s+(?:of\s+)?${MONTH})${END}`,
