@@ -469,6 +469,19 @@ const table: Record<string, Row[]> = {
       reply: /^1 high priority task: “file taxes”\.$/,
     },
     {
+      say: "what's important today?",
+      given: [
+        { title: "file taxes", priority: "high", due: "today" },
+        { title: "call the bank", priority: "high", due: "tomorrow" },
+        { title: "walk the dog", due: "today" },
+      ],
+      effect: "none",
+      mentions: ["file taxes"],
+      omits: ["call the bank", "walk the dog"],
+      reply: /^1 high priority task due today: “file taxes”\.$/,
+    },
+    listing("tasks for today", TODAY, /^1 task due today\.$/),
+    {
       say: "list low priority tasks",
       given: PRIORITIES,
       effect: "none",

@@ -193,10 +193,21 @@ function titlesOf(text: string): { titles: string[]; split?: boolean } {
   return { titles: [clean(text)].filter(Boolean) };
 }
 
+const HIGH = /\b(?:(?:high|top)[- ]priority|urgent|important)\b/;
+const LOW = /\blow[- ]priority\b/;
+
+/** Which tasks a listing asks for: by status or due ("overdue", "this week", "done"), and by priority. */
 function listFilter(t: string): ListFilter | undefined {
-  if (/\b(?:(?:high|top)[- ]priority|urgent|important)\b/.test(t))
-    return { status: "pending", priority: "high", label: "high priority" };
-  if (/\blow[- ]priority\b/.test(t)) return { status: "pending", priority: "low", label: "low priority" };
+  const priority = HIGH.test(t) ? "high" : LOW.test(t) ? "low" : undefined;
+  if (!priority) return dueFilter(t);
+  // "what's important today?": today's, of high priority.
+  const due = dueFilter(t.replace(HIGH, " ").replace(LOW, " "));
+  return due
+    ? { ...due, status: due.status ?? "pending", priority }
+    : { status: "pending", priority, label: `${priority} priority` };
+}
+
+function dueFilter(t: string): ListFilter | undefined {
   if (/\b(overdue|late|past due|missed|behind)\b/.test(t)) return { due: "overdue", label: "overdue" };
   if (/\btomorrow\b/.test(t)) return { due: "upcoming", window: "tomorrow", label: "due tomorrow" };
   if (/\b(this week|the week|next (few|7|seven) days)\b/.test(t))
@@ -586,7 +597,9 @@ export function parseCommand(message: string): Command {
   if (WHAT_NEXT.test(t))
     return { kind: "list", filter: listFilter(t) ?? { status: "pending", label: "open" } };
   if (
-    /^(list|show|display|what|which|anything|do i have|what's|whats|any|tell me|how many)\b/.test(t) ||
+    /^(list|show|display|what|which|anything|do i have|what's|whats|any|tell me|how many|tasks?|todos?|to-dos?)\b/.test(
+      t,
+    ) ||
     /\b(my )?(tasks|todos|to-dos|list)$/.test(t)
   ) {
     const filter = listFilter(t);

@@ -497,11 +497,14 @@ export class OfflineModel implements Model {
   #listed(tasks: TaskView[], filter: ListFilter): string {
     const shown = tasks.filter((t) => this.#inWindow(t, filter));
     const label = filter.label;
-    if (!shown.length) return label === "deleted" ? "The trash is empty." : `Nothing ${label} right now.`;
+    // "high priority" said with another filter: "1 high priority task due today".
+    const priority = filter.priority && !label.endsWith("priority") ? `${filter.priority} priority ` : "";
+    if (!shown.length)
+      return label === "deleted" ? "The trash is empty." : `Nothing ${priority}${label} right now.`;
     const tasksWord = shown.length === 1 ? "task" : "tasks";
     const head = /^(?:due|matching)\b/.test(label)
-      ? `${shown.length} ${tasksWord} ${label}`
-      : `${shown.length} ${label === "all" ? "" : `${label} `}${tasksWord}`;
+      ? `${shown.length} ${priority}${tasksWord} ${label}`
+      : `${shown.length} ${priority}${label === "all" ? "" : `${label} `}${tasksWord}`;
     // The list under the answer shows every task the tool found: name the ones a narrower filter keeps.
     if (filter.window || filter.priority) return `${head}: ${namesOf(shown)}.`;
     const local = Temporal.Instant.fromEpochMilliseconds(this.#ctx.now.getTime())
