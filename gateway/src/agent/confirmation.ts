@@ -30,8 +30,20 @@ export function readConfirmationReply(message: string): "yes" | "no" | undefined
 const CHANGE =
   /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|snooze|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
 /** "and bread too", "same for eggs", "I meant friday": the user's previous request again, or corrected. */
-const FOLLOW_UP =
-  /\b(?:too|as well)[.!]*\s*$|^\s*(?:(?:and\s+)?(?:do\s+)?(?:the\s+)?same|ditto)\s+(?:for|with)\b|^\s*(?:sorry,?\s+)?i\s+mean(?:t)?\b/i;
+const FOLLOW_UPS = [
+  /^(?:(?:and|also|plus)\s+)?(.+?)\s+(?:too|as well)[.!]*$/i,
+  /^(?:(?:and\s+)?(?:do\s+)?(?:the\s+)?same|ditto)\s+(?:for|with)\s+(.+?)[.!]*$/i,
+  /^(?:sorry,?\s+)?i\s+mean(?:t)?\s+(.+?)[.!]*$/i,
+];
+
+/** A follow-up naming only a task or a date ("I like this article too" is not one: it names the page). */
+function isFollowUp(message: string): boolean {
+  const text = message.trim();
+  return FOLLOW_UPS.some((f) => {
+    const named = text.match(f)?.[1];
+    return named !== undefined && isBareTask(named);
+  });
+}
 /** "the second one", "the last": the user picking from the list their own request led to. */
 const PICK = /^\s*(the\s+)?(first|second|third|fourth|fifth|last|\d+(st|nd|rd|th)?)(\s+one)?\s*[.!]*\s*$/i;
 
@@ -43,7 +55,7 @@ export function asksForChange(message: string): boolean {
   return (
     CHANGE.test(message) ||
     PICK.test(message) ||
-    FOLLOW_UP.test(message) ||
+    isFollowUp(message) ||
     readConfirmationReply(message) === "yes"
   );
 }

@@ -89,9 +89,11 @@ describe.each(Object.entries(drivers))(
   "a model that obeys the page's other writes (%s)",
   (_name, makeDriver) => {
     it.each([
-      ["a single add", "quiet-add", addOnly],
-      ["a complete, a rename and an add", "quiet-three", obeyQuietly],
-    ])("%s waits for the user's yes when the user asked for no change", async (_what, name, script) => {
+      ["a single add", "quiet-add", addOnly, "what is this page about?"],
+      ["a complete, a rename and an add", "quiet-three", obeyQuietly, "what is this page about?"],
+      // "… too" is a follow-up only when it names a task: this one names the page.
+      ["an add after 'I like this article too'", "quiet-too", addOnly, "I like this article too"],
+    ])("%s waits for the user's yes when the user asked for no change", async (_what, name, script, said) => {
       const driver = await makeDriver();
       const chat = await startRealChat(database, driver.models);
       try {
@@ -99,7 +101,7 @@ describe.each(Object.entries(drivers))(
         for (const title of ["Pay rent", "Call mum"]) await chat.addTask(token, title);
         const before = await chat.tasks(token);
         driver.script(script);
-        const r = await chat.post(token, create("what is this page about?", { page: quiet }));
+        const r = await chat.post(token, create(said, { page: quiet }));
         expect(r.status).toBe(200);
         expect(r.events.some((e) => e.type === "client_effect")).toBe(false);
         // The user sees a confirmation card naming what the page wanted, and nothing changed.
