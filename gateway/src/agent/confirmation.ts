@@ -29,11 +29,12 @@ export function readConfirmationReply(message: string): "yes" | "no" | undefined
 
 const CHANGE =
   /\b(add|save|create|new|make|turn|remind|remember|forget|note|capture|track|schedule|plan|put|book|bookmark|log|jot|keep|to-?do|need to|have to|must|want to|gotta|should|complete|done|did|finish(ed)?|check|uncheck|tick|cross|mark|close|reopen|undo|restore|bring|move|reschedule|postpone|delay|push|snooze|change|rename|call it|update|edit|set|prioriti[sz]e|priority|urgent|flag|due|delete|remove|trash|erase|wipe|scrap|get rid of|throw away|bin|drop|clear|cancel)\b/i;
-/** "and bread too", "same for eggs", "I meant friday": the user's previous request again, or corrected. */
+/** "and bread too", "same for eggs", "I meant friday", "8pm instead": the previous request again, or corrected. */
 const FOLLOW_UPS = [
   /^(?:(?:and|also|plus)\s+)?(.+?)\s+(?:too|as well)[.!]*$/i,
   /^(?:(?:and\s+)?(?:do\s+)?(?:the\s+)?same|ditto)\s+(?:for|with)\s+(.+?)[.!]*$/i,
   /^(?:sorry,?\s+)?i\s+mean(?:t)?\s+(.+?)[.!]*$/i,
+  /^(.+?)[,\s]+instead[.!]*$/i,
 ];
 
 /** A follow-up naming only a task or a date ("I like this article too" is not one: it names the page). */

@@ -763,6 +763,16 @@ const table: Record<string, Row[]> = {
       effect: { changed: { "call mum": { due: weekday("friday") } } },
     },
     { say: "make that oat milk", after: { say: "add milk, eggs" }, effect: "none", reply: WHICH_TASK },
+    {
+      say: "call mum at 6pm instead",
+      after: { say: "add call mum tomorrow 5pm" },
+      effect: { changed: { "call mum": { due: day(1, "18:00") } } },
+    },
+    {
+      say: "oat milk instead",
+      after: { say: "add milk" },
+      effect: { changed: { milk: { title: "oat milk" } } },
+    },
   ],
 
   // Changes to more than one task wait for the user's yes; one runs.

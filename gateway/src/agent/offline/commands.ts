@@ -501,12 +501,15 @@ const PATTERNS: Pattern[] = [
     /^remind me\s+((?:on|at|in|by|next|this|tomorrow|tonight|today|every)\b.*?)\s+to\s+(.+)$/i,
     (m) => ({ kind: "add", titles: [`${clean(m[2]!)} ${m[1]}`] }),
   ],
-  // "make that oat milk", "i meant friday": a correction of the task the last answer named.
+  // "make that oat milk", "i meant friday", "call mum at 8 instead": a correction of the task the last answer
+  // named; a due said in it moves the task, other words rename it.
   [
-    /^(?:make|turn) (?:that|it|this)(?: one)? (?:into |to )?(.+)$|^(?:i meant|i mean|sorry,? i meant)\s+(.+)$/i,
+    /^(?:make|turn) (?:that|it|this)(?: one)? (?:into |to )?(.+)$|^(?:i meant|i mean|sorry,? i meant)\s+(.+)$|^(.+?)[,\s]+instead$/i,
     (m) => {
-      const value = clean(m[1] ?? m[2]!);
-      return isDue(value) ? reschedule("that", value) : rename("that", value);
+      const value = clean(m[1] ?? m[2] ?? m[3]!);
+      if (isDue(value)) return reschedule("that", value);
+      const due = m[3] ? extractDueFromTitle(value, anyDay()) : null;
+      return due ? reschedule("that", due.due.phrase) : rename("that", value);
     },
   ],
   [ADD, (m) => addOf(m[1]!)],
